@@ -1,0 +1,89 @@
+/**
+ * `lockstep bench`: throughput of the simulator, measured in wall time. This is the one place
+ * (with the live adapters) where real time is read.
+ */
+import { performance } from 'node:perf_hooks';
+import { pingPong, promiseLoop } from '../bench/kernel.ts';
+
+export interface BenchResult {
+  readonly tool: { readonly name: 'lockstep'; readonly version: string };
+  readonly node: string;
+  /** Events per wall second: client/server pairs exchanging messages with async handlers. */
+  readonly kernelEventsPerSec: number;
+  /** Wake-and-reblock cycles per wall second of a bare promise loop: the ceiling the kernel works under. */
+  readonly promiseLoopPerSec: number;
+  /** kernelEventsPerSec / promiseLoopPerSec. */
+  readonly kernelEfficiency: number;
+  readonly details: {
+    readonly kernel: { readonly pairs: number; readonly events: number; readonly samplesPerSec: number[]; readonly traceHash: string };
+    readonly promiseLoop: { readonly iterations: number; readonly samplesPerSec: number[] };
+  };
+}
+
+const SAMPLES = 5;
+const PAIRS = 4;
+const ROUNDS_PER_PAIR = 125_000;
+const PROMISE_ITERATIONS = 2_000_000;
+
+/** Median of several samples, after one warm-up run of each workload. */
+export async function runBench(version: string): Promise<BenchResult> {
+  await kernelSample(PAIRS, 10_000);
+  await promiseSample(100_000);
+  const kernelSamples: number[] = [];
+  let events = 0;
+  let traceHash = '';
+  for (let i = 0; i < SAMPLES; i++) {
+    const sample = await kernelSample(PAIRS, ROUNDS_PER_PAIR);
+    kernelSamples.push(sample.perSec);
+    events = sample.events;
+    traceHash = sample.traceHash;
+  }
+  const promiseSamples: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) promiseSamples.push(await promiseSample(PROMISE_ITERATIONS));
+  const kernelEventsPerSec = median(kernelSamples);
+  const promiseLoopPerSec = median(promiseSamples);
+  return {
+    tool: { name: 'lockstep', version },
+    node: process.version,
+    kernelEventsPerSec,
+    promiseLoopPerSec,
+    kernelEfficiency: round(kernelEventsPerSec / promiseLoopPerSec, 3),
+    details: {
+      kernel: { pairs: PAIRS, events, samplesPerSec: kernelSamples, traceHash },
+      promiseLoop: { iterations: PROMISE_ITERATIONS, samplesPerSec: promiseSamples },
+    },
+  };
+}
+
+async function kernelSample(pairs: number, rounds: number): Promise<{ perSec: number; events: number; traceHash: string }> {
+  const sim = pingPong({ seed: 1, pairs, rounds });
+  const started = performance.now();
+  const summary = await sim.run();
+  const seconds = (performance.now() - started) / 1000;
+  return { perSec: Math.round(summary.events / seconds), events: summary.events, traceHash: summary.traceHash };
+}
+
+async function promiseSample(iterations: number): Promise<number> {
+  const started = performance.now();
+  await promiseLoop(iterations);
+  return Math.round(iterations / ((performance.now() - started) / 1000));
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+function round(value: number, digits: number): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}
+
+export function formatBench(result: BenchResult): string {
+  const m = (n: number) => `${(n / 1e6).toFixed(2)}M/s`;
+  return [
+    `kernel events   ${m(result.kernelEventsPerSec)}  (${result.details.kernel.pairs} client/server pairs, ${result.details.kernel.events} events per sample)`,
+    `promise loop    ${m(result.promiseLoopPerSec)}  (bare wake-and-reblock loop)`,
+    `efficiency      ${result.kernelEfficiency}`,
+  ].join('\n');
+}
