@@ -65,6 +65,30 @@ describe('network', () => {
     );
   });
 
+  it('a held packet flushed at heal still arrives before a later packet due at that same instant', async () => {
+    const { sim, arrivals } = pair(1, [], { minMs: 10, maxMs: 10 });
+    sim.at(5, 'hold', () => sim.partition('a', 'b', { mode: 'hold', oneWay: true }));
+    sim.at(20, 'heal', () => sim.heal('a', 'b', { oneWay: true }));
+    sim.at(0, 'send', () => sim.host('a').send('b', 0));
+    sim.at(10, 'send', () => sim.host('a').send('b', 1));
+    await sim.run();
+    assert.deepEqual(arrivals, [
+      { n: 0, atMs: 20 },
+      { n: 1, atMs: 20 },
+    ]);
+  });
+
+  it('a held packet addressed to a node that crashed meanwhile is lost, not given to its next incarnation', async () => {
+    const { sim, arrivals } = pair(1, [0], { minMs: 10, maxMs: 10 });
+    sim.at(1, 'hold', () => sim.partition('a', 'b', { mode: 'hold', oneWay: true }));
+    sim.at(15, 'crash', () => sim.crash('b'));
+    sim.at(16, 'restart', () => sim.restart('b', { persist: false }));
+    sim.at(20, 'heal', () => sim.heal('a', 'b', { oneWay: true }));
+    await sim.run();
+    assert.deepEqual(arrivals, []);
+    assert.equal(sim.network.stats.lost, 1);
+  });
+
   it('catches packets already in flight when a partition starts', async () => {
     const { sim, arrivals } = pair(1, [0], { minMs: 10, maxMs: 10 });
     sim.at(5, 'cut', () => sim.partition('a', 'b', { mode: 'drop' }));

@@ -57,6 +57,19 @@ describe('nodes: pause, crash, restart', () => {
     assert.deepEqual(order, ['timer@10', 'timer@20', 'other@30']);
   });
 
+  it('a packet that waited out a pause arrives before a later packet due at the resume instant', async () => {
+    const sim = new Sim({ seed: 1, network: { latency: { minMs: 10, maxMs: 10 } } });
+    const got: number[] = [];
+    sim.addNode('a');
+    sim.addNode('b', (host) => host.onMessage((m) => got.push(m.payload as number)));
+    sim.at(0, 'pause', () => sim.pause('b'));
+    sim.at(20, 'resume', () => sim.resume('b'));
+    sim.at(5, 'send', () => sim.host('a').send('b', 0));
+    sim.at(10, 'send', () => sim.host('a').send('b', 1));
+    await sim.run();
+    assert.deepEqual(got, [0, 1]);
+  });
+
   it("a paused node's OS layer still answers, so its connections stay up", async () => {
     const sim = new Sim({ seed: 1 });
     const answers: number[] = [];
