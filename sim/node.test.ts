@@ -104,6 +104,16 @@ describe('nodes: pause, crash, restart', () => {
     assert.deepEqual(log, ['boot 1 tick 10', 'boot 2 tick 27']);
   });
 
+  it("a crash runs the node's crash handler as its OS, which can still tell peers the connection is gone", async () => {
+    const sim = new Sim({ seed: 1, network: { latency: { minMs: 2, maxMs: 2 } } });
+    const heard: string[] = [];
+    sim.addNode('server', (host) => host.onOsMessage((m) => heard.push(`${String(m.payload)} from ${m.from} at ${sim.nowMs}`)));
+    sim.addNode('client', (host) => host.onCrash((os) => os.send('server', 'reset')));
+    sim.at(10, 'crash', () => sim.crash('client'));
+    await sim.run();
+    assert.deepEqual(heard, ['reset from client at 12']);
+  });
+
   it('disk survives a restart that persists, and only that', async () => {
     for (const persist of [true, false]) {
       const sim = new Sim({ seed: 1 });

@@ -23,6 +23,8 @@ import type { Rng } from './rng.ts';
 export type NodeState = 'up' | 'paused' | 'crashed';
 export type HostFactory = (host: Host) => void;
 export type MessageHandler = (message: Message) => void;
+/** Runs as the node's OS when its process crashes; it may send OS-level packets (a TCP reset). */
+export type CrashHandler = (os: { send(to: string, payload: unknown): void }) => void;
 
 /** Bounds: a mailbox nobody reads, or a node paused forever, stops the run instead of eating memory. */
 export const MAX_MAILBOX = 1_000_000;
@@ -35,6 +37,7 @@ export class NodeRuntime implements NetworkNode {
   readonly disk = new Map<string, unknown>();
   processHandler: MessageHandler | null = null;
   osHandler: MessageHandler | null = null;
+  crashHandler: CrashHandler | null = null;
   private deferred: SimEvent[] = [];
   private mailbox: Message[] = [];
   private receivers: Future<Message>[] = [];
@@ -90,6 +93,10 @@ export class NodeRuntime implements NetworkNode {
 
   crash(): void {
     if (this.state === 'crashed') throw new SimUsageError(`cannot crash node '${this.id}': it is already crashed`);
+    // The process dies, the machine does not: its OS closes the sockets and tells the peers.
+    const crashHandler = this.crashHandler;
+    this.crashHandler = null;
+    crashHandler?.({ send: (to, payload) => this.network.send(this, to, payload, labelOf(payload), 'os') });
     this.state = 'crashed';
     this.incarnation++;
     this.deferred = [];
@@ -229,6 +236,12 @@ export class Host {
   onOsMessage(handler: MessageHandler): void {
     this.check('onOsMessage');
     this.node.osHandler = handler;
+  }
+
+  /** What this node's OS does when the process crashes: typically, reset its connections. */
+  onCrash(handler: CrashHandler): void {
+    this.check('onCrash');
+    this.node.crashHandler = handler;
   }
 
   /** The next process-level message, in arrival order. */

@@ -1,0 +1,97 @@
+/**
+ * Safety of a mutex run, judged from its history and the register's write log alone.
+ *
+ *   overlaps             pairs of clients whose believed-holding intervals intersect in true time.
+ *                        A client believes it holds from its acquire `ok` until it invokes
+ *                        release (or, if it never does, until its last recorded operation).
+ *   lostUpdates          writes the register accepted minus its final value: every accepted write
+ *                        should have added exactly one.
+ *   staleWrites*         writes that reached the register after another client had been granted
+ *                        the lock since the writer's own grant; accepted ones are the damage,
+ *                        rejected ones are fencing doing its job.
+ */
+import type { Op, RegisterWrite } from '../runner/history.ts';
+
+export interface Interval {
+  readonly process: string;
+  readonly startMs: number;
+  readonly endMs: number;
+}
+
+export interface MutexSafety {
+  readonly overlaps: number;
+  readonly lostUpdates: number;
+  readonly staleWritesAccepted: number;
+  readonly staleWritesRejected: number;
+  readonly verdict: 'safe' | 'unsafe';
+}
+
+export function holdingIntervals(ops: readonly Op[]): Interval[] {
+  const open = new Map<string, number>();
+  const lastSeen = new Map<string, number>();
+  const intervals: Interval[] = [];
+  for (const op of ops) {
+    lastSeen.set(op.process, op.timeMs);
+    if (op.f === 'acquire' && op.type === 'ok') {
+      open.set(op.process, op.timeMs);
+    } else if (op.f === 'release' && op.type === 'invoke') {
+      const startMs = open.get(op.process);
+      if (startMs !== undefined) intervals.push({ process: op.process, startMs, endMs: op.timeMs });
+      open.delete(op.process);
+    }
+  }
+  for (const [process, startMs] of open) intervals.push({ process, startMs, endMs: lastSeen.get(process)! });
+  return intervals.sort((a, b) => a.startMs - b.startMs);
+}
+
+export function countOverlaps(intervals: readonly Interval[]): number {
+  let overlaps = 0;
+  for (let i = 0; i < intervals.length; i++) {
+    const a = intervals[i]!;
+    for (let j = i + 1; j < intervals.length && intervals[j]!.startMs < a.endMs; j++) {
+      if (intervals[j]!.process !== a.process) overlaps++;
+    }
+  }
+  return overlaps;
+}
+
+export function lostUpdates(writes: readonly RegisterWrite[], finalValue: number): number {
+  return writes.filter((w) => w.accepted).length - finalValue;
+}
+
+export function staleWrites(ops: readonly Op[], writes: readonly RegisterWrite[]): { accepted: number; rejected: number } {
+  const grants = ops.filter((op) => op.f === 'acquire' && op.type === 'ok');
+  let accepted = 0;
+  let rejected = 0;
+  for (const write of writes) {
+    const own = lastBefore(grants, write.process, write.timeMs);
+    if (own === undefined) continue;
+    const stale = grants.some((g) => g.process !== write.process && g.timeMs > own.timeMs && g.timeMs < write.timeMs);
+    if (!stale) continue;
+    if (write.accepted) accepted++;
+    else rejected++;
+  }
+  return { accepted, rejected };
+}
+
+export function checkMutex(ops: readonly Op[], writes: readonly RegisterWrite[], finalValue: number): MutexSafety {
+  const overlaps = countOverlaps(holdingIntervals(ops));
+  const lost = lostUpdates(writes, finalValue);
+  const stale = staleWrites(ops, writes);
+  return {
+    overlaps,
+    lostUpdates: lost,
+    staleWritesAccepted: stale.accepted,
+    staleWritesRejected: stale.rejected,
+    verdict: lost > 0 || stale.accepted > 0 ? 'unsafe' : 'safe',
+  };
+}
+
+function lastBefore(grants: readonly Op[], process: string, timeMs: number): Op | undefined {
+  let found: Op | undefined;
+  for (const g of grants) {
+    if (g.timeMs > timeMs) break;
+    if (g.process === process) found = g;
+  }
+  return found;
+}

@@ -1,0 +1,92 @@
+/**
+ * The mutex workload: acquire, read the register, hold, write back read + 1, release, think.
+ * Every step is recorded in the history; with fencing on, reads and writes carry the token.
+ * It is written against a Runtime, a LockRecipe and a RegisterClient, so it runs unchanged
+ * in the simulator and against live servers.
+ */
+import type { LockRecipe } from '../backends/recipe.ts';
+import type { Runtime } from '../backends/runtime.ts';
+import type { History } from './history.ts';
+import type { RegisterReply } from './register.ts';
+
+export interface RegisterClient {
+  read(token: number | null): Promise<RegisterReply>;
+  write(value: number, token: number | null): Promise<RegisterReply>;
+}
+
+export interface MutexParams {
+  readonly holdMs: number;
+  readonly thinkMs: number;
+  readonly fencing: boolean;
+}
+
+/** Run one client until `stopping()` says so; it then finishes the round it is in. */
+export async function mutexClient(
+  process: string,
+  runtime: Runtime,
+  lock: LockRecipe,
+  register: RegisterClient,
+  history: History,
+  params: MutexParams,
+  stopping: () => boolean,
+): Promise<void> {
+  const clock = runtime.clock;
+  while (!stopping()) {
+    history.record(process, 'invoke', 'acquire');
+    let grant;
+    try {
+      grant = await lock.acquire();
+    } catch (error) {
+      history.record(process, 'info', 'acquire', { error: describe(error) });
+      await clock.sleep(params.thinkMs);
+      continue;
+    }
+    if (grant === null) {
+      history.record(process, 'fail', 'acquire', { error: 'timed out waiting for the lock' });
+      await clock.sleep(params.thinkMs);
+      continue;
+    }
+    const token = params.fencing ? grant.token : null;
+    history.record(process, 'ok', 'acquire', { token: grant.token });
+    const seen = await step(history, process, 'read', { token }, () => register.read(token));
+    if (seen !== null) {
+      await clock.sleep(params.holdMs);
+      await step(history, process, 'write', { value: seen + 1, token }, () => register.write(seen + 1, token));
+    }
+    history.record(process, 'invoke', 'release', { token: grant.token });
+    try {
+      await lock.release(grant);
+      history.record(process, 'ok', 'release', { token: grant.token });
+    } catch (error) {
+      history.record(process, 'info', 'release', { error: describe(error) });
+    }
+    await clock.sleep(params.thinkMs);
+  }
+}
+
+/** One register operation, recorded; the value it returned, or null if it failed or is unknown. */
+async function step(
+  history: History,
+  process: string,
+  f: 'read' | 'write',
+  details: { value?: number; token: number | null },
+  call: () => Promise<RegisterReply>,
+): Promise<number | null> {
+  history.record(process, 'invoke', f, details);
+  try {
+    const reply = await call();
+    if (!reply.ok) {
+      history.record(process, 'fail', f, { ...details, error: reply.reason });
+      return null;
+    }
+    history.record(process, 'ok', f, { ...details, value: reply.value });
+    return reply.value;
+  } catch (error) {
+    history.record(process, 'info', f, { ...details, error: describe(error) });
+    return null;
+  }
+}
+
+export function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

@@ -1,0 +1,115 @@
+/**
+ * Run one system's lock under the mutex workload in the simulator: servers, a register, clients
+ * c1..cN, and whatever faults the caller schedules. The scenario runner builds on this; the
+ * system tests use it directly.
+ */
+import { Sim } from '../sim/sim.ts';
+import type { Host } from '../sim/node.ts';
+import type { Latency } from '../sim/network.ts';
+import { ClientEndpoint } from '../backends/sim/endpoint.ts';
+import { serverIds, type SystemConfig, type SystemModule } from '../backends/system.ts';
+import { History } from './history.ts';
+import { mutexClient, type RegisterClient } from './mutex.ts';
+import { Register, REGISTER_NODE, registerServer, type RegisterReply } from './register.ts';
+
+export interface SimMutexOptions {
+  readonly system: SystemModule;
+  readonly seed: number;
+  readonly clients: number;
+  readonly durationMs: number;
+  readonly ttlMs: number;
+  readonly holdMs: number;
+  readonly thinkMs: number;
+  readonly fencing: boolean;
+  readonly latency?: Latency;
+  readonly acquireTimeoutMs?: number;
+  /** Schedule faults; called once everything is set up, before the run starts. */
+  readonly faults?: (sim: Sim, world: SimWorld) => void;
+}
+
+export interface SimWorld {
+  readonly servers: readonly string[];
+  readonly clients: readonly string[];
+  /** The client that holds the lock right now by the history (last acquire ok without a release), if any. */
+  holder(): string | null;
+  /** Call `fire(client)` as a harness event just after the `nth` successful acquire of the run (1-based). */
+  afterAcquired(nth: number, fire: (client: string) => void): void;
+}
+
+export interface SimMutexResult {
+  readonly history: History;
+  readonly register: Register;
+  readonly sim: Sim;
+  readonly servers: readonly string[];
+}
+
+/** How long after the end of the run, with every fault healed, clients get to finish their round. */
+export function graceMs(ttlMs: number, holdMs: number): number {
+  return 3 * ttlMs + 2 * holdMs + 1000;
+}
+
+const REGISTER_TIMEOUT_MS = 1000;
+
+export async function runSimMutex(options: SimMutexOptions): Promise<SimMutexResult> {
+  const sim = new Sim({ seed: options.seed, network: { latency: options.latency ?? { minMs: 1, maxMs: 3 } } });
+  const history = new History(() => sim.nowMs);
+  const register = new Register(options.fencing);
+  const config: SystemConfig = {
+    ttlMs: options.ttlMs,
+    fencing: options.fencing,
+    acquireTimeoutMs: options.acquireTimeoutMs ?? 4 * options.ttlMs,
+    name: 'lockstep-lock',
+  };
+  const servers = serverIds(options.system.serverCount(config));
+  const clients = Array.from({ length: options.clients }, (_, i) => `c${i + 1}`);
+  let stopping = false;
+
+  servers.forEach((id, i) => sim.addNode(id, (host) => options.system.bootServer(host, i + 1, servers, config)));
+  sim.addNode(REGISTER_NODE, (host) => registerServer(host, register, () => sim.nowMs));
+  for (const id of clients) {
+    sim.addNode(id, (host) => {
+      const ports = options.system.simPorts(host, servers, config);
+      const lock = options.system.lock(host, ports, config);
+      host.spawn('mutex', () =>
+        mutexClient(id, host, lock, simRegister(host, id), history, { holdMs: options.holdMs, thinkMs: options.thinkMs, fencing: options.fencing }, () => stopping),
+      );
+    });
+  }
+  const afterAcquired = (nth: number, fire: (client: string) => void) => {
+    let seen = 0;
+    history.observe((op) => {
+      if (op.f === 'acquire' && op.type === 'ok' && ++seen === nth) sim.after(0, 'fault', () => fire(op.process));
+    });
+  };
+  options.faults?.(sim, { servers, clients, holder: () => holderOf(history), afterAcquired });
+  await sim.run({ untilMs: options.durationMs });
+  stopping = true;
+  sim.healAll();
+  await sim.run({ untilMs: options.durationMs + graceMs(options.ttlMs, options.holdMs) });
+  return { history, register, sim, servers };
+}
+
+function simRegister(host: Host, process: string): RegisterClient {
+  const endpoint = ClientEndpoint.of(host);
+  const call = (op: string, body: object): Promise<RegisterReply> =>
+    Promise.resolve(endpoint.request<RegisterReply>(REGISTER_NODE, op, { process, ...body }, REGISTER_TIMEOUT_MS));
+  return {
+    read: (token) => call('read', { token }),
+    write: (value, token) => call('write', { value, token }),
+  };
+}
+
+function holderOf(history: History): string | null {
+  const holding = new Set<string>();
+  let last: string | null = null;
+  for (const op of history.ops) {
+    if (op.f === 'acquire' && op.type === 'ok') {
+      holding.add(op.process);
+      last = op.process;
+    } else if (op.f === 'release' && op.type === 'invoke') {
+      holding.delete(op.process);
+      if (last === op.process) last = null;
+    }
+  }
+  return last !== null && holding.has(last) ? last : ([...holding][0] ?? null);
+}
