@@ -2,15 +2,16 @@
  * Safety of a mutex run, judged from its history and the register's write log alone.
  *
  *   overlaps             pairs of clients whose believed-holding intervals intersect in true time.
- *                        A client believes it holds from its acquire `ok` until it invokes
- *                        release (or, if it never does, until its last recorded operation).
+ *                        A client believes it holds from its acquire (or campaign) `ok` until it
+ *                        invokes release (or resign); if it never does, until its last recorded
+ *                        operation. The same checks judge a lock and an election.
  *   lostUpdates          writes the register accepted minus its final value: every accepted write
  *                        should have added exactly one.
  *   staleWrites*         writes that reached the register after another client had been granted
  *                        the lock since the writer's own grant; accepted ones are the damage,
  *                        rejected ones are fencing doing its job.
  */
-import type { Op, RegisterWrite } from '../runner/history.ts';
+import { isGrant, isLetGo, type Op, type RegisterWrite } from '../runner/history.ts';
 
 export interface Interval {
   readonly process: string;
@@ -32,9 +33,9 @@ export function holdingIntervals(ops: readonly Op[]): Interval[] {
   const intervals: Interval[] = [];
   for (const op of ops) {
     lastSeen.set(op.process, op.timeMs);
-    if (op.f === 'acquire' && op.type === 'ok') {
+    if (isGrant(op)) {
       open.set(op.process, op.timeMs);
-    } else if (op.f === 'release' && op.type === 'invoke') {
+    } else if (isLetGo(op)) {
       const startMs = open.get(op.process);
       if (startMs !== undefined) intervals.push({ process: op.process, startMs, endMs: op.timeMs });
       open.delete(op.process);
@@ -60,7 +61,7 @@ export function lostUpdates(writes: readonly RegisterWrite[], finalValue: number
 }
 
 export function staleWrites(ops: readonly Op[], writes: readonly RegisterWrite[]): { accepted: number; rejected: number } {
-  const grants = ops.filter((op) => op.f === 'acquire' && op.type === 'ok');
+  const grants = ops.filter(isGrant);
   let accepted = 0;
   let rejected = 0;
   for (const write of writes) {

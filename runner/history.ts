@@ -50,3 +50,13 @@ export class History {
     this.observers.push(observer);
   }
 }
+
+/** A lock granted or an election won: the start of a believed-holding interval. */
+export function isGrant(op: Op): boolean {
+  return op.type === 'ok' && (op.f === 'acquire' || op.f === 'campaign');
+}
+
+/** A release or resignation invoked: the end of a believed-holding interval. */
+export function isLetGo(op: Op): boolean {
+  return op.type === 'invoke' && (op.f === 'release' || op.f === 'resign');
+}

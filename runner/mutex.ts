@@ -8,6 +8,7 @@ import type { LockRecipe } from '../backends/recipe.ts';
 import type { Runtime } from '../backends/runtime.ts';
 import type { History } from './history.ts';
 import type { RegisterReply } from './register.ts';
+import { describe, registerStep } from './steps.ts';
 
 export interface RegisterClient {
   read(token: number | null): Promise<RegisterReply>;
@@ -48,10 +49,10 @@ export async function mutexClient(
     }
     const token = params.fencing ? grant.token : null;
     history.record(process, 'ok', 'acquire', { token: grant.token });
-    const seen = await step(history, process, 'read', { token }, () => register.read(token));
+    const seen = await registerStep(history, process, 'read', { token }, () => register.read(token));
     if (seen !== null) {
       await clock.sleep(params.holdMs);
-      await step(history, process, 'write', { value: seen + 1, token }, () => register.write(seen + 1, token));
+      await registerStep(history, process, 'write', { value: seen + 1, token }, () => register.write(seen + 1, token));
     }
     history.record(process, 'invoke', 'release', { token: grant.token });
     try {
@@ -62,31 +63,4 @@ export async function mutexClient(
     }
     await clock.sleep(params.thinkMs);
   }
-}
-
-/** One register operation, recorded; the value it returned, or null if it failed or is unknown. */
-async function step(
-  history: History,
-  process: string,
-  f: 'read' | 'write',
-  details: { value?: number; token: number | null },
-  call: () => Promise<RegisterReply>,
-): Promise<number | null> {
-  history.record(process, 'invoke', f, details);
-  try {
-    const reply = await call();
-    if (!reply.ok) {
-      history.record(process, 'fail', f, { ...details, error: reply.reason });
-      return null;
-    }
-    history.record(process, 'ok', f, { ...details, value: reply.value });
-    return reply.value;
-  } catch (error) {
-    history.record(process, 'info', f, { ...details, error: describe(error) });
-    return null;
-  }
-}
-
-export function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

@@ -8,12 +8,15 @@ import type { Host } from '../sim/node.ts';
 import type { Latency } from '../sim/network.ts';
 import { ClientEndpoint } from '../backends/sim/endpoint.ts';
 import { serverIds, type SystemConfig, type SystemModule } from '../backends/system.ts';
-import { History } from './history.ts';
+import { electionClient } from './election.ts';
+import { History, isGrant, isLetGo } from './history.ts';
 import { mutexClient, type RegisterClient } from './mutex.ts';
 import { Register, REGISTER_NODE, registerServer, type RegisterReply } from './register.ts';
 
 export interface SimMutexOptions {
   readonly system: SystemModule;
+  /** mutex (default): acquire/hold/release; election: campaign and do leader work every holdMs. */
+  readonly workload?: 'mutex' | 'election';
   readonly seed: number;
   readonly clients: number;
   readonly durationMs: number;
@@ -32,7 +35,7 @@ export interface SimWorld {
   readonly clients: readonly string[];
   /** The client that holds the lock right now by the history (last acquire ok without a release), if any. */
   holder(): string | null;
-  /** Call `fire(client)` as a harness event just after the `nth` successful acquire of the run (1-based). */
+  /** Call `fire(client)` as a harness event just after the `nth` successful acquire (or election) of the run, 1-based. */
   afterAcquired(nth: number, fire: (client: string) => void): void;
 }
 
@@ -69,16 +72,21 @@ export async function runSimMutex(options: SimMutexOptions): Promise<SimMutexRes
   for (const id of clients) {
     sim.addNode(id, (host) => {
       const ports = options.system.simPorts(host, servers, config);
-      const lock = options.system.lock(host, ports, config);
-      host.spawn('mutex', () =>
-        mutexClient(id, host, lock, simRegister(host, id), history, { holdMs: options.holdMs, thinkMs: options.thinkMs, fencing: options.fencing }, () => stopping),
-      );
+      const register = simRegister(host, id);
+      const { holdMs, thinkMs, fencing } = options;
+      if (options.workload === 'election') {
+        const election = options.system.election(host, ports, config);
+        host.spawn('election', () => electionClient(id, host, election, register, history, { workMs: holdMs, thinkMs, fencing }, () => stopping));
+      } else {
+        const lock = options.system.lock(host, ports, config);
+        host.spawn('mutex', () => mutexClient(id, host, lock, register, history, { holdMs, thinkMs, fencing }, () => stopping));
+      }
     });
   }
   const afterAcquired = (nth: number, fire: (client: string) => void) => {
     let seen = 0;
     history.observe((op) => {
-      if (op.f === 'acquire' && op.type === 'ok' && ++seen === nth) sim.after(0, 'fault', () => fire(op.process));
+      if (isGrant(op) && ++seen === nth) sim.after(0, 'fault', () => fire(op.process));
     });
   };
   options.faults?.(sim, { servers, clients, holder: () => holderOf(history), afterAcquired });
@@ -103,10 +111,10 @@ function holderOf(history: History): string | null {
   const holding = new Set<string>();
   let last: string | null = null;
   for (const op of history.ops) {
-    if (op.f === 'acquire' && op.type === 'ok') {
+    if (isGrant(op)) {
       holding.add(op.process);
       last = op.process;
-    } else if (op.f === 'release' && op.type === 'invoke') {
+    } else if (isLetGo(op)) {
       holding.delete(op.process);
       if (last === op.process) last = null;
     }

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Sim } from '../../sim/sim.ts';
 import { runConformanceInSim } from '../conformance.ts';
+import { electionSuite } from '../election-suite.ts';
 import { lockSuite } from '../lock-suite.ts';
 import { redisConformance } from './conformance.ts';
 import { redis } from './index.ts';
@@ -73,3 +74,5 @@ describe('redis recipes', () => {
 });
 
 lockSuite(redis, { pauseBeyondTtl: 'unsafe', partitionBeyondTtl: 'unsafe', crashRecoveryMs: [800, 1100] });
+// A crashed leader's key lives on from its last renewal, up to ttl/3 before the crash: failover takes 2/3 to 1 TTL.
+electionSuite(redis, { pauseBeyondTtl: 'unsafe', failoverMs: [600, 1100] });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Sim } from '../../sim/sim.ts';
 import type { Host } from '../../sim/node.ts';
+import { electionSuite } from '../election-suite.ts';
 import { lockSuite } from '../lock-suite.ts';
 import { runConformanceInSim } from '../conformance.ts';
 import { serverIds } from '../system.ts';
@@ -151,3 +152,5 @@ function spyOnDelete(port: RedisPort, released: boolean[]): RedisPort {
 }
 
 lockSuite(redlock, { pauseBeyondTtl: 'unsafe', partitionBeyondTtl: 'unsafe', crashRecoveryMs: [700, 1200] });
+// A crashed leader's key lives on from its last renewal, up to ttl/3 before the crash: failover takes 2/3 to 1 TTL.
+electionSuite(redlock, { pauseBeyondTtl: 'unsafe', failoverMs: [600, 1200] });

@@ -1,0 +1,64 @@
+/**
+ * The election workload: every client campaigns; whoever wins does leader work (read the
+ * register, write back read + 1, carrying its token when fencing is on) every `workMs` for as
+ * long as it believes it leads, then campaigns again. Believed leadership runs from `campaign ok`
+ * to `resign invoke`, which the client records the moment it stops believing.
+ */
+import type { ElectionRecipe } from '../backends/recipe.ts';
+import type { Runtime } from '../backends/runtime.ts';
+import type { History } from './history.ts';
+import type { RegisterClient } from './mutex.ts';
+import { describe, registerStep } from './steps.ts';
+
+export interface ElectionParams {
+  readonly workMs: number;
+  readonly thinkMs: number;
+  readonly fencing: boolean;
+}
+
+export async function electionClient(
+  process: string,
+  runtime: Runtime,
+  election: ElectionRecipe,
+  register: RegisterClient,
+  history: History,
+  params: ElectionParams,
+  stopping: () => boolean,
+): Promise<void> {
+  const clock = runtime.clock;
+  while (!stopping()) {
+    history.record(process, 'invoke', 'campaign');
+    let leadership;
+    try {
+      leadership = await election.campaign();
+    } catch (error) {
+      history.record(process, 'info', 'campaign', { error: describe(error) });
+      await clock.sleep(params.thinkMs);
+      continue;
+    }
+    if (leadership === null) {
+      history.record(process, 'fail', 'campaign', { error: 'not elected in time' });
+      continue;
+    }
+    history.record(process, 'ok', 'campaign', { token: leadership.token });
+    const token = params.fencing ? leadership.token : null;
+    while (leadership.isLeader() && !stopping()) {
+      await leaderWork(process, register, history, token);
+      await clock.sleep(params.workMs);
+    }
+    history.record(process, 'invoke', 'resign', { token: leadership.token });
+    try {
+      await leadership.resign();
+      history.record(process, 'ok', 'resign', { token: leadership.token });
+    } catch (error) {
+      history.record(process, 'info', 'resign', { error: describe(error) });
+    }
+    await clock.sleep(params.thinkMs);
+  }
+}
+
+/** One unit of leader work: read the register, write back read + 1. */
+async function leaderWork(process: string, register: RegisterClient, history: History, token: number | null): Promise<void> {
+  const seen = await registerStep(history, process, 'read', { token }, () => register.read(token));
+  if (seen !== null) await registerStep(history, process, 'write', { value: seen + 1, token }, () => register.write(seen + 1, token));
+}
