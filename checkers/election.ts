@@ -16,7 +16,7 @@ export interface ElectionTiming {
 }
 
 export function electionTiming(ops: readonly Op[], endMs: number): ElectionTiming {
-  const intervals = holdingIntervals(ops);
+  const intervals = holdingIntervals(ops, endMs);
   return {
     leaderOverlapMs: coveredBy(intervals, endMs, (n) => n >= 2),
     leaderlessMs: intervals.length === 0 ? 0 : coveredBy(intervals, endMs, (n) => n === 0, intervals[0]!.startMs),

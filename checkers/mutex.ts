@@ -3,8 +3,8 @@
  *
  *   overlaps             pairs of clients whose believed-holding intervals intersect in true time.
  *                        A client believes it holds from its acquire (or campaign) `ok` until it
- *                        invokes release (or resign); if it never does, until its last recorded
- *                        operation. The same checks judge a lock and an election.
+ *                        invokes release (or resign) or crashes; if none of that happens, until the
+ *                        end of the run. The same checks judge a lock and an election.
  *   lostUpdates          writes the register accepted minus its final value: every accepted write
  *                        should have added exactly one.
  *   staleWrites*         writes that reached the register after another client had been granted
@@ -27,21 +27,20 @@ export interface MutexSafety {
   readonly verdict: 'safe' | 'unsafe';
 }
 
-export function holdingIntervals(ops: readonly Op[]): Interval[] {
+/** Believed-holding intervals; one still open when the history ends runs to `endMs` (default: the last operation). */
+export function holdingIntervals(ops: readonly Op[], endMs: number = ops.reduce((max, op) => Math.max(max, op.timeMs), 0)): Interval[] {
   const open = new Map<string, number>();
-  const lastSeen = new Map<string, number>();
   const intervals: Interval[] = [];
   for (const op of ops) {
-    lastSeen.set(op.process, op.timeMs);
     if (isGrant(op)) {
       open.set(op.process, op.timeMs);
-    } else if (isLetGo(op)) {
+    } else if (isLetGo(op) || op.f === 'crash') {
       const startMs = open.get(op.process);
       if (startMs !== undefined) intervals.push({ process: op.process, startMs, endMs: op.timeMs });
       open.delete(op.process);
     }
   }
-  for (const [process, startMs] of open) intervals.push({ process, startMs, endMs: lastSeen.get(process)! });
+  for (const [process, startMs] of open) intervals.push({ process, startMs, endMs: Math.max(startMs, endMs) });
   return intervals.sort((a, b) => a.startMs - b.startMs);
 }
 

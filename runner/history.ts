@@ -6,8 +6,8 @@
 
 export type OpType = 'invoke' | 'ok' | 'fail' | 'info';
 
-/** acquire/release: the lock; read/write: the protected register; campaign/resign/work: election. */
-export type OpName = 'acquire' | 'release' | 'read' | 'write' | 'campaign' | 'resign' | 'work';
+/** acquire/release: the lock; read/write: the protected register; campaign/resign: election; crash: the client died. */
+export type OpName = 'acquire' | 'release' | 'read' | 'write' | 'campaign' | 'resign' | 'crash';
 
 export interface Op {
   readonly index: number;

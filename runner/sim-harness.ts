@@ -71,6 +71,7 @@ export async function runSimMutex(options: SimMutexOptions): Promise<SimMutexRes
   sim.addNode(REGISTER_NODE, (host) => registerServer(host, register, () => sim.nowMs));
   for (const id of clients) {
     sim.addNode(id, (host) => {
+      host.onCrash(() => history.record(id, 'info', 'crash'));
       const ports = options.system.simPorts(host, servers, config);
       const register = simRegister(host, id);
       const { holdMs, thinkMs, fencing } = options;
@@ -114,7 +115,7 @@ function holderOf(history: History): string | null {
     if (isGrant(op)) {
       holding.add(op.process);
       last = op.process;
-    } else if (isLetGo(op)) {
+    } else if (isLetGo(op) || op.f === 'crash') {
       holding.delete(op.process);
       if (last === op.process) last = null;
     }

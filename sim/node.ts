@@ -37,7 +37,7 @@ export class NodeRuntime implements NetworkNode {
   readonly disk = new Map<string, unknown>();
   processHandler: MessageHandler | null = null;
   osHandler: MessageHandler | null = null;
-  crashHandler: CrashHandler | null = null;
+  crashHandlers: CrashHandler[] = [];
   private deferred: SimEvent[] = [];
   private mailbox: Message[] = [];
   private receivers: Future<Message>[] = [];
@@ -94,9 +94,10 @@ export class NodeRuntime implements NetworkNode {
   crash(): void {
     if (this.state === 'crashed') throw new SimUsageError(`cannot crash node '${this.id}': it is already crashed`);
     // The process dies, the machine does not: its OS closes the sockets and tells the peers.
-    const crashHandler = this.crashHandler;
-    this.crashHandler = null;
-    crashHandler?.({ send: (to, payload) => this.network.send(this, to, payload, labelOf(payload), 'os') });
+    const handlers = this.crashHandlers;
+    this.crashHandlers = [];
+    const os = { send: (to: string, payload: unknown) => this.network.send(this, to, payload, labelOf(payload), 'os') };
+    for (const handler of handlers) handler(os);
     this.state = 'crashed';
     this.incarnation++;
     this.deferred = [];
@@ -238,10 +239,10 @@ export class Host {
     this.node.osHandler = handler;
   }
 
-  /** What this node's OS does when the process crashes: typically, reset its connections. */
+  /** Add something this node's OS does when the process crashes: typically, reset its connections. */
   onCrash(handler: CrashHandler): void {
     this.check('onCrash');
-    this.node.crashHandler = handler;
+    this.node.crashHandlers.push(handler);
   }
 
   /** The next process-level message, in arrival order. */

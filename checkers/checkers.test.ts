@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Op, OpName, OpType, RegisterWrite } from '../runner/history.ts';
+import { electionTiming } from './election.ts';
+import { checkMutex, countOverlaps, holdingIntervals, lostUpdates, staleWrites } from './mutex.ts';
+
+/** A history from terse rows: [timeMs, process, type, f]. */
+function history(rows: [number, string, OpType, OpName][]): Op[] {
+  return rows.map(([timeMs, process, type, f], index) => ({ index, timeMs, process, type, f }));
+}
+
+const write = (timeMs: number, process: string, accepted = true, value = 1): RegisterWrite => ({ timeMs, process, value, token: null, accepted });
+
+describe('mutex checkers on hand-written histories', () => {
+  it('a believed hold runs from acquire ok to release invoke; touching holds do not overlap', () => {
+    const ops = history([
+      [0, 'c1', 'invoke', 'acquire'],
+      [2, 'c1', 'ok', 'acquire'],
+      [3, 'c2', 'invoke', 'acquire'],
+      [10, 'c1', 'invoke', 'release'],
+      [10, 'c2', 'ok', 'acquire'],
+      [12, 'c1', 'ok', 'release'],
+      [20, 'c2', 'invoke', 'release'],
+    ]);
+    assert.deepEqual(holdingIntervals(ops), [
+      { process: 'c1', startMs: 2, endMs: 10 },
+      { process: 'c2', startMs: 10, endMs: 20 },
+    ]);
+    assert.equal(countOverlaps(holdingIntervals(ops)), 0);
+  });
+
+  it('counts a client that believes it holds while another does', () => {
+    const ops = history([
+      [0, 'c1', 'ok', 'acquire'],
+      [5, 'c2', 'ok', 'acquire'],
+      [8, 'c1', 'invoke', 'release'],
+      [9, 'c3', 'ok', 'acquire'],
+      [12, 'c2', 'invoke', 'release'],
+      [15, 'c3', 'invoke', 'release'],
+    ]);
+    assert.equal(countOverlaps(holdingIntervals(ops)), 2);
+  });
+
+  it('an acquire whose outcome is unknown (info) or failed opens no hold', () => {
+    const ops = history([
+      [0, 'c1', 'invoke', 'acquire'],
+      [5, 'c1', 'info', 'acquire'],
+      [6, 'c2', 'invoke', 'acquire'],
+      [7, 'c2', 'fail', 'acquire'],
+    ]);
+    assert.deepEqual(holdingIntervals(ops), []);
+  });
+
+  it('a client that crashes while holding stops holding when it crashes; one that never lets go holds to the end', () => {
+    const ops = history([
+      [0, 'c1', 'ok', 'acquire'],
+      [1, 'c1', 'invoke', 'read'],
+      [3, 'c1', 'info', 'crash'],
+      [50, 'c2', 'ok', 'acquire'],
+      [60, 'c2', 'invoke', 'release'],
+      [70, 'c3', 'ok', 'acquire'],
+    ]);
+    assert.deepEqual(holdingIntervals(ops, 100), [
+      { process: 'c1', startMs: 0, endMs: 3 },
+      { process: 'c2', startMs: 50, endMs: 60 },
+      { process: 'c3', startMs: 70, endMs: 100 },
+    ]);
+  });
+
+  it('lost updates: accepted writes beyond the final value', () => {
+    assert.equal(lostUpdates([write(1, 'c1'), write(2, 'c2'), write(3, 'c1', false)], 1), 1);
+    assert.equal(lostUpdates([write(1, 'c1'), write(2, 'c2')], 2), 0);
+  });
+
+  it('a write that lands after someone else was granted the lock is stale, accepted or rejected', () => {
+    const ops = history([
+      [0, 'c1', 'ok', 'acquire'],
+      [5, 'c2', 'ok', 'acquire'],
+      [7, 'c2', 'invoke', 'release'],
+    ]);
+    assert.deepEqual(staleWrites(ops, [write(3, 'c1'), write(6, 'c2'), write(8, 'c1')]), { accepted: 1, rejected: 0 });
+    assert.deepEqual(staleWrites(ops, [write(8, 'c1', false)]), { accepted: 0, rejected: 1 });
+    const verdict = checkMutex(ops, [write(3, 'c1', true, 1), write(8, 'c1', true, 2)], 2);
+    assert.equal(verdict.verdict, 'unsafe');
+    assert.equal(verdict.staleWritesAccepted, 1);
+  });
+
+  it('a run with no violation is safe', () => {
+    const ops = history([
+      [0, 'c1', 'ok', 'acquire'],
+      [4, 'c1', 'invoke', 'release'],
+      [5, 'c2', 'ok', 'acquire'],
+      [9, 'c2', 'invoke', 'release'],
+    ]);
+    assert.equal(checkMutex(ops, [write(2, 'c1', true, 1), write(7, 'c2', true, 2)], 2).verdict, 'safe');
+  });
+});
+
+describe('election timing on hand-written histories', () => {
+  it('measures overlap, leaderless time and failover', () => {
+    const ops = history([
+      [10, 'c1', 'ok', 'campaign'],
+      [40, 'c2', 'ok', 'campaign'],
+      [50, 'c1', 'invoke', 'resign'],
+      [70, 'c2', 'invoke', 'resign'],
+      [90, 'c3', 'ok', 'campaign'],
+    ]);
+    const timing = electionTiming(ops, 100);
+    assert.equal(timing.leaderOverlapMs, 10);
+    assert.equal(timing.leaderlessMs, 20, 'c3 still leads when the run ends at 100');
+    assert.deepEqual(timing.failoverMs, [0, 20]);
+  });
+});
