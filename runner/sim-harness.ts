@@ -6,6 +6,7 @@
 import { Sim } from '../sim/sim.ts';
 import type { Host } from '../sim/node.ts';
 import type { Latency } from '../sim/network.ts';
+import type { TraceOptions } from '../sim/trace.ts';
 import { ClientEndpoint } from '../backends/sim/endpoint.ts';
 import { serverIds, type SystemConfig, type SystemModule } from '../backends/system.ts';
 import { electionClient } from './election.ts';
@@ -25,6 +26,7 @@ export interface SimMutexOptions {
   readonly thinkMs: number;
   readonly fencing: boolean;
   readonly latency?: Latency;
+  readonly trace?: TraceOptions;
   readonly acquireTimeoutMs?: number;
   /** Schedule faults; called once everything is set up, before the run starts. */
   readonly faults?: (sim: Sim, world: SimWorld) => void;
@@ -37,6 +39,8 @@ export interface SimWorld {
   holder(): string | null;
   /** Call `fire(client)` as a harness event just after the `nth` successful acquire (or election) of the run, 1-based. */
   afterAcquired(nth: number, fire: (client: string) => void): void;
+  /** The same, counting only grants to processes that `who` accepts. */
+  afterGrant(nth: number, who: (process: string) => boolean, fire: (client: string) => void): void;
 }
 
 export interface SimMutexResult {
@@ -54,7 +58,7 @@ export function graceMs(ttlMs: number, holdMs: number): number {
 const REGISTER_TIMEOUT_MS = 1000;
 
 export async function runSimMutex(options: SimMutexOptions): Promise<SimMutexResult> {
-  const sim = new Sim({ seed: options.seed, network: { latency: options.latency ?? { minMs: 1, maxMs: 3 } } });
+  const sim = new Sim({ seed: options.seed, network: { latency: options.latency ?? { minMs: 1, maxMs: 3 } }, trace: options.trace });
   const history = new History(() => sim.nowMs);
   const register = new Register(options.fencing);
   const config: SystemConfig = {
@@ -84,16 +88,19 @@ export async function runSimMutex(options: SimMutexOptions): Promise<SimMutexRes
       }
     });
   }
-  const afterAcquired = (nth: number, fire: (client: string) => void) => {
+  const afterGrant = (nth: number, who: (process: string) => boolean, fire: (client: string) => void) => {
     let seen = 0;
     history.observe((op) => {
-      if (isGrant(op) && ++seen === nth) sim.after(0, 'fault', () => fire(op.process));
+      if (isGrant(op) && who(op.process) && ++seen === nth) sim.after(0, 'fault', () => fire(op.process));
     });
   };
-  options.faults?.(sim, { servers, clients, holder: () => holderOf(history), afterAcquired });
+  const afterAcquired = (nth: number, fire: (client: string) => void) => afterGrant(nth, () => true, fire);
+  options.faults?.(sim, { servers, clients, holder: () => holderOf(history), afterAcquired, afterGrant });
   await sim.run({ untilMs: options.durationMs });
+  // The run ends by healing everything: links, paused nodes, and crashed servers (from their disks).
   stopping = true;
   sim.healAll();
+  for (const id of servers) if (sim.node(id).crashed) sim.restart(id, { persist: true });
   await sim.run({ untilMs: options.durationMs + graceMs(options.ttlMs, options.holdMs) });
   return { history, register, sim, servers };
 }

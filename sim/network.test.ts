@@ -143,3 +143,18 @@ describe('network', () => {
     assert.throws(() => sim.network.partition('a', 'b', 'sideways' as never), /partition mode must be 'drop' or 'hold'/);
   });
 });
+
+describe('network heal', () => {
+  it('healAll repairs partitions and takes back injected delay and loss', async () => {
+    const sim = new Sim({ seed: 1, network: { latency: { minMs: 2, maxMs: 2 } } });
+    const at: number[] = [];
+    sim.addNode('a');
+    sim.addNode('b', (host) => host.onMessage(() => at.push(sim.nowMs)));
+    sim.network.configure('a', 'b', { extraDelayMs: 100, lossProbability: 1 });
+    sim.partition('a', 'b');
+    sim.healAll();
+    sim.at(0, 'send', () => sim.host('a').send('b', 0));
+    await sim.run();
+    assert.deepEqual(at, [2]);
+  });
+});

@@ -142,8 +142,13 @@ export class Network {
     this.healLink(this.link(from, to));
   }
 
+  /** Repair every link: partitions healed (held packets delivered), injected delay and loss back to the defaults. */
   healAll(): void {
-    for (const link of this.links) this.healLink(link);
+    for (const link of this.links) {
+      link.extraDelayMs = this.defaults.extraDelayMs;
+      link.lossProbability = this.defaults.lossProbability;
+      this.healLink(link);
+    }
   }
 
   send(from: NetworkNode, to: string, payload: unknown, label: string, layer: Layer): void {

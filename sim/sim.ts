@@ -150,7 +150,7 @@ export class Sim {
     if (options.oneWay !== true) this.network.heal(b, a);
   }
 
-  /** Repair every link and resume every paused node. Crashed nodes stay down. */
+  /** Repair every link (partitions, injected delay and loss) and resume every paused node. Crashed nodes stay down. */
   healAll(): void {
     this.network.healAll();
     for (const node of this.nodes.values()) if (node.paused) node.resume();

@@ -1,0 +1,86 @@
+/**
+ * What a lock costs, from the same history the safety checks read:
+ *   acquisitions       grants (acquire or campaign ok);
+ *   acquireFailures    attempts that failed or whose outcome is unknown;
+ *   acquireLatencyMs   invoke-to-ok time of successful attempts, as percentiles;
+ *   unavailableMs      time during which some client was trying to acquire and nobody held.
+ */
+import { holdingIntervals } from './mutex.ts';
+import type { Op } from '../runner/history.ts';
+
+export interface Percentiles {
+  readonly p50: number;
+  readonly p95: number;
+  readonly p99: number;
+  readonly max: number;
+}
+
+export interface Performance {
+  readonly acquisitions: number;
+  readonly acquireFailures: number;
+  readonly acquireLatencyMs: Percentiles | null;
+  readonly unavailableMs: number;
+}
+
+/** Nearest-rank percentiles, rounded to 0.1 ms; null without samples. */
+export function percentiles(samples: readonly number[]): Percentiles | null {
+  if (samples.length === 0) return null;
+  const sorted = [...samples].sort((a, b) => a - b);
+  const rank = (p: number) => round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!);
+  return { p50: rank(50), p95: rank(95), p99: rank(99), max: round(sorted[sorted.length - 1]!) };
+}
+
+export function performance(ops: readonly Op[], endMs: number): Performance {
+  const started = new Map<string, number>();
+  const latencies: number[] = [];
+  const waiting: { startMs: number; endMs: number }[] = [];
+  let acquisitions = 0;
+  let acquireFailures = 0;
+  for (const op of ops) {
+    if (op.f !== 'acquire' && op.f !== 'campaign') continue;
+    if (op.type === 'invoke') {
+      started.set(op.process, op.timeMs);
+      continue;
+    }
+    const startMs = started.get(op.process);
+    started.delete(op.process);
+    if (startMs !== undefined) waiting.push({ startMs, endMs: op.timeMs });
+    if (op.type === 'ok') {
+      acquisitions++;
+      if (startMs !== undefined) latencies.push(op.timeMs - startMs);
+    } else {
+      acquireFailures++;
+    }
+  }
+  for (const startMs of started.values()) waiting.push({ startMs, endMs });
+  return {
+    acquisitions,
+    acquireFailures,
+    acquireLatencyMs: percentiles(latencies),
+    unavailableMs: round(unavailable(waiting, holdingIntervals(ops, endMs), endMs)),
+  };
+}
+
+/** Time in [0, endMs) covered by some waiting interval and by no holding interval. */
+function unavailable(waiting: readonly { startMs: number; endMs: number }[], holding: readonly { startMs: number; endMs: number }[], endMs: number): number {
+  const edges: { atMs: number; wait: number; hold: number }[] = [];
+  for (const w of waiting) edges.push({ atMs: w.startMs, wait: 1, hold: 0 }, { atMs: w.endMs, wait: -1, hold: 0 });
+  for (const h of holding) edges.push({ atMs: h.startMs, wait: 0, hold: 1 }, { atMs: h.endMs, wait: 0, hold: -1 });
+  edges.sort((a, b) => a.atMs - b.atMs);
+  let waiters = 0;
+  let holders = 0;
+  let lastMs = 0;
+  let total = 0;
+  for (const edge of edges) {
+    const atMs = Math.min(edge.atMs, endMs);
+    if (waiters > 0 && holders === 0) total += Math.max(0, atMs - lastMs);
+    lastMs = Math.max(lastMs, atMs);
+    waiters += edge.wait;
+    holders += edge.hold;
+  }
+  return total;
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 10) / 10;
+}

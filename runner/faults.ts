@@ -1,0 +1,205 @@
+/**
+ * From scenario faults to actions on a world: resolve selectors to nodes, fire at a time or just
+ * after an event, and heal after `forMs`. Selectors resolve when the fault fires, so `holder` and
+ * `leader` mean whoever holds or leads at that moment.
+ *
+ * A fault that cannot apply to a system (server-4 of a one-server system, the leader of RedLock's
+ * independent nodes) skips the whole run, with the reason; it is never silently dropped. A dynamic
+ * selector that finds nobody when it fires (no holder at that instant) does nothing, and the run's
+ * notes say so.
+ */
+import type { Fault } from '../scenarios/schema.ts';
+import { selectorsOf } from '../scenarios/schema.ts';
+import type { PartitionMode } from '../sim/network.ts';
+
+/** The verbs a world offers for faults. The simulator implements them; so will the live harness. */
+export interface FaultTarget {
+  readonly nowMs: number;
+  pause(node: string): void;
+  resume(node: string): void;
+  crash(node: string): void;
+  restart(node: string, persist: boolean): void;
+  isCrashed(node: string): boolean;
+  isPaused(node: string): boolean;
+  partition(from: string, to: string, mode: PartitionMode): void;
+  heal(from: string, to: string): void;
+  delay(from: string, to: string, extraMs: number): void;
+  loss(from: string, to: string, probability: number): void;
+  jumpClock(node: string, deltaMs: number): void;
+  setDrift(node: string, driftPpm: number): void;
+  /** Run `fire` at true time `atMs`, as a harness event. */
+  at(atMs: number, fire: () => void): void;
+}
+
+/** Who is who in a run, as the selectors see it. */
+export interface Cast {
+  readonly servers: readonly string[];
+  readonly clients: readonly string[];
+  /** Every node of the run, servers, clients and the register. */
+  readonly nodes: readonly string[];
+  holder(): string | null;
+  /** The system's leader; undefined when the system has no such thing. */
+  leader(): string | null | undefined;
+  /** A uniformly random pick, from the run's own seeded stream. */
+  pick<T>(items: readonly T[]): T;
+  /** Call `fire(process)` just after the nth grant (acquire or election) by a process accepted by `who`. */
+  afterGrant(nth: number, who: (process: string) => boolean, fire: () => void): void;
+}
+
+
+export function majorityOf(servers: readonly string[]): string[] {
+  return servers.slice(0, Math.floor(servers.length / 2) + 1);
+}
+
+/** The shape of a system, as far as selectors care. */
+export interface Topology {
+  readonly servers: number;
+  readonly hasLeader: boolean;
+}
+
+/** Why these faults cannot apply to a system of this shape (the run is then skipped), or null. */
+export function whyNot(faults: readonly Fault[], topology: Topology): string | null {
+  for (const fault of faults) {
+    const reason = cannotApply(fault, topology);
+    if (reason !== null) return reason;
+  }
+  return null;
+}
+
+/**
+ * Schedule the faults on `target`. Check them with whyNot first. `notes` collects what a reader
+ * should know: faults that found nobody to hit when they fired.
+ */
+export function planFaults(faults: readonly Fault[], target: FaultTarget, cast: Cast, notes: string[]): void {
+  faults.forEach((fault, i) => {
+    const fire = () => apply(fault, i, target, cast, notes);
+    if (fault.at !== undefined) {
+      target.at(fault.at, fire);
+    } else if (fault.after !== undefined) {
+      const who = fault.after.client;
+      cast.afterGrant(fault.after.nth, (process) => who === undefined || resolve(who, cast).includes(process), fire);
+    }
+  });
+}
+
+function cannotApply(fault: Fault, topology: Topology): string | null {
+  if (fault.partition?.halves === true || fault.partition?.bridge === true) {
+    if (topology.servers < (fault.partition.bridge === true ? 3 : 2)) {
+      return `a ${fault.partition.bridge === true ? 'bridge' : 'halves'} partition needs more servers than this system's ${topology.servers}`;
+    }
+  }
+  for (const s of selectorsOf(fault)) {
+    const server = /^server-(\d+)$/.exec(s);
+    if (server !== null && Number(server[1]) > topology.servers) return `selector ${s}: this system has ${topology.servers} server(s)`;
+    if (s === 'leader' && !topology.hasLeader) return 'selector leader: this system has no leader among its servers';
+    if (s === 'minority' && topology.servers < 2) return 'selector minority: a single server has no minority';
+  }
+  return null;
+}
+
+/** The nodes a selector names right now. */
+export function resolve(selector: string, cast: Cast): string[] {
+  switch (selector) {
+    case 'clients':
+      return [...cast.clients];
+    case 'servers':
+      return [...cast.servers];
+    case 'holder': {
+      const holder = cast.holder();
+      return holder === null ? [] : [holder];
+    }
+    case 'leader': {
+      const leader = cast.leader();
+      return leader === null || leader === undefined ? [] : [leader];
+    }
+    case 'majority':
+      return majorityOf(cast.servers);
+    case 'minority':
+      return cast.servers.slice(majorityOf(cast.servers).length);
+    case 'one':
+      return [cast.pick(cast.servers)];
+    default:
+      return [selector];
+  }
+}
+
+function apply(fault: Fault, index: number, target: FaultTarget, cast: Cast, notes: string[]): void {
+  const heal = (undo: () => void) => {
+    if (fault.forMs !== undefined) target.at(target.nowMs + fault.forMs, undo);
+  };
+  const hit = (selector: string) => {
+    const nodes = resolve(selector, cast);
+    if (nodes.length === 0) notes.push(`fault ${index + 1} (${selector}) at ${target.nowMs}ms found no node to hit`);
+    return nodes;
+  };
+  if (fault.pause !== undefined) {
+    const nodes = hit(fault.pause).filter((n) => !target.isPaused(n) && !target.isCrashed(n));
+    nodes.forEach((n) => target.pause(n));
+    heal(() => nodes.forEach((n) => target.isPaused(n) && target.resume(n)));
+  } else if (fault.crash !== undefined) {
+    const nodes = hit(fault.crash).filter((n) => !target.isCrashed(n));
+    nodes.forEach((n) => target.crash(n));
+    const restartAfterMs = fault.restartAfterMs;
+    if (restartAfterMs !== undefined) {
+      target.at(target.nowMs + restartAfterMs, () => nodes.forEach((n) => target.isCrashed(n) && target.restart(n, fault.persist ?? false)));
+    }
+  } else if (fault.partition !== undefined) {
+    const links = cutLinks(fault.partition, cast, hit);
+    const mode = fault.mode ?? 'drop';
+    links.forEach(([a, b]) => target.partition(a, b, mode));
+    heal(() => links.forEach(([a, b]) => target.heal(a, b)));
+  } else if (fault.delay !== undefined) {
+    const links = touching(hit(fault.delay), cast.nodes);
+    links.forEach(([a, b]) => target.delay(a, b, fault.delayMs!));
+    heal(() => links.forEach(([a, b]) => target.delay(a, b, 0)));
+  } else if (fault.loss !== undefined) {
+    const links = touching(hit(fault.loss), cast.nodes);
+    links.forEach(([a, b]) => target.loss(a, b, fault.probability!));
+    heal(() => links.forEach(([a, b]) => target.loss(a, b, 0)));
+  } else if (fault.clock !== undefined) {
+    const nodes = hit(fault.clock);
+    if (fault.jumpMs !== undefined) {
+      nodes.forEach((n) => target.jumpClock(n, fault.jumpMs!));
+    } else {
+      nodes.forEach((n) => target.setDrift(n, fault.driftPpm!));
+      heal(() => nodes.forEach((n) => target.setDrift(n, 0)));
+    }
+  }
+}
+
+/** Every directed link between the sides a partition separates. */
+function cutLinks(partition: NonNullable<Fault['partition']>, cast: Cast, hit: (selector: string) => string[]): [string, string][] {
+  let sides: string[][];
+  if (partition.isolate !== undefined) {
+    const isolated = hit(partition.isolate);
+    sides = [isolated, cast.nodes.filter((n) => !isolated.includes(n))];
+  } else if (partition.groups !== undefined) {
+    sides = partition.groups.map((group) => [...new Set(group.flatMap(hit))]);
+  } else {
+    const majority = majorityOf(cast.servers);
+    const minority = cast.servers.slice(majority.length);
+    if (partition.bridge === true) {
+      // The last server of the majority is the bridge: it keeps talking to both sides.
+      return pairsBetween(majority.slice(0, -1), minority);
+    }
+    sides = [majority, minority];
+  }
+  const links: [string, string][] = [];
+  for (let i = 0; i < sides.length; i++) for (let j = i + 1; j < sides.length; j++) links.push(...pairsBetween(sides[i]!, sides[j]!));
+  return links;
+}
+
+function pairsBetween(a: readonly string[], b: readonly string[]): [string, string][] {
+  const links: [string, string][] = [];
+  for (const x of a) for (const y of b) if (x !== y) links.push([x, y], [y, x]);
+  return links;
+}
+
+/** Every directed link to or from one of `nodes`, each once. */
+function touching(nodes: readonly string[], all: readonly string[]): [string, string][] {
+  const links: [string, string][] = [];
+  for (const x of all) {
+    for (const y of all) if (x !== y && (nodes.includes(x) || nodes.includes(y))) links.push([x, y]);
+  }
+  return links;
+}
