@@ -3,10 +3,11 @@
  *   acquisitions       grants (acquire or campaign ok);
  *   acquireFailures    attempts that failed or whose outcome is unknown;
  *   acquireLatencyMs   invoke-to-ok time of successful attempts, as percentiles;
- *   unavailableMs      time during which some client was trying to acquire and nobody held.
+ *   unavailableMs      time during which some client was trying to acquire and nobody held;
+ *   takeoverMs         for every client that crashed while holding, the time until another was granted.
  */
 import { holdingIntervals } from './mutex.ts';
-import type { Op } from '../runner/history.ts';
+import { isGrant, isLetGo, type Op } from '../runner/history.ts';
 
 export interface Percentiles {
   readonly p50: number;
@@ -20,6 +21,7 @@ export interface Performance {
   readonly acquireFailures: number;
   readonly acquireLatencyMs: Percentiles | null;
   readonly unavailableMs: number;
+  readonly takeoverMs: readonly number[];
 }
 
 /** Nearest-rank percentiles, rounded to 0.1 ms; null without samples. */
@@ -58,7 +60,22 @@ export function performance(ops: readonly Op[], endMs: number): Performance {
     acquireFailures,
     acquireLatencyMs: percentiles(latencies),
     unavailableMs: round(unavailable(waiting, holdingIntervals(ops, endMs), endMs)),
+    takeoverMs: takeovers(ops),
   };
+}
+
+function takeovers(ops: readonly Op[]): number[] {
+  const holding = new Set<string>();
+  const out: number[] = [];
+  ops.forEach((op, i) => {
+    if (isGrant(op)) holding.add(op.process);
+    else if (isLetGo(op)) holding.delete(op.process);
+    else if (op.f === 'crash' && holding.delete(op.process)) {
+      const next = ops.slice(i + 1).find((later) => isGrant(later) && later.process !== op.process);
+      if (next !== undefined) out.push(round(next.timeMs - op.timeMs));
+    }
+  });
+  return out;
 }
 
 /** Time in [0, endMs) covered by some waiting interval and by no holding interval. */

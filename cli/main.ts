@@ -4,10 +4,17 @@
  */
 import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { accessSync, constants, mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { formatBench, runBench } from './bench.ts';
 import { runDemo } from './demo.ts';
+import { parseSystems, runCommand, UsageError } from './run.ts';
+import { loadScenarios, ScenarioError } from '../scenarios/loader.ts';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
+
+/** The scenario library shipped with lockstep, run when no scenario is named. */
+export const LIBRARY = fileURLToPath(new URL('../scenarios', import.meta.url));
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, environment: 3 } as const;
 
@@ -37,6 +44,39 @@ program
   });
 
 program
+  .command('run')
+  .description('run scenarios in the simulator against every system, fenced and unfenced')
+  .argument('[scenarios...]', 'scenario files or directories (default: the whole library)')
+  .option('--systems <ids>', 'comma-separated systems to run (default: each scenario\'s own list)')
+  .option('--fencing <mode>', 'off, on or both', 'both')
+  .option('--seed <n>', 'first seed', integerOption('--seed'), 1)
+  .option('--seeds <n>', 'how many seeds, from --seed on', integerOption('--seeds'), 1)
+  .option('--out <dir>', 'where run directories go', 'runs')
+  .option('--check-determinism', 'run each run twice and report the first event where they differ')
+  .action(async (paths: string[], options: { systems?: string; fencing: string; seed: number; seeds: number; out: string; checkDeterminism?: boolean }) => {
+    if (!['off', 'on', 'both'].includes(options.fencing)) throw new UsageError(`--fencing must be off, on or both, got '${options.fencing}'`);
+    if (options.seeds < 1) throw new UsageError(`--seeds must be at least 1, got ${options.seeds}`);
+    if (options.seed < 0) throw new UsageError(`--seed must be >= 0, got ${options.seed}`);
+    const systems = options.systems === undefined ? null : parseSystems(options.systems);
+    const scenarios = loadScenarios(paths.length === 0 ? [LIBRARY] : paths);
+    ensureWritable(options.out);
+    process.exitCode = await runCommand(
+      {
+        scenarios,
+        systems,
+        fencing: options.fencing as 'off' | 'on' | 'both',
+        seed: options.seed,
+        seeds: options.seeds,
+        outDir: options.out,
+        checkDeterminism: options.checkDeterminism === true,
+        version,
+        commandLine: ['lockstep', ...process.argv.slice(2)].join(' '),
+      },
+      (line) => process.stdout.write(`${line}\n`),
+    );
+  });
+
+program
   .command('demo')
   .description('tell a short fault story with the simulation kernel, and show that it replays exactly')
   .option('--seed <n>', 'the seed', integerOption('--seed'), 1)
@@ -45,11 +85,23 @@ program
     if (!deterministic) process.exitCode = EXIT.failed;
   });
 
+function ensureWritable(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (error) {
+    throw new UsageError(`--out: cannot write to '${dir}' (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+}
+
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) {
     process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+  } else if (error instanceof UsageError || error instanceof ScenarioError) {
+    process.stderr.write(`lockstep: ${error.message}\n`);
+    process.exitCode = EXIT.usage;
   } else {
     process.stderr.write(`lockstep: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = EXIT.environment;

@@ -1,7 +1,8 @@
 /**
- * The election workload: every client campaigns; whoever wins does leader work (read the
- * register, write back read + 1, carrying its token when fencing is on) every `workMs` for as
- * long as it believes it leads, then campaigns again. Believed leadership runs from `campaign ok`
+ * The election workload: every client campaigns; whoever wins does leader work (one increment of
+ * the register, carrying its token when fencing is on) every `workMs` for as long as it believes
+ * it leads, then campaigns again. An increment cannot be lost, so what the checkers find is work
+ * accepted from a leader that had been deposed: split brain. Believed leadership runs from `campaign ok`
  * to `resign invoke`, which the client records the moment it stops believing.
  */
 import type { ElectionRecipe } from '../backends/recipe.ts';
@@ -57,8 +58,7 @@ export async function electionClient(
   }
 }
 
-/** One unit of leader work: read the register, write back read + 1. */
+/** One unit of leader work: a single write, so that it can be delayed in the network as a whole. */
 async function leaderWork(process: string, register: RegisterClient, history: History, token: number | null): Promise<void> {
-  const seen = await registerStep(history, process, 'read', { token }, () => register.read(token));
-  if (seen !== null) await registerStep(history, process, 'write', { value: seen + 1, token }, () => register.write(seen + 1, token));
+  await registerStep(history, process, 'write', { token }, () => register.increment(token));
 }

@@ -76,8 +76,8 @@ export function planFaults(faults: readonly Fault[], target: FaultTarget, cast: 
     if (fault.at !== undefined) {
       target.at(fault.at, fire);
     } else if (fault.after !== undefined) {
-      const who = fault.after.client;
-      cast.afterGrant(fault.after.nth, (process) => who === undefined || resolve(who, cast).includes(process), fire);
+      const { client: who, nth, waitMs } = fault.after;
+      cast.afterGrant(nth, (process) => who === undefined || resolve(who, cast).includes(process), () => target.at(target.nowMs + waitMs, fire));
     }
   });
 }

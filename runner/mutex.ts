@@ -13,6 +13,7 @@ import { describe, registerStep } from './steps.ts';
 export interface RegisterClient {
   read(token: number | null): Promise<RegisterReply>;
   write(value: number, token: number | null): Promise<RegisterReply>;
+  increment(token: number | null): Promise<RegisterReply>;
 }
 
 export interface MutexParams {

@@ -33,11 +33,20 @@ export class Register {
   }
 
   write(request: RegisterRequest, timeMs: number): RegisterReply {
+    return this.judge(request, timeMs, request.value!);
+  }
+
+  /** Add one, atomically: a leader's unit of work, which cannot be lost but can come from a deposed leader. */
+  increment(request: RegisterRequest, timeMs: number): RegisterReply {
+    return this.judge(request, timeMs, this.value + 1);
+  }
+
+  private judge(request: RegisterRequest, timeMs: number, value: number): RegisterReply {
     const refusal = this.refuse(request.token);
-    this.writes.push({ timeMs, process: request.process, value: request.value!, token: request.token, accepted: refusal === null });
+    this.writes.push({ timeMs, process: request.process, value, token: request.token, accepted: refusal === null });
     if (refusal !== null) return refusal;
-    this.value = request.value!;
-    return { ok: true, value: this.value };
+    this.value = value;
+    return { ok: true, value };
   }
 
   private refuse(token: number | null): RegisterReply | null {
@@ -55,6 +64,7 @@ export class Register {
 export function registerServer(host: Host, register: Register, now: () => number): void {
   new ServerEndpoint(host, (request) => {
     const body = request.body as RegisterRequest;
-    request.reply(request.op === 'write' ? register.write(body, now()) : register.read(body));
+    const reply = request.op === 'write' ? register.write(body, now()) : request.op === 'increment' ? register.increment(body, now()) : register.read(body);
+    request.reply(reply);
   });
 }

@@ -112,6 +112,7 @@ function simRegister(host: Host, process: string): RegisterClient {
   return {
     read: (token) => call('read', { token }),
     write: (value, token) => call('write', { value, token }),
+    increment: (token) => call('increment', { token }),
   };
 }
 

@@ -23,6 +23,7 @@ const trigger = {
       event: z.enum(['acquired', 'elected'], { error: "expected 'acquired' or 'elected'" }),
       client: selector.optional().describe('whose event; default: any client'),
       nth: z.number().int({ error: 'nth must be a whole number' }).min(1, { error: 'nth must be >= 1' }).default(1),
+      waitMs: ms('waitMs').default(0).describe('fire this long after the event'),
     })
     .optional()
     .describe('fire just after the nth matching event'),

@@ -1,0 +1,45 @@
+/**
+ * The run directory: runs/<timestamp>/ with results.json, one history file per run and a short
+ * report.md, and runs/latest pointing at it. Written only after every run has finished, so a
+ * failed invocation leaves nothing half-written behind.
+ */
+import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import type { RunOutput, RunResult } from '../runner/run.ts';
+
+export interface TimedRun extends RunResult {
+  readonly wallMs: number;
+}
+
+export interface ResultsFile {
+  readonly tool: { readonly name: 'lockstep'; readonly version: string };
+  readonly mode: 'sim';
+  readonly createdAt: string;
+  readonly command: string;
+  readonly runs: readonly TimedRun[];
+}
+
+export function historyFileName(result: RunResult): string {
+  return `${result.scenario}.${result.system}.${result.fencing ? 'on' : 'off'}.${result.seed}.jsonl`;
+}
+
+/** Write everything into a fresh directory under `outDir`, then point `latest` at it. Returns its path. */
+export function writeRunDir(outDir: string, stamp: string, results: ResultsFile, outputs: readonly RunOutput[], report: string): string {
+  const final = resolve(outDir, stamp);
+  const staging = `${final}.partial`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(join(staging, 'history'), { recursive: true });
+  writeFileSync(join(staging, 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  for (const output of outputs) {
+    if (output.result.skipped !== null) continue;
+    // One line per operation, then one per write the register judged; `kind` tells them apart.
+    const lines = [...output.history.map((op) => ({ kind: 'op', ...op })), ...output.writes.map((w) => ({ kind: 'register-write', ...w }))];
+    writeFileSync(join(staging, 'history', historyFileName(output.result)), lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
+  }
+  writeFileSync(join(staging, 'report.md'), report);
+  renameSync(staging, final);
+  const latest = resolve(outDir, 'latest');
+  rmSync(latest, { force: true });
+  symlinkSync(relative(resolve(outDir), final), latest);
+  return final;
+}

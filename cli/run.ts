@@ -1,0 +1,121 @@
+/**
+ * `lockstep run`: every scenario x system x fencing x seed in the simulator, a summary table,
+ * and a run directory. Wall time is read here and only here.
+ */
+import { performance } from 'node:perf_hooks';
+import { SingleBar, Presets } from 'cli-progress';
+import { checkDeterminism } from '../sim/determinism.ts';
+import { availableSystems } from '../backends/index.ts';
+import { SYSTEM_IDS, type SystemId } from '../backends/recipe.ts';
+import type { Scenario } from '../scenarios/schema.ts';
+import { runScenario, type RunOutput } from '../runner/run.ts';
+import { writeRunDir, type ResultsFile, type TimedRun } from './run-dir.ts';
+import { replayCommand } from './replay.ts';
+import { markdownReport, summaryTable } from './summary.ts';
+
+export interface RunCommand {
+  readonly scenarios: readonly { file: string; scenario: Scenario }[];
+  readonly systems: readonly SystemId[] | null;
+  readonly fencing: 'off' | 'on' | 'both';
+  readonly seed: number;
+  readonly seeds: number;
+  readonly outDir: string;
+  readonly checkDeterminism: boolean;
+  readonly version: string;
+  readonly commandLine: string;
+}
+
+export interface RunPlanItem {
+  readonly file: string;
+  readonly scenario: Scenario;
+  readonly system: SystemId;
+  readonly fencing: boolean;
+  readonly seed: number;
+}
+
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+/** Parse --systems: a comma-separated list of known system ids. */
+export function parseSystems(raw: string): SystemId[] {
+  const ids = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  if (ids.length === 0) throw new UsageError(`--systems needs at least one of ${SYSTEM_IDS.join(', ')}`);
+  for (const id of ids) {
+    if (!(SYSTEM_IDS as readonly string[]).includes(id)) throw new UsageError(`--systems: unknown system '${id}' (expected one of ${SYSTEM_IDS.join(', ')})`);
+  }
+  return ids as SystemId[];
+}
+
+export function plan(command: RunCommand): RunPlanItem[] {
+  const items: RunPlanItem[] = [];
+  for (const { file, scenario } of command.scenarios) {
+    const systems = scenario.systems.filter((s) => command.systems === null || command.systems.includes(s));
+    const fencings = [false, true].filter((on) => allows(scenario.fencing, on) && allows(command.fencing, on));
+    for (const system of systems) {
+      for (const fencing of fencings) {
+        for (let i = 0; i < command.seeds; i++) items.push({ file, scenario, system, fencing, seed: command.seed + i });
+      }
+    }
+  }
+  return items;
+}
+
+function allows(setting: 'off' | 'on' | 'both', on: boolean): boolean {
+  return setting === 'both' || (setting === 'on') === on;
+}
+
+/** Run the plan; returns the process exit code. */
+export async function runCommand(command: RunCommand, print: (line: string) => void): Promise<number> {
+  const items = plan(command);
+  if (items.length === 0) throw new UsageError('nothing to run: no scenario runs a selected system with the selected fencing');
+  const missing = [...new Set(items.map((i) => i.system))].filter((s) => !availableSystems().includes(s));
+  if (missing.length > 0) throw new UsageError(`--systems: ${missing.join(', ')} not available in the simulator (available: ${availableSystems().join(', ')})`);
+
+  print(`lockstep ${command.version}: ${items.length} run(s) of ${command.scenarios.length} scenario(s), seeds ${command.seed}..${command.seed + command.seeds - 1}`);
+  const progress = process.stdout.isTTY ? new SingleBar({ format: '{bar} {value}/{total} {run}', hideCursor: true }, Presets.shades_classic) : null;
+  progress?.start(items.length, 0, { run: '' });
+  const outputs: RunOutput[] = [];
+  const runs: TimedRun[] = [];
+  const divergences: string[] = [];
+  for (const item of items) {
+    const label = `${item.scenario.name} ${item.system} fencing=${item.fencing ? 'on' : 'off'} seed=${item.seed}`;
+    const started = performance.now();
+    const output = await runScenario(item);
+    const wallMs = Math.round((performance.now() - started) * 10) / 10;
+    outputs.push(output);
+    runs.push({ ...output.result, wallMs });
+    if (command.checkDeterminism && output.result.skipped === null) {
+      const report = await checkDeterminism(async (trace) => (await runScenario({ ...item, trace })).sim!.kernel.trace);
+      if (!report.deterministic) divergences.push(`${label}: ${report.message}`);
+    }
+    if (progress !== null) progress.increment({ run: label });
+    else print(`${label}: ${output.result.verdict}${expectationNote(output.result.expected, output.result.expectationMet)} (${wallMs} ms)`);
+  }
+  progress?.stop();
+
+  const results: ResultsFile = { tool: { name: 'lockstep', version: command.version }, mode: 'sim', createdAt: new Date().toISOString(), command: command.commandLine, runs };
+  const dir = writeRunDir(command.outDir, stamp(), results, outputs, markdownReport(results, items));
+  print('');
+  print(summaryTable(runs));
+  print('');
+  const failed = items.filter((_, i) => runs[i]!.expectationMet === false);
+  for (const item of failed) {
+    const run = runs[items.indexOf(item)]!;
+    print(`expectation failed: ${item.scenario.name} on ${item.system}, fencing ${item.fencing ? 'on' : 'off'}: expected ${run.expected}, got ${run.verdict}`);
+    print(`  replay: ${replayCommand(item)}`);
+  }
+  for (const divergence of divergences) print(`not deterministic: ${divergence}`);
+  print(`run directory: ${dir}`);
+  print(`report: ${dir}/report.md`);
+  return failed.length > 0 || divergences.length > 0 ? 1 : 0;
+}
+
+function expectationNote(expected: string | null, met: boolean | null): string {
+  if (met === null) return '';
+  return met ? ` (as expected)` : ` (EXPECTED ${expected})`;
+}
+
+function stamp(): string {
+  return new Date().toISOString().replace(/[:.]/g, '-');
+}
