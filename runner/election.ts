@@ -1,7 +1,7 @@
 /**
- * The election workload: every client campaigns; whoever wins does leader work (one increment of
- * the register, carrying its token when fencing is on) every `workMs` for as long as it believes
- * it leads, then campaigns again. An increment cannot be lost, so what the checkers find is work
+ * The election workload: every client campaigns; whoever wins does leader work for as long as it
+ * believes it leads: check, work for `workMs`, commit the result as one increment of the register
+ * (carrying its token when fencing is on). Then it campaigns again. An increment cannot be lost, so what the checkers find is work
  * accepted from a leader that had been deposed: split brain. Believed leadership runs from `campaign ok`
  * to `resign invoke`, which the client records the moment it stops believing.
  */
@@ -43,9 +43,11 @@ export async function electionClient(
     }
     history.record(process, 'ok', 'campaign', { token: leadership.token });
     const token = params.fencing ? leadership.token : null;
+    // A unit of leader work: check leadership, spend workMs on the work, then commit its result.
+    // A pause or a slow network between the check and the commit is what splits a brain.
     while (leadership.isLeader() && !stopping()) {
-      await leaderWork(process, register, history, token);
       await clock.sleep(params.workMs);
+      await leaderWork(process, register, history, token);
     }
     history.record(process, 'invoke', 'resign', { token: leadership.token });
     try {
