@@ -31,7 +31,12 @@ export function parseScenario(text: string, file: string): Scenario {
     const at = problem.linePos?.[0];
     throw new ScenarioError(file, at === undefined ? '' : `line ${at.line} column ${at.col}`, `not valid YAML (${problem.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')})`);
   }
-  const data: unknown = document.toJS({ maxAliasCount: 100 });
+  let data: unknown;
+  try {
+    data = document.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    throw new ScenarioError(file, '', `not valid YAML (${(error as Error).message})`);
+  }
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
     throw new ScenarioError(file, '', 'expected a YAML mapping with name, description, durationMs, ...');
   }

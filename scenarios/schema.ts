@@ -5,8 +5,10 @@
 import { z } from 'zod';
 import { SYSTEM_IDS } from '../backends/recipe.ts';
 
-const ms = (what: string) => z.number({ error: `${what} must be a number of milliseconds` }).finite().nonnegative({ error: `${what} must be >= 0` });
-const positiveMs = (what: string) => z.number({ error: `${what} must be a number of milliseconds` }).finite().positive({ error: `${what} must be > 0` });
+const notANumber = (what: string) => (issue: { input?: unknown }) =>
+  issue.input === undefined ? `missing; expected ${what} in milliseconds` : `${what} must be a number of milliseconds`;
+const ms = (what: string) => z.number({ error: notANumber(what) }).finite().nonnegative({ error: `${what} must be >= 0` });
+const positiveMs = (what: string) => z.number({ error: notANumber(what) }).finite().positive({ error: `${what} must be > 0` });
 
 /** Who a fault hits. Resolved per system at run time; a selector a system has no node for skips the run. */
 export const SELECTOR = /^(c[1-9]\d*|server-[1-9]\d*|clients|servers|holder|leader|majority|minority|one)$/;

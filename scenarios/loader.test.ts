@@ -1,0 +1,139 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import fc from 'fast-check';
+import { stringify } from 'yaml';
+import { SYSTEM_IDS } from '../backends/recipe.ts';
+import { SCHEMA_FILE, scenarioJsonSchema } from './json-schema.ts';
+import { loadScenarios, parseScenario, ScenarioError } from './loader.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+function rejects(yaml: string, message: RegExp): void {
+  assert.throws(
+    () => parseScenario(yaml, 'bad.yaml'),
+    (error: unknown) => error instanceof ScenarioError && message.test(error.message),
+  );
+}
+
+const MINIMAL = 'name: x\ndescription: y\ndurationMs: 1000\n';
+
+describe('scenario loader: clear errors', () => {
+  it('names the file, the path to the field and what was expected', () => {
+    rejects('name: x\ndescription: y\ndurationMs: -5\n', /^bad\.yaml: durationMs: durationMs must be > 0$/);
+    rejects(`${MINIMAL}durationMs2: 1\n`, /^bad\.yaml: unknown field 'durationMs2'$/);
+    rejects(`${MINIMAL}systems: [redis, memcached]\n`, /^bad\.yaml: systems\[1\]: expected one of redis, redlock/);
+    rejects(`${MINIMAL}faults:\n  - { at: 5, explode: c1 }\n`, /^bad\.yaml: faults\[0\]: unknown field 'explode'$/);
+    rejects(`${MINIMAL}faults:\n  - { at: 5, pause: everyone }\n`, /^bad\.yaml: faults\[0\]\.pause: expected a selector/);
+    rejects(`${MINIMAL}faults:\n  - { at: 5, pause: c1, forMs: abc }\n`, /^bad\.yaml: faults\[0\]\.forMs: forMs must be a number of milliseconds$/);
+    rejects(`${MINIMAL}faults:\n  - { pause: c1 }\n`, /^bad\.yaml: faults\[0\]: a fault takes exactly one trigger: at or after$/);
+    rejects(`${MINIMAL}faults:\n  - { at: 1, crash: c1, forMs: 5 }\n`, /^bad\.yaml: faults\[0\]\.forMs: forMs does not apply to a crash fault$/);
+    rejects(`${MINIMAL}systems: [redis]\nexpect:\n  - { system: etcd, fencing: on, verdict: safe }\n`, /expect\[0\]\.system: expects 'etcd', which the scenario does not run/);
+    rejects('name: x\ndescription: y\n', /^bad\.yaml: durationMs: missing; expected durationMs in milliseconds$/);
+    rejects('name: [unclosed\n', /^bad\.yaml: line 2 column 1: not valid YAML/);
+    rejects('- just\n- a list\n', /^bad\.yaml: expected a YAML mapping/);
+    rejects(`${MINIMAL}name: twice\n`, /not valid YAML \(Map keys must be unique\)/);
+  });
+
+  it('reports a missing file and duplicate names across files', () => {
+    assert.throws(() => loadScenarios(['/nonexistent/x.yaml']), /\/nonexistent\/x\.yaml: no such file or directory/);
+  });
+});
+
+describe('scenario loader: fuzzed', () => {
+  it('never crashes on garbage: every document is accepted or refused with a ScenarioError', () => {
+    const garbage = fc.oneof(
+      fc.string({ maxLength: 200 }),
+      fc.json().map((j) => stringify(JSON.parse(j))),
+      fc.dictionary(fc.constantFrom('name', 'description', 'durationMs', 'faults', 'lock', 'systems', 'expect', 'clients', 'x'), fc.anything()).map((o) => {
+        try {
+          return stringify(o);
+        } catch {
+          return '{}';
+        }
+      }),
+    );
+    fc.assert(
+      fc.property(garbage, (text) => {
+        try {
+          parseScenario(text, 'fuzz.yaml');
+        } catch (error) {
+          assert.ok(error instanceof ScenarioError, `not a ScenarioError: ${String(error)}`);
+          assert.ok(!error.message.includes('\n    at '), 'a stack trace leaked into the message');
+        }
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('accepts exactly the documents an independent oracle calls valid', () => {
+    // Each part is drawn valid or invalid, and the oracle knows which: the document is valid iff every part is.
+    const part = <T>(valid: fc.Arbitrary<T>, invalid: fc.Arbitrary<unknown>) =>
+      fc.oneof({ weight: 4, arbitrary: valid.map((value) => ({ value, ok: true })) }, { weight: 1, arbitrary: invalid.map((value) => ({ value, ok: false })) });
+    const systemsPart = part(fc.subarray([...SYSTEM_IDS], { minLength: 1 }), fc.constantFrom([], ['nosuch'], 'redis', [1]));
+    const fault = part(
+      fc.record({ at: fc.nat(100_000), pause: fc.constant('c1'), forMs: fc.integer({ min: 1, max: 10_000 }) }),
+      fc.constantFrom({ at: -1, pause: 'c1' }, { pause: 'c1' }, { at: 1, pause: 'nobody' }, { at: 1, pause: 'c1', crash: 'c1' }, { at: 1, loss: 'c1' }, { at: 1, pause: 'c1', mode: 'hold' }),
+    );
+    const document = fc
+      .record({
+        name: part(fc.stringMatching(/^[a-z0-9-]{1,20}$/), fc.constantFrom('Bad Name', '', 42)),
+        description: part(fc.string({ minLength: 1, maxLength: 30 }), fc.constantFrom('', 7, null)),
+        durationMs: part(fc.integer({ min: 1, max: 100_000 }), fc.constantFrom(-5, 0, 'soon', null)),
+        clients: part(fc.integer({ min: 1, max: 64 }), fc.constantFrom(0, 1.5, 100, 'two')),
+        systems: systemsPart,
+        fencing: part(fc.constantFrom('off', 'on', 'both'), fc.constantFrom('maybe', true)),
+        faults: fc.array(fault, { maxLength: 3 }),
+        extra: fc.option(fc.constant({ value: 1, ok: false }), { nil: undefined }),
+        expectOk: fc.boolean(),
+      })
+      .map((d) => {
+        const systems = Array.isArray(d.systems.value) && d.systems.ok ? (d.systems.value as string[]) : ['redis'];
+        const outside = SYSTEM_IDS.find((s) => !systems.includes(s)) ?? 'nosuch';
+        const fencing = d.fencing.ok ? (d.fencing.value as string) : 'both';
+        const doc: Record<string, unknown> = {
+          name: d.name.value,
+          description: d.description.value,
+          durationMs: d.durationMs.value,
+          clients: d.clients.value,
+          systems: d.systems.value,
+          fencing: d.fencing.value,
+          faults: d.faults.map((f) => f.value),
+          expect: [{ system: d.expectOk ? systems[0] : outside, fencing: fencing === 'both' ? 'off' : fencing, verdict: 'safe' }],
+        };
+        if (d.extra !== undefined) doc.surprise = d.extra.value;
+        const parts = [d.name, d.description, d.durationMs, d.clients, d.systems, d.fencing, ...d.faults, ...(d.extra === undefined ? [] : [d.extra])];
+        return { text: stringify(doc), valid: parts.every((p) => p.ok) && d.expectOk };
+      });
+    fc.assert(
+      fc.property(document, ({ text, valid }) => {
+        let accepted = true;
+        try {
+          parseScenario(text, 'fuzz.yaml');
+        } catch (error) {
+          assert.ok(error instanceof ScenarioError);
+          accepted = false;
+        }
+        assert.equal(accepted, valid, `${valid ? 'refused a valid' : 'accepted an invalid'} scenario:\n${text}`);
+      }),
+      { numRuns: 5000 },
+    );
+  });
+});
+
+describe('the scenario library', () => {
+  const files = readdirSync(join(ROOT, 'scenarios')).filter((f) => f.endsWith('.yaml'));
+
+  it('loads, and every file is named after its scenario', () => {
+    const loaded = loadScenarios([join(ROOT, 'scenarios')]);
+    assert.ok(loaded.length >= 10);
+    for (const { file, scenario } of loaded) assert.equal(file.split('/').pop(), `${scenario.name}.yaml`);
+    assert.equal(files.length, loaded.length);
+  });
+
+  it('ships the JSON Schema generated from the current zod schema (npm run schema)', () => {
+    assert.equal(readFileSync(join(ROOT, SCHEMA_FILE), 'utf8'), scenarioJsonSchema());
+  });
+});
