@@ -1,12 +1,14 @@
 /** Every system lockstep can test, by its canonical id. */
 import { SYSTEM_IDS, type SystemId } from './recipe.ts';
 import type { SystemModule } from './system.ts';
+import { etcd } from './etcd/index.ts';
 import { redis } from './redis/index.ts';
 import { redlock } from './redlock/index.ts';
 
 const MODULES: Partial<Record<SystemId, SystemModule>> = {
   redis: redis as SystemModule,
   redlock: redlock as SystemModule,
+  etcd: etcd as SystemModule,
 };
 
 export class UnknownSystemError extends Error {

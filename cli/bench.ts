@@ -4,6 +4,12 @@
  */
 import { performance } from 'node:perf_hooks';
 import { pingPong, promiseLoop } from '../bench/kernel.ts';
+import { availableSystems, systemModule } from '../backends/index.ts';
+import type { SystemId } from '../backends/recipe.ts';
+import { runSimMutex } from '../runner/sim-harness.ts';
+import { runScenario } from '../runner/run.ts';
+import { loadScenarios } from '../scenarios/loader.ts';
+import { plan } from './run.ts';
 
 export interface BenchResult {
   readonly tool: { readonly name: 'lockstep'; readonly version: string };
@@ -14,6 +20,10 @@ export interface BenchResult {
   readonly promiseLoopPerSec: number;
   /** kernelEventsPerSec / promiseLoopPerSec. */
   readonly kernelEfficiency: number;
+  /** Simulated time / wall time, per system: 5 clients, no faults, 60 s of the mutex workload. */
+  readonly simulatedPerWall: Partial<Record<SystemId, number>>;
+  /** Wall seconds of the default `lockstep run` (the whole library, seed 1), without writing files. */
+  readonly librarySeconds: number;
   readonly details: {
     readonly kernel: { readonly pairs: number; readonly events: number; readonly samplesPerSec: number[]; readonly traceHash: string };
     readonly promiseLoop: { readonly iterations: number; readonly samplesPerSec: number[] };
@@ -26,7 +36,7 @@ const ROUNDS_PER_PAIR = 125_000;
 const PROMISE_ITERATIONS = 2_000_000;
 
 /** Median of several samples, after one warm-up run of each workload. */
-export async function runBench(version: string): Promise<BenchResult> {
+export async function runBench(version: string, library: string): Promise<BenchResult> {
   await kernelSample(PAIRS, 10_000);
   await promiseSample(100_000);
   const kernelSamples: number[] = [];
@@ -42,17 +52,44 @@ export async function runBench(version: string): Promise<BenchResult> {
   for (let i = 0; i < SAMPLES; i++) promiseSamples.push(await promiseSample(PROMISE_ITERATIONS));
   const kernelEventsPerSec = median(kernelSamples);
   const promiseLoopPerSec = median(promiseSamples);
+  const simulatedPerWall: Partial<Record<SystemId, number>> = {};
+  for (const id of availableSystems()) simulatedPerWall[id] = await systemSpeed(id);
   return {
     tool: { name: 'lockstep', version },
     node: process.version,
     kernelEventsPerSec,
     promiseLoopPerSec,
     kernelEfficiency: round(kernelEventsPerSec / promiseLoopPerSec, 3),
+    simulatedPerWall,
+    librarySeconds: await librarySeconds(library),
     details: {
       kernel: { pairs: PAIRS, events, samplesPerSec: kernelSamples, traceHash },
       promiseLoop: { iterations: PROMISE_ITERATIONS, samplesPerSec: promiseSamples },
     },
   };
+}
+
+const SPEED_DURATION_MS = 60_000;
+
+/** Median of three no-fault runs, after a short warm-up. */
+async function systemSpeed(id: SystemId): Promise<number> {
+  const run = (durationMs: number, seed: number) =>
+    runSimMutex({ system: systemModule(id), seed, fencing: true, clients: 5, durationMs, ttlMs: 2000, holdMs: 100, thinkMs: 50 });
+  await run(5000, 0);
+  const samples: number[] = [];
+  for (let seed = 1; seed <= 3; seed++) {
+    const started = performance.now();
+    await run(SPEED_DURATION_MS, seed);
+    samples.push(Math.round(SPEED_DURATION_MS / (performance.now() - started)));
+  }
+  return median(samples);
+}
+
+async function librarySeconds(library: string): Promise<number> {
+  const items = plan({ scenarios: loadScenarios([library]), systems: availableSystems(), fencing: 'both', seed: 1, seeds: 1 });
+  const started = performance.now();
+  for (const item of items) await runScenario(item);
+  return round((performance.now() - started) / 1000, 2);
 }
 
 async function kernelSample(pairs: number, rounds: number): Promise<{ perSec: number; events: number; traceHash: string }> {
@@ -85,5 +122,7 @@ export function formatBench(result: BenchResult): string {
     `kernel events   ${m(result.kernelEventsPerSec)}  (${result.details.kernel.pairs} client/server pairs, ${result.details.kernel.events} events per sample)`,
     `promise loop    ${m(result.promiseLoopPerSec)}  (bare wake-and-reblock loop)`,
     `efficiency      ${result.kernelEfficiency}`,
+    ...Object.entries(result.simulatedPerWall).map(([id, x]) => `${id.padEnd(15)} ${x}x real time (5 clients, no faults)`),
+    `library         ${result.librarySeconds} s for the default lockstep run`,
   ].join('\n');
 }

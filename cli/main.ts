@@ -39,7 +39,7 @@ program
   .description('measure simulator throughput (events per second of wall time)')
   .option('--json', 'print one JSON object on stdout')
   .action(async (options: { json?: boolean }) => {
-    const result = await runBench(version);
+    const result = await runBench(version, LIBRARY);
     process.stdout.write(options.json === true ? `${JSON.stringify(result)}\n` : `${formatBench(result)}\n`);
   });
 

@@ -47,7 +47,7 @@ export function parseSystems(raw: string): SystemId[] {
   return ids as SystemId[];
 }
 
-export function plan(command: RunCommand): RunPlanItem[] {
+export function plan(command: Pick<RunCommand, 'scenarios' | 'systems' | 'fencing' | 'seed' | 'seeds'>): RunPlanItem[] {
   const items: RunPlanItem[] = [];
   for (const { file, scenario } of command.scenarios) {
     const systems = scenario.systems.filter((s) => command.systems === null || command.systems.includes(s));

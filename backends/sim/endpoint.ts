@@ -13,7 +13,8 @@
  * that is reset fails with ConnectionLost. Nothing is retransmitted: packets lost in a `drop`
  * partition are gone, which is how a connection that times out behaves.
  */
-import type { Host } from '../../sim/node.ts';
+import { TimeoutError } from '../../sim/errors.ts';
+import type { Host, Timer } from '../../sim/node.ts';
 import type { Future } from '../../sim/future.ts';
 import type { Message } from '../../sim/network.ts';
 
@@ -38,6 +39,7 @@ interface Pending {
   readonly server: string;
   readonly conn: string;
   readonly future: Future<unknown>;
+  readonly timer: Timer;
 }
 
 const clients = new WeakMap<Host, ClientEndpoint>();
@@ -83,11 +85,17 @@ export class ClientEndpoint {
     const id = this.nextRequest++;
     const conn = this.connection(server);
     const future = this.host.future<unknown>();
-    this.pending.set(id, { server, conn, future });
+    const timer = this.host.timer(timeoutMs, 'request-timeout', () => this.expire(id, timeoutMs));
+    this.pending.set(id, { server, conn, future, timer });
     this.host.send(server, { type: 'req', id, conn, op, body } satisfies Wire, { label: op });
-    const answer = this.host.deadline(() => future, timeoutMs) as Future<T>;
-    answer.onSettle(() => this.pending.delete(id));
-    return answer;
+    return future as Future<T>;
+  }
+
+  private expire(id: number, timeoutMs: number): void {
+    const pending = this.pending.get(id);
+    if (pending === undefined) return;
+    this.pending.delete(id);
+    pending.future.reject(new TimeoutError(`no reply from ${pending.server} within ${timeoutMs}ms`));
   }
 
   /** Messages the server pushes on its own (watch events, session news). */
@@ -115,6 +123,7 @@ export class ClientEndpoint {
       const pending = this.pending.get(wire.id);
       if (pending === undefined) return;
       this.pending.delete(wire.id);
+      pending.timer.cancel();
       if (wire.ok) pending.future.resolve(wire.body);
       else pending.future.reject(new RemoteError(String(wire.body)));
     } else if (wire.type === 'push') {
@@ -137,6 +146,7 @@ export class ClientEndpoint {
     for (const [id, pending] of this.pending) {
       if (pending.server === server && pending.conn === conn) {
         this.pending.delete(id);
+        pending.timer.cancel();
         pending.future.reject(new ConnectionLost(`connection ${conn} to ${server} ${why}`));
       }
     }
@@ -178,6 +188,44 @@ interface Connection {
   open: boolean;
 }
 
+/** One client request as the server's handler sees it; answered at most once, and not on a closed connection. */
+class Request implements Incoming {
+  private answered = false;
+
+  constructor(
+    private readonly host: Host,
+    readonly from: string,
+    private readonly wire: Extract<Wire, { type: 'req' }>,
+    private readonly connection: Connection,
+  ) {}
+
+  get conn(): string {
+    return this.wire.conn;
+  }
+
+  get op(): string {
+    return this.wire.op;
+  }
+
+  get body(): unknown {
+    return this.wire.body;
+  }
+
+  reply(body: unknown): void {
+    this.answer(true, body);
+  }
+
+  fail(error: string): void {
+    this.answer(false, error);
+  }
+
+  private answer(ok: boolean, body: unknown): void {
+    if (this.answered || !this.connection.open) return;
+    this.answered = true;
+    this.host.send(this.from, { type: 'res', id: this.wire.id, ok, body } satisfies Wire, { label: 'reply' });
+  }
+}
+
 /** A server node's side of its client connections. */
 export class ServerEndpoint {
   private readonly connections = new Map<string, Connection>();
@@ -216,20 +264,7 @@ export class ServerEndpoint {
       this.host.send(message.from, { type: 'rst', conn: wire.conn } satisfies OsWire, { layer: 'os' });
       return;
     }
-    let answered = false;
-    const answer = (ok: boolean, body: unknown) => {
-      if (answered || !connection.open) return;
-      answered = true;
-      this.host.send(message.from, { type: 'res', id: wire.id, ok, body } satisfies Wire, { label: `${wire.op}-reply` });
-    };
-    this.handler({
-      from: message.from,
-      conn: wire.conn,
-      op: wire.op,
-      body: wire.body,
-      reply: (body) => answer(true, body),
-      fail: (error) => answer(false, error),
-    });
+    this.handler(new Request(this.host, message.from, wire, connection));
   }
 
   private onOsMessage(message: Message): void {
