@@ -71,11 +71,11 @@ export async function runBench(version: string, library: string): Promise<BenchR
 
 const SPEED_DURATION_MS = 60_000;
 
-/** Median of three no-fault runs, after a short warm-up. */
+/** Median of three no-fault runs, after two warm-up runs of the same size (the JIT needs them). */
 async function systemSpeed(id: SystemId): Promise<number> {
   const run = (durationMs: number, seed: number) =>
     runSimMutex({ system: systemModule(id), seed, fencing: true, clients: 5, durationMs, ttlMs: 2000, holdMs: 100, thinkMs: 50 });
-  await run(5000, 0);
+  for (const seed of [100, 101]) await run(SPEED_DURATION_MS, seed);
   const samples: number[] = [];
   for (let seed = 1; seed <= 3; seed++) {
     const started = performance.now();
