@@ -1,0 +1,102 @@
+/** The command line as a user meets it: exit codes, messages, and the run directory it leaves. */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../bin/lockstep.js', import.meta.url));
+
+function lockstep(...args: string[]) {
+  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+const scratch = () => mkdtempSync(join(tmpdir(), 'lockstep-cli-'));
+
+const SCENARIO = `name: tiny-pause
+description: a pause past the lease on a single Redis
+systems: [redis]
+clients: 2
+durationMs: 8000
+lock: { ttlMs: 1000, holdMs: 100, thinkMs: 50 }
+faults:
+  - after: { event: acquired, nth: 2 }
+    pause: holder
+    forMs: 2500
+expect:
+  - { system: redis, fencing: off, verdict: unsafe }
+  - { system: redis, fencing: on, verdict: safe }
+`;
+
+describe('lockstep run', () => {
+  it('runs a scenario, meets its expectations, and writes results.json, histories, report.md and runs/latest', () => {
+    const dir = scratch();
+    const file = join(dir, 'tiny-pause.yaml');
+    writeFileSync(file, SCENARIO);
+    const out = join(dir, 'runs');
+    const { code, stdout } = lockstep('run', file, '--out', out, '--seeds', '2');
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /tiny-pause\s+redis\s+off\s+1\s+unsafe\s+unsafe/);
+    const latest = join(out, 'latest');
+    assert.ok(existsSync(join(latest, 'results.json')));
+    assert.ok(!readlinkSync(latest).startsWith('/'), 'runs/latest is a relative link');
+    const results = JSON.parse(readFileSync(join(latest, 'results.json'), 'utf8'));
+    assert.equal(results.tool.name, 'lockstep');
+    assert.equal(results.mode, 'sim');
+    assert.equal(results.runs.length, 4);
+    for (const run of results.runs) {
+      for (const field of ['scenario', 'system', 'fencing', 'seed', 'mode', 'verdict', 'skipped', 'metrics', 'expected', 'expectationMet', 'simulatedMs', 'wallMs', 'events', 'traceHash']) {
+        assert.ok(field in run, `results.json run lacks ${field}`);
+      }
+    }
+    assert.deepEqual(readdirSync(join(latest, 'history')).sort(), [
+      'tiny-pause.redis.off.1.jsonl',
+      'tiny-pause.redis.off.2.jsonl',
+      'tiny-pause.redis.on.1.jsonl',
+      'tiny-pause.redis.on.2.jsonl',
+    ]);
+    const first = JSON.parse(readFileSync(join(latest, 'history', 'tiny-pause.redis.off.1.jsonl'), 'utf8').split('\n')[0]!);
+    assert.deepEqual(Object.keys(first).slice(0, 6), ['kind', 'index', 'process', 'type', 'f', 'timeMs']);
+    assert.match(readFileSync(join(latest, 'report.md'), 'utf8'), /npx lockstep run .*tiny-pause\.yaml --systems redis --fencing off --seed 1/);
+  });
+
+  it('exits 1 on a failed expectation and prints the command that replays it', () => {
+    const dir = scratch();
+    const file = join(dir, 'wrong.yaml');
+    writeFileSync(file, SCENARIO.replace('name: tiny-pause', 'name: wrong').replace('fencing: off, verdict: unsafe', 'fencing: off, verdict: safe'));
+    const { code, stdout } = lockstep('run', file, '--out', join(dir, 'runs'), '--fencing', 'off', '--check-determinism');
+    assert.equal(code, 1);
+    assert.match(stdout, /expectation failed: wrong on redis, fencing off: expected safe, got unsafe/);
+    assert.match(stdout, /replay: npx lockstep run .*wrong\.yaml --systems redis --fencing off --seed 1/);
+    assert.doesNotMatch(stdout, /not deterministic/);
+  });
+
+  it('exits 2 with one message naming the option or field, and writes nothing', () => {
+    const dir = scratch();
+    const out = join(dir, 'runs');
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'name: bad\ndescription: x\ndurationMs: 100\nfaults:\n  - { at: 1, pause: everybody }\n');
+    const good = join(dir, 'tiny-pause.yaml');
+    writeFileSync(good, SCENARIO);
+    const cases: [string[], RegExp][] = [
+      [['run', '--systems', 'memcached', '--out', out], /^lockstep: --systems: unknown system 'memcached'/],
+      [['run', '--fencing', 'sometimes', '--out', out], /^lockstep: --fencing must be off, on or both, got 'sometimes'/],
+      [['run', '--seeds', '0', '--out', out], /^lockstep: --seeds must be at least 1, got 0/],
+      [['run', '--seed', 'x', '--out', out], /--seed must be an integer, got 'x'/],
+      [['run', bad, '--out', out], /^lockstep: .*bad\.yaml: faults\[0\]\.pause: expected a selector/],
+      [['run', join(dir, 'missing.yaml'), '--out', out], /missing\.yaml: no such file or directory/],
+      [['run', good, '--out', '/proc/version/runs'], /--out: cannot write to '\/proc\/version\/runs'/],
+    ];
+    for (const [args, message] of cases) {
+      const { code, stderr } = lockstep(...args);
+      assert.equal(code, 2, `${args.join(' ')}: ${stderr}`);
+      assert.match(stderr.trim(), message);
+      assert.equal(stderr.trim().split('\n').length, 1, `one line only: ${stderr}`);
+      assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
+    }
+    assert.ok(!existsSync(out) || readdirSync(out).length === 0, 'nothing was written');
+  });
+});
