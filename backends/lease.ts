@@ -3,7 +3,7 @@
  * leader uses to decide when to stop acting as leader.
  */
 import type { Runtime } from './runtime.ts';
-import type { Leadership } from './recipe.ts';
+import type { Grant, Leadership } from './recipe.ts';
 
 /** RedLock's clock-drift allowance: 1% of the TTL plus 2 ms. */
 export function driftAllowanceMs(ttlMs: number): number {
@@ -66,4 +66,20 @@ export class LeaseLeadership implements Leadership {
     }
     this.lost = true;
   }
+}
+
+/**
+ * Campaign by winning a lease-based lock, then lead for as long as the lease is renewed in time:
+ * the election every lease-based system builds on its lock. `renew` extends the lease of `grant`.
+ */
+export async function leaseCampaign<G extends Grant & { readonly validUntilMs: number }>(
+  runtime: Runtime,
+  ttlMs: number,
+  lock: { acquire(): Promise<G | null>; release(grant: G): Promise<void> },
+  renew: (grant: G) => Promise<boolean>,
+): Promise<Leadership | null> {
+  const grant: G | null = await lock.acquire();
+  if (grant === null) return null;
+  const deadlineMs: number = grant.validUntilMs;
+  return new LeaseLeadership(runtime, grant.token, deadlineMs, ttlMs, () => renew(grant), () => lock.release(grant));
 }

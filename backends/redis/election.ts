@@ -4,9 +4,9 @@
  */
 import type { Runtime } from '../runtime.ts';
 import type { ElectionRecipe, Leadership } from '../recipe.ts';
-import { LeaseLeadership } from '../lease.ts';
+import { leaseCampaign } from '../lease.ts';
 import type { RedisPort } from './port.ts';
-import { RedisLock, type RedisLockOptions } from './lock.ts';
+import { RedisLock, type RedisGrant, type RedisLockOptions } from './lock.ts';
 
 export class RedisElection implements ElectionRecipe {
   private readonly lock: RedisLock;
@@ -19,17 +19,8 @@ export class RedisElection implements ElectionRecipe {
     this.lock = new RedisLock(runtime, port, options);
   }
 
-  async campaign(): Promise<Leadership | null> {
-    const grant = await this.lock.acquire();
-    if (grant === null) return null;
+  campaign(): Promise<Leadership | null> {
     const { name, ttlMs } = this.options;
-    return new LeaseLeadership(
-      this.runtime,
-      grant.token,
-      grant.validUntilMs,
-      ttlMs,
-      () => this.port.extendIfEqual(name, grant.value, ttlMs),
-      () => this.lock.release(grant),
-    );
+    return leaseCampaign(this.runtime, ttlMs, this.lock, (grant: RedisGrant) => this.port.extendIfEqual(name, grant.value, ttlMs));
   }
 }

@@ -5,8 +5,8 @@
  */
 import type { Runtime } from '../runtime.ts';
 import type { ElectionRecipe, Leadership } from '../recipe.ts';
-import { LeaseLeadership } from '../lease.ts';
-import { Redlock, type RedlockOptions } from './lock.ts';
+import { leaseCampaign } from '../lease.ts';
+import { Redlock, type RedlockGrant, type RedlockOptions } from './lock.ts';
 import type { RedlockNodePort } from './port.ts';
 
 export class RedlockElection implements ElectionRecipe {
@@ -20,20 +20,11 @@ export class RedlockElection implements ElectionRecipe {
     this.lock = new Redlock(runtime, nodes, options);
   }
 
-  async campaign(): Promise<Leadership | null> {
-    const grant = await this.lock.acquire();
-    if (grant === null) return null;
+  campaign(): Promise<Leadership | null> {
     const { name, ttlMs } = this.options;
-    return new LeaseLeadership(
-      this.runtime,
-      grant.token,
-      grant.validUntilMs,
-      ttlMs,
-      async () => {
-        const round = await this.lock.round((node) => node.extendIfEqual(name, grant.value, ttlMs));
-        return round.won.length >= this.lock.majority && round.validityMs > 0;
-      },
-      () => this.lock.release(grant),
-    );
+    return leaseCampaign(this.runtime, ttlMs, this.lock, async (grant: RedlockGrant) => {
+      const round = await this.lock.round((node) => node.extendIfEqual(name, grant.value, ttlMs));
+      return round.won.length >= this.lock.majority && round.validityMs > 0;
+    });
   }
 }
