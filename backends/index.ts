@@ -2,6 +2,8 @@
 import { SYSTEM_IDS, type SystemId } from './recipe.ts';
 import type { SystemModule } from './system.ts';
 import { etcd } from './etcd/index.ts';
+import { mysql } from './mysql/index.ts';
+import { postgres } from './postgres/index.ts';
 import { redis } from './redis/index.ts';
 import { redlock } from './redlock/index.ts';
 
@@ -9,6 +11,8 @@ const MODULES: Partial<Record<SystemId, SystemModule>> = {
   redis: redis as SystemModule,
   redlock: redlock as SystemModule,
   etcd: etcd as SystemModule,
+  postgres: postgres as SystemModule,
+  mysql: mysql as SystemModule,
 };
 
 export class UnknownSystemError extends Error {

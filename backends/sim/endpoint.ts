@@ -171,6 +171,8 @@ export interface KeepaliveConfig {
 
 export type CloseReason = 'reset' | 'keepalive';
 
+const KEEPALIVE_EPSILON_MS = 1e-6;
+
 export interface ServerOptions {
   /** Probe silent clients and close their connections when they stop answering. */
   readonly keepalive?: KeepaliveConfig;
@@ -296,8 +298,10 @@ export class ServerEndpoint {
   private watch(c: Connection, keepalive: KeepaliveConfig): void {
     const check = () => {
       if (!c.open) return;
+      // Compare with a margin: the timer was set for exactly the remaining idle time, and float
+      // arithmetic on clock readings can leave a remainder of 1e-13 ms that would re-arm forever.
       const silentMs = this.host.clock.monotonic() - c.lastHeardMs;
-      if (c.unanswered === 0 && silentMs < keepalive.idleMs) {
+      if (c.unanswered === 0 && silentMs < keepalive.idleMs - KEEPALIVE_EPSILON_MS) {
         this.host.timer(keepalive.idleMs - silentMs, 'keepalive', check);
         return;
       }
