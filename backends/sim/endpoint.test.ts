@@ -61,3 +61,17 @@ describe('simulated connections', () => {
     assert.ok([ConnectionLost.name, 'TimeoutError'].includes(lost.outcome), lost.outcome);
   });
 });
+
+describe('simulated connections: probes on dead sockets', () => {
+  it("a probe on a connection from before the client's restart is answered with a reset, even if the crash's reset was lost", async () => {
+    const { closed } = await oneRequest(1, 10, 300, (sim) => {
+      sim.at(50, 'cut', () => sim.partition('client', 'server', { oneWay: true }));
+      sim.at(60, 'crash', () => sim.crash('client'));
+      sim.at(70, 'restart', () => sim.restart('client', { persist: false }));
+      sim.at(80, 'heal', () => sim.heal('client', 'server', { oneWay: true }));
+    });
+    assert.equal(closed.length, 1);
+    assert.equal(closed[0]!.reason, 'reset');
+    assert.ok(closed[0]!.atMs > 300 && closed[0]!.atMs < 320, `closed at ${closed[0]!.atMs}: at the first probe after idle`);
+  });
+});

@@ -7,7 +7,8 @@
  *   - either process crashes: its OS resets the connection, and the peer learns at once (if the
  *     reset packet gets through);
  *   - the server's keepalive gives up: after `idleMs` of silence it probes the client's OS every
- *     `intervalMs`, and after `count` unanswered probes declares the connection dead. A paused
+ *     `intervalMs`, and after `count` unanswered probes declares the connection dead; a probe on a
+ *     socket the client's OS no longer has is answered with a reset. A paused
  *     client's OS still answers, so a pause alone never ends a connection; a partition does.
  * Requests time out on the client (`TimeoutError`: outcome unknown). A request on a connection
  * that is reset fails with ConnectionLost. Nothing is retransmitted: packets lost in a `drop`
@@ -33,7 +34,7 @@ type Wire =
   | { type: 'res'; id: number; ok: boolean; body: unknown }
   | { type: 'push'; conn: string; body: unknown };
 
-type OsWire = { type: 'probe' } | { type: 'ack' } | { type: 'rst'; conn: string };
+type OsWire = { type: 'probe'; conn: string } | { type: 'ack'; conn: string } | { type: 'rst'; conn: string };
 
 interface Pending {
   readonly server: string;
@@ -134,7 +135,10 @@ export class ClientEndpoint {
   private onOsMessage(message: Message): void {
     const wire = message.payload as OsWire;
     if (wire.type === 'probe') {
-      this.host.send(message.from, { type: 'ack' } satisfies OsWire, { layer: 'os' });
+      // The OS acks a probe on a socket it has; one it does not know (closed, or from before a
+      // restart) it answers with a reset, as TCP does.
+      const known = this.connections.get(message.from) === wire.conn;
+      this.host.send(message.from, { type: known ? 'ack' : 'rst', conn: wire.conn } satisfies OsWire, { layer: 'os' });
     } else if (wire.type === 'rst' && this.connections.get(message.from) === wire.conn) {
       this.connections.delete(message.from);
       this.failPending(message.from, wire.conn, 'reset by the server');
@@ -272,7 +276,8 @@ export class ServerEndpoint {
   private onOsMessage(message: Message): void {
     const wire = message.payload as OsWire;
     if (wire.type === 'ack') {
-      for (const c of this.connections.values()) if (c.client === message.from && c.open) this.touch(c);
+      const c = this.connections.get(key(message.from, wire.conn));
+      if (c !== undefined && c.open) this.touch(c);
     } else if (wire.type === 'rst') {
       const c = this.connections.get(key(message.from, wire.conn));
       if (c !== undefined && c.open) this.close(c, 'reset');
@@ -310,7 +315,7 @@ export class ServerEndpoint {
         return;
       }
       c.unanswered++;
-      this.host.send(c.client, { type: 'probe' } satisfies OsWire, { layer: 'os' });
+      this.host.send(c.client, { type: 'probe', conn: c.conn } satisfies OsWire, { layer: 'os' });
       this.host.timer(keepalive.intervalMs, 'keepalive', check);
     };
     this.host.timer(keepalive.idleMs, 'keepalive', check);
