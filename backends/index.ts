@@ -6,10 +6,12 @@ import { mysql } from './mysql/index.ts';
 import { postgres } from './postgres/index.ts';
 import { redis } from './redis/index.ts';
 import { redlock } from './redlock/index.ts';
+import { zookeeper } from './zookeeper/index.ts';
 
 const MODULES: Partial<Record<SystemId, SystemModule>> = {
   redis: redis as SystemModule,
   redlock: redlock as SystemModule,
+  zookeeper: zookeeper as SystemModule,
   etcd: etcd as SystemModule,
   postgres: postgres as SystemModule,
   mysql: mysql as SystemModule,

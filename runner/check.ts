@@ -1,0 +1,101 @@
+/**
+ * Property-based search for unsafe runs: `lockstep check`'s engine.
+ *
+ * The property: a system (fenced or not) never produces an unsafe run. Candidate scenarios come
+ * from fast-check, in order, from one seed. They are judged in batches (serially, or in parallel
+ * when the caller supplies a parallel judge); the first unsafe one in that order is then handed
+ * back to fast-check, by its path, to shrink. Because the order, the first failure and the
+ * shrinking depend only on the seed, the answer is the same however many workers judged.
+ */
+import fc from 'fast-check';
+import { systemModule } from '../backends/index.ts';
+import type { SystemId } from '../backends/recipe.ts';
+import type { Scenario } from '../scenarios/schema.ts';
+import { runScenario, type RunResult } from './run.ts';
+import { scenarioArbitrary, type SearchSpace } from './search.ts';
+
+export interface CheckOptions {
+  readonly system: SystemId;
+  readonly fencing: boolean;
+  readonly runs: number;
+  readonly seed: number;
+  readonly durationMs: number;
+  readonly swarm: boolean;
+  /** Judge candidates: true where the run was unsafe. Defaults to judging them one by one here. */
+  readonly judge?: (scenarios: readonly Scenario[], seed: number, system: SystemId, fencing: boolean) => Promise<boolean[]>;
+  readonly batchSize?: number;
+  readonly onProgress?: (event: CheckProgress) => void;
+}
+
+export type CheckProgress = { readonly phase: 'search'; readonly tried: number; readonly total: number } | { readonly phase: 'shrink'; readonly shrinks: number };
+
+export interface Counterexample {
+  /** Position of the first unsafe candidate in the search order. */
+  readonly index: number;
+  readonly shrinks: number;
+  readonly scenario: Scenario;
+  readonly result: RunResult;
+}
+
+export interface CheckOutcome {
+  readonly tried: number;
+  readonly counterexample: Counterexample | null;
+}
+
+export function searchSpace(options: Pick<CheckOptions, 'system' | 'fencing' | 'durationMs' | 'swarm'>): SearchSpace {
+  const system = systemModule(options.system);
+  const servers = system.serverCount({ ttlMs: 1000, fencing: options.fencing, acquireTimeoutMs: 1, name: 'x' });
+  return { ...options, servers, hasLeader: system.leader !== undefined || servers === 1 };
+}
+
+/** Judge one candidate: is its run unsafe? */
+export async function isUnsafe(scenario: Scenario, seed: number, system: SystemId, fencing: boolean): Promise<boolean> {
+  const { result } = await runScenario({ scenario, system, fencing, seed });
+  return result.verdict === 'unsafe';
+}
+
+async function judgeSerially(scenarios: readonly Scenario[], seed: number, system: SystemId, fencing: boolean): Promise<boolean[]> {
+  const out: boolean[] = [];
+  for (const scenario of scenarios) out.push(await isUnsafe(scenario, seed, system, fencing));
+  return out;
+}
+
+export async function check(options: CheckOptions): Promise<CheckOutcome> {
+  const { system, fencing, seed, runs } = options;
+  const arbitrary = scenarioArbitrary(searchSpace(options));
+  const candidates = fc.sample(arbitrary, { seed, numRuns: runs });
+  const judge = options.judge ?? judgeSerially;
+  const batchSize = options.batchSize ?? 1;
+  let first = -1;
+  let tried = 0;
+  while (first < 0 && tried < candidates.length) {
+    const batch = candidates.slice(tried, tried + batchSize);
+    const verdicts = await judge(batch, seed, system, fencing);
+    const hit = verdicts.indexOf(true);
+    if (hit >= 0) first = tried + hit;
+    tried += hit >= 0 ? hit + 1 : batch.length;
+    options.onProgress?.({ phase: 'search', tried, total: candidates.length });
+  }
+  if (first < 0) return { tried, counterexample: null };
+
+  let shrinks = 0;
+  const property = fc.asyncProperty(arbitrary, async (scenario) => {
+    const unsafe = await isUnsafe(scenario, seed, system, fencing);
+    return !unsafe;
+  });
+  const details = await fc.check(property, {
+    seed,
+    path: String(first),
+    numRuns: runs,
+    reporter: (run) => {
+      shrinks = run.numShrinks;
+      options.onProgress?.({ phase: 'shrink', shrinks });
+    },
+  });
+  if (!details.failed || details.counterexample === null) {
+    throw new Error(`candidate ${first} was unsafe when searched but not when fast-check replayed it: the search is not deterministic`);
+  }
+  const scenario = details.counterexample[0];
+  const { result } = await runScenario({ scenario, system, fencing, seed });
+  return { tried, counterexample: { index: first, shrinks: details.numShrinks, scenario, result } };
+}
