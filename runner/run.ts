@@ -11,6 +11,7 @@ import { systemModule } from '../backends/index.ts';
 import type { SystemId } from '../backends/recipe.ts';
 import type { SystemModule } from '../backends/system.ts';
 import type { Scenario } from '../scenarios/schema.ts';
+import { BudgetExceededError, SchedulingError } from '../sim/errors.ts';
 import { Rng } from '../sim/rng.ts';
 import type { Sim } from '../sim/sim.ts';
 import type { TraceOptions } from '../sim/trace.ts';
@@ -80,7 +81,9 @@ export async function runScenario(spec: RunSpec): Promise<RunOutput> {
     return { result, history: [], writes: [], sim: null };
   }
   const notes: string[] = [];
-  const output = await runSimMutex({
+  let output;
+  try {
+    output = await runSimMutex({
     system,
     seed,
     fencing,
@@ -93,7 +96,13 @@ export async function runScenario(spec: RunSpec): Promise<RunOutput> {
     latency: { minMs: scenario.network.latencyMs.min, maxMs: scenario.network.latencyMs.max },
     trace: spec.trace,
     faults: (sim, world) => planFaults(scenario.faults, simTarget(sim), cast(sim, world, system, seed), notes),
-  });
+    });
+  } catch (error) {
+    // A run that spins or cannot settle has no verdict; it says why rather than failing the whole invocation.
+    if (!(error instanceof BudgetExceededError || error instanceof SchedulingError)) throw error;
+    const result: RunResult = { ...base, verdict: 'unknown', skipped: null, metrics: null, expectationMet: expected === null ? null : false, simulatedMs: 0, events: 0, traceHash: null, notes: [...notes, error.message] };
+    return { result, history: [], writes: [], sim: null };
+  }
   const ops = output.history.ops;
   const safety = checkMutex(ops, output.register.writes, output.register.value);
   const timing = scenario.workload === 'election' ? electionTiming(ops, scenario.durationMs) : null;

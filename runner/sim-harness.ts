@@ -57,8 +57,21 @@ export function graceMs(ttlMs: number, holdMs: number): number {
 
 const REGISTER_TIMEOUT_MS = 1000;
 
+/**
+ * Runs take a few hundred events per simulated second (the busiest library run, etcd's, about
+ * 400); fifty times that, plus a base, bounds a run that spins without letting time pass.
+ */
+export function eventBudget(simulatedMs: number): number {
+  return 200_000 + Math.ceil(simulatedMs * 20);
+}
+
 export async function runSimMutex(options: SimMutexOptions): Promise<SimMutexResult> {
-  const sim = new Sim({ seed: options.seed, network: { latency: options.latency ?? { minMs: 1, maxMs: 3 } }, trace: options.trace });
+  const sim = new Sim({
+    seed: options.seed,
+    network: { latency: options.latency ?? { minMs: 1, maxMs: 3 } },
+    trace: options.trace,
+    eventBudget: eventBudget(options.durationMs + graceMs(options.ttlMs, options.holdMs)),
+  });
   const history = new History(() => sim.nowMs);
   const register = new Register(options.fencing);
   const config: SystemConfig = {

@@ -122,6 +122,7 @@ export const scenarioSchema = z
         latencyMs: z
           .strictObject({ min: ms('latencyMs.min'), max: ms('latencyMs.max') })
           .refine((l) => l.max >= l.min, { error: 'latencyMs.max must be >= latencyMs.min' })
+          .refine((l) => l.max > 0, { error: 'latencyMs.max must be > 0: on a network without latency, a client can loop forever without time passing' })
           .default({ min: 1, max: 3 }),
       })
       .default({ latencyMs: { min: 1, max: 3 } }),
