@@ -85,6 +85,19 @@ describe('mutex checkers on hand-written histories', () => {
     assert.equal(verdict.staleWritesAccepted, 1);
   });
 
+  it('with tokens, staleness follows the token order the register enforces', () => {
+    // c2 won the lock first but paused before fetching its token; c3 took the lock after expiry
+    // with token 6, then c2 woke and fetched token 7. The register serialises by token.
+    const ops: Op[] = [
+      { index: 0, process: 'c3', type: 'ok', f: 'acquire', timeMs: 10, token: 6 },
+      { index: 1, process: 'c2', type: 'ok', f: 'acquire', timeMs: 20, token: 7 },
+    ];
+    const tokened = (timeMs: number, process: string, token: number, accepted: boolean): RegisterWrite => ({ timeMs, process, value: 1, token, accepted });
+    assert.deepEqual(staleWrites(ops, [tokened(30, 'c2', 7, true)]), { accepted: 0, rejected: 0 });
+    assert.deepEqual(staleWrites(ops, [tokened(25, 'c3', 6, true)]), { accepted: 0, rejected: 0 }, 'the register had not seen token 7 yet');
+    assert.deepEqual(staleWrites(ops, [tokened(35, 'c3', 6, false)]), { accepted: 0, rejected: 1 }, 'refused: the register had seen 7');
+  });
+
   it('a run with no violation is safe', () => {
     const ops = history([
       [0, 'c1', 'ok', 'acquire'],

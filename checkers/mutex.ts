@@ -9,7 +9,15 @@
  *                        should have added exactly one.
  *   staleWrites*         writes that reached the register after another client had been granted
  *                        the lock since the writer's own grant; accepted ones are the damage,
- *                        rejected ones are fencing doing its job.
+ *                        rejected ones are fencing doing its job. Without tokens, "since" is the
+ *                        order in which clients came to believe they held the lock. A write that
+ *                        carries a token is judged in the order the register enforces, the token
+ *                        order: it is stale when the register has already seen a higher token, and
+ *                        then it is refused. So a fenced write is never counted as accepted-stale;
+ *                        what fencing cannot stop (two holders with equal tokens, RedLock's) shows
+ *                        up as lost updates. This matters when a client pauses between winning a
+ *                        lock and fetching its token: it comes to believe later, yet holds the
+ *                        higher token, and the register rightly lets the other's earlier write in.
  */
 import { isGrant, isLetGo, type Op, type RegisterWrite } from '../runner/history.ts';
 
@@ -66,7 +74,10 @@ export function staleWrites(ops: readonly Op[], writes: readonly RegisterWrite[]
   for (const write of writes) {
     const own = lastBefore(grants, write.process, write.timeMs);
     if (own === undefined) continue;
-    const stale = grants.some((g) => g.process !== write.process && g.timeMs > own.timeMs && g.timeMs < write.timeMs);
+    const stale =
+      write.token === null
+        ? grants.some((g) => g.process !== write.process && g.timeMs > own.timeMs && g.timeMs < write.timeMs)
+        : !write.accepted;
     if (!stale) continue;
     if (write.accepted) accepted++;
     else rejected++;

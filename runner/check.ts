@@ -45,7 +45,7 @@ export interface CheckOutcome {
 export function searchSpace(options: Pick<CheckOptions, 'system' | 'fencing' | 'durationMs' | 'swarm'>): SearchSpace {
   const system = systemModule(options.system);
   const servers = system.serverCount({ ttlMs: 1000, fencing: options.fencing, acquireTimeoutMs: 1, name: 'x' });
-  return { ...options, servers, hasLeader: system.leader !== undefined || servers === 1 };
+  return { ...options, servers, hasLeader: system.leader !== undefined || servers === 1, diskless: options.system === 'redis' || options.system === 'redlock' };
 }
 
 /** Judge one candidate: is its run unsafe? */

@@ -18,6 +18,12 @@ export interface SearchSpace {
   readonly hasLeader: boolean;
   readonly durationMs: number;
   readonly swarm: boolean;
+  /**
+   * Whether a restart may come back without its disk. Redis runs without persistence by default,
+   * so for redis and redlock it may; ZooKeeper, etcd and the databases fsync before they answer,
+   * and losing their disk is outside what they promise, so for them a restart keeps it.
+   */
+  readonly diskless: boolean;
 }
 
 export const FAULT_KINDS = ['pause', 'crash', 'partition', 'delay', 'loss', 'clock'] as const;
@@ -47,7 +53,7 @@ function faultOf(kind: FaultKind, space: SearchSpace, ttlMs: number): fc.Arbitra
         return fc.record({ pause: who, forMs });
       case 'crash':
         return fc.record(
-          { crash: who, restartAfterMs: fc.integer({ min: 0, max: 3 * ttlMs }), persist: fc.boolean() },
+          { crash: who, restartAfterMs: fc.integer({ min: 0, max: 3 * ttlMs }), persist: space.diskless ? fc.boolean() : fc.constant(true) },
           { requiredKeys: ['crash'] },
         );
       case 'partition': {
