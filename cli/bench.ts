@@ -10,6 +10,10 @@ import { runSimMutex } from '../runner/sim-harness.ts';
 import { runScenario } from '../runner/run.ts';
 import { loadScenarios } from '../scenarios/loader.ts';
 import { plan } from './run.ts';
+import fc from 'fast-check';
+import { isUnsafe, searchSpace } from '../runner/check.ts';
+import { scenarioArbitrary } from '../runner/search.ts';
+import { CHECK_DURATION_MS } from './check.ts';
 
 export interface BenchResult {
   readonly tool: { readonly name: 'lockstep'; readonly version: string };
@@ -24,6 +28,9 @@ export interface BenchResult {
   readonly simulatedPerWall: Partial<Record<SystemId, number>>;
   /** Wall seconds of the default `lockstep run` (the whole library, seed 1), without writing files. */
   readonly librarySeconds: number;
+  /** Property runs judged per second by `lockstep check` on one core (5-second scenarios, swarm), over every system. */
+  readonly checkRunsPerSec: number;
+  readonly checkRunsPerSecBySystem: Partial<Record<SystemId, number>>;
   readonly details: {
     readonly kernel: { readonly pairs: number; readonly events: number; readonly samplesPerSec: number[]; readonly traceHash: string };
     readonly promiseLoop: { readonly iterations: number; readonly samplesPerSec: number[] };
@@ -54,6 +61,7 @@ export async function runBench(version: string, library: string): Promise<BenchR
   const promiseLoopPerSec = median(promiseSamples);
   const simulatedPerWall: Partial<Record<SystemId, number>> = {};
   for (const id of availableSystems()) simulatedPerWall[id] = await systemSpeed(id);
+  const checkRates = await checkSpeed();
   return {
     tool: { name: 'lockstep', version },
     node: process.version,
@@ -62,6 +70,8 @@ export async function runBench(version: string, library: string): Promise<BenchR
     kernelEfficiency: round(kernelEventsPerSec / promiseLoopPerSec, 3),
     simulatedPerWall,
     librarySeconds: await librarySeconds(library),
+    checkRunsPerSec: checkRates.overall,
+    checkRunsPerSecBySystem: checkRates.bySystem,
     details: {
       kernel: { pairs: PAIRS, events, samplesPerSec: kernelSamples, traceHash },
       promiseLoop: { iterations: PROMISE_ITERATIONS, samplesPerSec: promiseSamples },
@@ -83,6 +93,27 @@ async function systemSpeed(id: SystemId): Promise<number> {
     samples.push(Math.round(SPEED_DURATION_MS / (performance.now() - started)));
   }
   return median(samples);
+}
+
+const CHECK_RUNS = 100;
+
+/** Judge CHECK_RUNS generated schedules per system, fenced where the token is sound, as check does. */
+async function checkSpeed(): Promise<{ overall: number; bySystem: Partial<Record<SystemId, number>> }> {
+  const bySystem: Partial<Record<SystemId, number>> = {};
+  let runs = 0;
+  let seconds = 0;
+  for (const system of availableSystems()) {
+    const fencing = systemModule(system).fencing === 'sound';
+    const candidates = fc.sample(scenarioArbitrary(searchSpace({ system, fencing, durationMs: CHECK_DURATION_MS, swarm: true })), { seed: 1, numRuns: CHECK_RUNS });
+    for (const scenario of candidates.slice(0, 10)) await isUnsafe(scenario, 1, system, fencing);
+    const started = performance.now();
+    for (const scenario of candidates) await isUnsafe(scenario, 1, system, fencing);
+    const elapsed = (performance.now() - started) / 1000;
+    bySystem[system] = Math.round(CHECK_RUNS / elapsed);
+    runs += CHECK_RUNS;
+    seconds += elapsed;
+  }
+  return { overall: Math.round(runs / seconds), bySystem };
 }
 
 async function librarySeconds(library: string): Promise<number> {
@@ -124,5 +155,6 @@ export function formatBench(result: BenchResult): string {
     `efficiency      ${result.kernelEfficiency}`,
     ...Object.entries(result.simulatedPerWall).map(([id, x]) => `${id.padEnd(15)} ${x}x real time (5 clients, no faults)`),
     `library         ${result.librarySeconds} s for the default lockstep run`,
+    `check           ${result.checkRunsPerSec} runs/s (${Object.entries(result.checkRunsPerSecBySystem).map(([id, n]) => `${id} ${n}`).join(', ')})`,
   ].join('\n');
 }

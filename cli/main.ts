@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { formatBench, runBench } from './bench.ts';
 import { runDemo } from './demo.ts';
 import { parseSystems, runCommand, UsageError } from './run.ts';
+import { checkCommand, runCheck } from './check.ts';
 import { loadScenarios, ScenarioError } from '../scenarios/loader.ts';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -74,6 +75,22 @@ program
       },
       (line) => process.stdout.write(`${line}\n`),
     );
+  });
+
+program
+  .command('check')
+  .description('search fault schedules for an unsafe run of one system; shrink it and write counterexample.yaml')
+  .option('--system <id>', 'the system to check')
+  .option('--fencing <mode>', 'off or on', 'off')
+  .option('--runs <n>', 'how many schedules to try', integerOption('--runs'), 200)
+  .option('--seed <n>', 'the seed of the search and of every run', integerOption('--seed'), 1)
+  .option('--out <dir>', 'where counterexample.yaml goes', '.')
+  .option('--workers <n>', 'worker threads judging schedules in parallel (same answer as 1)', integerOption('--workers'), 1)
+  .option('--swarm', 'switch whole fault kinds on and off per schedule, so rare combinations come up')
+  .action(async (options: { system?: string; fencing: string; runs: number; seed: number; out: string; workers: number; swarm?: boolean }) => {
+    const command = checkCommand(options);
+    ensureWritable(options.out);
+    process.exitCode = await runCheck(command, (line) => process.stdout.write(`${line}\n`));
   });
 
 program

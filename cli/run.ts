@@ -37,12 +37,12 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-/** Parse --systems: a comma-separated list of known system ids. */
-export function parseSystems(raw: string): SystemId[] {
+/** Parse a comma-separated list of known system ids, given as `option`. */
+export function parseSystems(raw: string, option = '--systems'): SystemId[] {
   const ids = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
-  if (ids.length === 0) throw new UsageError(`--systems needs at least one of ${SYSTEM_IDS.join(', ')}`);
+  if (ids.length === 0) throw new UsageError(`${option} needs at least one of ${SYSTEM_IDS.join(', ')}`);
   for (const id of ids) {
-    if (!(SYSTEM_IDS as readonly string[]).includes(id)) throw new UsageError(`--systems: unknown system '${id}' (expected one of ${SYSTEM_IDS.join(', ')})`);
+    if (!(SYSTEM_IDS as readonly string[]).includes(id)) throw new UsageError(`${option}: unknown system '${id}' (expected one of ${SYSTEM_IDS.join(', ')})`);
   }
   return ids as SystemId[];
 }

@@ -100,3 +100,33 @@ describe('lockstep run', () => {
     assert.ok(!existsSync(out) || readdirSync(out).length === 0, 'nothing was written');
   });
 });
+
+describe('lockstep check', () => {
+  it('prints its seed and options first, writes counterexample.yaml, prints the replay command, exits 1', () => {
+    const dir = scratch();
+    const { code, stdout } = lockstep('check', '--system', 'redlock', '--runs', '100', '--seed', '1', '--out', dir);
+    assert.equal(code, 1, stdout);
+    assert.match(stdout.split('\n')[0]!, /^lockstep check: system=redlock fencing=off seed=1 runs=100 workers=1/);
+    assert.match(stdout, /replay: npx lockstep run .*counterexample\.yaml --seed 1/);
+    const replay = lockstep('run', join(dir, 'counterexample.yaml'), '--seed', '1', '--out', join(dir, 'runs'));
+    assert.equal(replay.code, 0, replay.stdout);
+    assert.match(replay.stdout, /counterexample\s+redlock\s+off\s+1\s+unsafe\s+unsafe/);
+  });
+
+  it('exits 2 naming the option for an unknown system, meaningless fencing, --runs 0 and an unwritable --out', () => {
+    const cases: [string[], RegExp][] = [
+      [['check', '--system', 'memcached'], /--system: unknown system 'memcached'/],
+      [['check'], /--system is required/],
+      [['check', '--system', 'redlock', '--fencing', 'on'], /--fencing on is meaningless for redlock: it has no sound fencing token/],
+      [['check', '--system', 'redis', '--runs', '0'], /--runs must be at least 1, got 0/],
+      [['check', '--system', 'redis', '--workers', '0'], /--workers must be between 1 and 64, got 0/],
+      [['check', '--system', 'redis', '--out', '/proc/version/x'], /--out: cannot write to '\/proc\/version\/x'/],
+    ];
+    for (const [args, message] of cases) {
+      const { code, stderr } = lockstep(...args);
+      assert.equal(code, 2, `${args.join(' ')}: ${stderr}`);
+      assert.match(stderr, message);
+      assert.equal(stderr.trim().split('\n').length, 1);
+    }
+  });
+});

@@ -1,0 +1,108 @@
+/** `lockstep check`: search fault schedules for an unsafe run, shrink it, and write it out as a scenario. */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SingleBar, Presets } from 'cli-progress';
+import { stringify } from 'yaml';
+import { availableSystems, systemModule } from '../backends/index.ts';
+import type { SystemId } from '../backends/recipe.ts';
+import { check, type CheckOutcome, type Counterexample } from '../runner/check.ts';
+import type { Fault } from '../scenarios/schema.ts';
+import { JudgePool } from './check-pool.ts';
+import { parseSystems, UsageError } from './run.ts';
+
+export interface CheckCommand {
+  readonly system: SystemId;
+  readonly fencing: boolean;
+  readonly runs: number;
+  readonly seed: number;
+  readonly outDir: string;
+  readonly workers: number;
+  readonly swarm: boolean;
+  readonly durationMs: number;
+}
+
+export const CHECK_DURATION_MS = 5000;
+
+/** Turn raw option strings into a CheckCommand, or throw a UsageError naming the option. */
+export function checkCommand(options: { system?: string; fencing: string; runs: number; seed: number; out: string; workers: number; swarm?: boolean }): CheckCommand {
+  if (options.system === undefined) throw new UsageError('--system is required (one of ' + availableSystems().join(', ') + ')');
+  const [system, ...more] = parseSystems(options.system, '--system');
+  if (system === undefined || more.length > 0) throw new UsageError(`--system takes exactly one system, got '${options.system}'`);
+  if (!availableSystems().includes(system)) throw new UsageError(`--system: ${system} is not available in the simulator`);
+  if (options.fencing !== 'off' && options.fencing !== 'on') throw new UsageError(`--fencing must be off or on, got '${options.fencing}'`);
+  if (options.fencing === 'on' && systemModule(system).fencing === 'unsound') {
+    throw new UsageError(`--fencing on is meaningless for ${system}: it has no sound fencing token (lockstep run shows how its best-known attempt fails)`);
+  }
+  if (options.runs < 1) throw new UsageError(`--runs must be at least 1, got ${options.runs}`);
+  if (options.seed < 0) throw new UsageError(`--seed must be >= 0, got ${options.seed}`);
+  if (options.workers < 1 || options.workers > 64) throw new UsageError(`--workers must be between 1 and 64, got ${options.workers}`);
+  return { system, fencing: options.fencing === 'on', runs: options.runs, seed: options.seed, outDir: options.out, workers: options.workers, swarm: options.swarm === true, durationMs: CHECK_DURATION_MS };
+}
+
+/** Run the search; returns the exit code (0 held, 1 counterexample found). */
+export async function runCheck(command: CheckCommand, print: (line: string) => void): Promise<number> {
+  const fencing = command.fencing ? 'on' : 'off';
+  print(
+    `lockstep check: system=${command.system} fencing=${fencing} seed=${command.seed} runs=${command.runs} ` +
+      `workers=${command.workers} swarm=${command.swarm ? 'on' : 'off'} durationMs=${command.durationMs}`,
+  );
+  const pool = command.workers > 1 ? new JudgePool(command.workers) : null;
+  const bar = process.stdout.isTTY ? new SingleBar({ format: '{bar} {value}/{total} {phase}', hideCursor: true }, Presets.shades_classic) : null;
+  bar?.start(command.runs, 0, { phase: 'searching' });
+  let outcome: CheckOutcome;
+  try {
+    outcome = await check({
+      ...command,
+      judge: pool?.judge,
+      batchSize: pool === null ? 1 : pool.size * 2,
+      onProgress: (event) => {
+        if (event.phase === 'search') {
+          bar?.update(event.tried, { phase: 'searching' });
+          if (bar === null && (event.tried % 50 === 0 || event.tried === event.total)) print(`  tried ${event.tried}/${event.total}`);
+        } else {
+          bar?.update({ phase: `shrinking (${event.shrinks} shrinks)` });
+        }
+      },
+    });
+  } finally {
+    bar?.stop();
+    await pool?.close();
+  }
+  if (outcome.counterexample === null) {
+    print(`no counterexample: ${command.system} fencing ${fencing} stayed safe in all ${outcome.tried} schedules tried`);
+    return 0;
+  }
+  const file = join(command.outDir, 'counterexample.yaml');
+  writeFileSync(file, counterexampleYaml(command, outcome.counterexample));
+  const { result, scenario, index, shrinks } = outcome.counterexample;
+  print(`unsafe: candidate ${index + 1} of the search, shrunk ${shrinks} times to ${scenario.faults.length} fault(s)`);
+  print(`  ${violation(outcome.counterexample)}`);
+  print(`counterexample: ${file}`);
+  print(`replay: npx lockstep run ${file} --seed ${command.seed}   (trace ${result.traceHash})`);
+  return 1;
+}
+
+function violation({ result }: Counterexample): string {
+  const m = result.metrics;
+  if (m === null) return `verdict ${result.verdict}`;
+  return `${m.lostUpdates} lost update(s), ${m.staleWritesAccepted} stale write(s) accepted, ${m.overlaps} overlapping hold(s)`;
+}
+
+function describeFault(fault: Fault): string {
+  const when = fault.at !== undefined ? `at ${fault.at} ms` : `${fault.after!.waitMs} ms after grant ${fault.after!.nth}`;
+  const { at: _at, after: _after, ...what } = fault;
+  return `${JSON.stringify(what)} ${when}`;
+}
+
+export function counterexampleYaml(command: CheckCommand, counterexample: Counterexample): string {
+  const { scenario, index, shrinks } = counterexample;
+  const fencing = command.fencing ? 'on' : 'off';
+  const faults = scenario.faults.length === 0 ? 'no faults' : scenario.faults.map(describeFault).join('; ');
+  const description =
+    `Found by lockstep check --system ${command.system} --fencing ${fencing} --seed ${command.seed} ` +
+    `(candidate ${index + 1}, shrunk ${shrinks} times). Run with seed ${command.seed}, it is unsafe: ` +
+    `${violation(counterexample)}. Faults: ${faults}.`;
+  const { $schema: _schema, ...rest } = scenario;
+  const document = { ...rest, description, expect: [{ system: command.system, fencing, verdict: 'unsafe' }] };
+  return `# Replay: npx lockstep run counterexample.yaml --seed ${command.seed}\n${stringify(document)}`;
+}

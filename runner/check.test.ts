@@ -1,0 +1,49 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseScenario } from '../scenarios/loader.ts';
+import { counterexampleYaml } from '../cli/check.ts';
+import { JudgePool } from '../cli/check-pool.ts';
+import { check } from './check.ts';
+import { runScenario } from './run.ts';
+
+const BASE = { runs: 200, durationMs: 5000, swarm: false } as const;
+
+describe('lockstep check', () => {
+  for (const seed of [1, 2]) {
+    it(`finds RedLock unsafe unfenced within 200 runs (seed ${seed}), shrinks to at most 2 faults, and the exported file replays unsafe with the same trace`, async () => {
+      const outcome = await check({ ...BASE, system: 'redlock', fencing: false, seed });
+      const found = outcome.counterexample;
+      assert.ok(found !== null, `no counterexample in ${outcome.tried} runs`);
+      assert.ok(found.scenario.faults.length <= 2, `${found.scenario.faults.length} faults after shrinking`);
+      assert.equal(found.result.verdict, 'unsafe');
+      const yaml = counterexampleYaml({ ...BASE, system: 'redlock', fencing: false, seed, outDir: '.', workers: 1 }, found);
+      const replayed = parseScenario(yaml, 'counterexample.yaml');
+      const { result } = await runScenario({ scenario: replayed, system: 'redlock', fencing: false, seed });
+      assert.equal(result.verdict, 'unsafe');
+      assert.equal(result.expectationMet, true);
+      assert.equal(result.traceHash, found.result.traceHash);
+    });
+  }
+
+  for (const system of ['zookeeper', 'etcd', 'postgres'] as const) {
+    it(`finds no counterexample for ${system} fenced in 300 runs`, async () => {
+      const outcome = await check({ ...BASE, runs: 300, system, fencing: true, seed: 11, swarm: true });
+      assert.equal(outcome.counterexample, null, JSON.stringify(outcome.counterexample?.scenario));
+      assert.equal(outcome.tried, 300);
+    });
+  }
+
+  it('gives the same answer with worker threads as serially', async () => {
+    const pool = new JudgePool(2);
+    try {
+      const serial = await check({ ...BASE, system: 'redis', fencing: false, seed: 5 });
+      const parallel = await check({ ...BASE, system: 'redis', fencing: false, seed: 5, judge: pool.judge, batchSize: 4 });
+      assert.ok(serial.counterexample !== null);
+      assert.equal(parallel.counterexample?.index, serial.counterexample.index);
+      assert.deepEqual(parallel.counterexample?.scenario, serial.counterexample.scenario);
+      assert.equal(parallel.counterexample?.result.traceHash, serial.counterexample.result.traceHash);
+    } finally {
+      await pool.close();
+    }
+  });
+});
