@@ -33,7 +33,7 @@ export class LeaseLeadership implements Leadership {
     private deadlineMs: number,
     private readonly ttlMs: number,
     /** Renew the lease; resolves true if it was extended. May throw (timeout: outcome unknown). */
-    private readonly renew: () => Promise<boolean>,
+    private readonly renew: () => PromiseLike<boolean>,
     private readonly giveUp: () => Promise<void>,
   ) {
     runtime.spawn('lease-renewal', () => this.renewLoop());
@@ -76,7 +76,7 @@ export async function leaseCampaign<G extends Grant & { readonly validUntilMs: n
   runtime: Runtime,
   ttlMs: number,
   lock: { acquire(): Promise<G | null>; release(grant: G): Promise<void> },
-  renew: (grant: G) => Promise<boolean>,
+  renew: (grant: G) => PromiseLike<boolean>,
 ): Promise<Leadership | null> {
   const grant: G | null = await lock.acquire();
   if (grant === null) return null;

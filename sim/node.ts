@@ -151,6 +151,15 @@ export interface Timer {
   cancel(): void;
 }
 
+/** A class rather than a closure: timers are made on every request, and closures cost more. */
+class TimerHandle implements Timer {
+  constructor(private readonly event: SimEvent) {}
+
+  cancel(): void {
+    this.event.cancelled = true;
+  }
+}
+
 /**
  * A node incarnation as its program sees it: its clock, randomness, disk, network and threads.
  * Once the node crashes, every call on an old Host throws ProcessKilled.
@@ -213,12 +222,7 @@ export class Host {
   timer(ms: number, label: string, fire: () => void): Timer {
     this.check('timer');
     requireDuration(`timer '${label}' on node '${this.id}'`, ms);
-    const event = this.node.kernel.schedule(this.node.clock.trueDuration(ms), this.node, label, fire);
-    return {
-      cancel: () => {
-        event.cancelled = true;
-      },
-    };
+    return new TimerHandle(this.node.kernel.schedule(this.node.clock.trueDuration(ms), this.node, label, fire));
   }
 
   send(to: string, payload: unknown, options: SendOptions = {}): void {

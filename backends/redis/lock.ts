@@ -50,7 +50,7 @@ export class RedisLock implements LockRecipe {
 }
 
 /** An attempt whose outcome is unknown (timeout, lost connection) counts as not won. */
-export async function attempt(operation: () => Promise<boolean>): Promise<boolean> {
+export async function attempt(operation: () => PromiseLike<boolean>): Promise<boolean> {
   try {
     return await operation();
   } catch (error) {

@@ -92,7 +92,7 @@ export function redisServer(host: Host): void {
   const model = new RedisModel(data);
   new ServerEndpoint(host, (request: Incoming) => {
     try {
-      request.reply(model.execute({ ...(request.body as object), op: request.op } as RedisCommand, host.clock.now()));
+      request.reply(model.execute(request.body as RedisCommand, host.clock.now()));
     } catch (error) {
       request.fail((error as Error).message);
     }

@@ -1,6 +1,7 @@
 import type { Host } from '../../sim/node.ts';
 import { ClientEndpoint } from '../sim/endpoint.ts';
 import type { RedisPort } from './port.ts';
+import type { RedisCommand } from './server.ts';
 
 /** RedisPort over the simulated network. Each call times out after `requestTimeoutMs`. */
 export class SimRedisPort implements RedisPort {
@@ -14,31 +15,32 @@ export class SimRedisPort implements RedisPort {
     this.endpoint = ClientEndpoint.of(host);
   }
 
-  async setNxPx(key: string, value: string, ttlMs: number): Promise<boolean> {
-    return this.call('set-nx-px', { key, value, ttlMs });
+  setNxPx(key: string, value: string, ttlMs: number): PromiseLike<boolean> {
+    return this.call({ op: 'set-nx-px', key, value, ttlMs });
   }
 
-  async deleteIfEqual(key: string, value: string): Promise<boolean> {
-    return this.call('del-if-equal', { key, value });
+  deleteIfEqual(key: string, value: string): PromiseLike<boolean> {
+    return this.call({ op: 'del-if-equal', key, value });
   }
 
-  async extendIfEqual(key: string, value: string, ttlMs: number): Promise<boolean> {
-    return this.call('pexpire-if-equal', { key, value, ttlMs });
+  extendIfEqual(key: string, value: string, ttlMs: number): PromiseLike<boolean> {
+    return this.call({ op: 'pexpire-if-equal', key, value, ttlMs });
   }
 
-  async incr(key: string): Promise<number> {
-    return this.call('incr', { key });
+  incr(key: string): PromiseLike<number> {
+    return this.call({ op: 'incr', key });
   }
 
-  async get(key: string): Promise<string | null> {
-    return this.call('get', { key });
+  get(key: string): PromiseLike<string | null> {
+    return this.call({ op: 'get', key });
   }
 
-  async pttl(key: string): Promise<number> {
-    return this.call('pttl', { key });
+  pttl(key: string): PromiseLike<number> {
+    return this.call({ op: 'pttl', key });
   }
 
-  private call<T>(op: string, body: object): PromiseLike<T> {
-    return this.endpoint.request<T>(this.server, op, body, this.requestTimeoutMs);
+  /** The command travels whole, op included, so the server runs it as it arrives. */
+  private call<T>(command: RedisCommand): PromiseLike<T> {
+    return this.endpoint.request<T>(this.server, command.op, command, this.requestTimeoutMs);
   }
 }

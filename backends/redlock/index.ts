@@ -10,6 +10,8 @@ export const REDLOCK_NODES = 5;
 /**
  * The per-node timeout: the distlock page suggests 5-50 ms for a 10 s TTL. Here ttl/50, kept
  * between 5 and 100 ms, so it stays small next to the TTL and above a few network round trips.
+ * Retries wait ttl/10 (at most 200 ms) plus as much again in jitter: node-redlock's defaults
+ * (200 ms + up to 200 ms) for the common multi-second TTLs.
  */
 export function redlockOptions(config: SystemConfig): RedlockOptions {
   return {
@@ -18,7 +20,7 @@ export function redlockOptions(config: SystemConfig): RedlockOptions {
     fencing: config.fencing,
     acquireTimeoutMs: config.acquireTimeoutMs,
     requestTimeoutMs: Math.max(5, Math.min(100, config.ttlMs / 50)),
-    retryDelayMs: Math.max(1, config.ttlMs / 20),
+    retryDelayMs: Math.max(1, Math.min(200, config.ttlMs / 10)),
   };
 }
 

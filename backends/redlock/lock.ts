@@ -6,6 +6,7 @@
  *      validity = ttl - elapsed - drift, drift = 1% of ttl + 2 ms, judged on the client's clock;
  *   4. a failed attempt releases every node, including those that seemed to say no;
  *   5. then retry after a random delay.
+ * Each node's port times its requests out after the per-node timeout (it is built with it).
  * Fencing: RedLock has no sound token. With fencing on this takes the best-known attempt, the
  * largest INCR counter over the nodes of the majority it won, and leaves it to the checkers to
  * show whether that holds.
@@ -13,11 +14,14 @@
 import type { Runtime } from '../runtime.ts';
 import { RecipeConfigError, checkRecipeOptions, positive, type Grant, type LockRecipe, type RecipeOptions } from '../recipe.ts';
 import { driftAllowanceMs } from '../lease.ts';
-import { attempt } from '../redis/lock.ts';
+import { attempt, isTransient } from '../redis/lock.ts';
 import type { RedlockNodePort } from './port.ts';
 
 export interface RedlockOptions extends RecipeOptions {
-  /** Per-node request timeout; must be small next to the TTL. */
+  /**
+   * Per-node request timeout; must be small next to the TTL. Each node's port is built with it and
+   * times its own requests out, so that a round costs no extra timer per node.
+   */
   readonly requestTimeoutMs: number;
   /** Between attempts: a fixed delay plus a uniform random jitter up to the same amount. */
   readonly retryDelayMs: number;
@@ -82,11 +86,11 @@ export class Redlock implements LockRecipe {
    * Run `operation` on every node at once, each under the per-node timeout; an unknown outcome
    * counts as no. Validity is what is left of the TTL after the round and the drift allowance.
    */
-  async round(operation: (node: RedlockNodePort) => Promise<boolean>): Promise<RedlockRound> {
+  async round(operation: (node: RedlockNodePort) => PromiseLike<boolean>): Promise<RedlockRound> {
     const { clock } = this.runtime;
     const startedMs = clock.monotonic();
     const answers = await this.runtime.all(
-      this.nodes.map((node) => () => this.bounded(() => attempt(() => operation(node)), false)),
+      this.nodes.map((node) => () => attempt(() => operation(node))),
     );
     const won = answers.flatMap((yes, i) => (yes ? [i] : []));
     const elapsedMs = clock.monotonic() - startedMs;
@@ -95,25 +99,24 @@ export class Redlock implements LockRecipe {
 
   /** Delete the key on every node where it still holds `value`; nodes that cannot be reached are skipped. */
   async releaseValue(value: string): Promise<void> {
-    await this.runtime.all(this.nodes.map((node) => () => this.bounded(() => attempt(() => node.deleteIfEqual(this.options.name, value)), false)));
+    await this.runtime.all(this.nodes.map((node) => () => attempt(() => node.deleteIfEqual(this.options.name, value))));
   }
 
   private async bestKnownToken(won: readonly number[]): Promise<number | null> {
     const counters = await this.runtime.all(
-      won.map((i) => () => this.bounded(() => this.nodes[i]!.incr(`${this.options.name}:fence`), null)),
+      won.map((i) => () => orNull(() => this.nodes[i]!.incr(`${this.options.name}:fence`))),
     );
     const known = counters.filter((n): n is number => n !== null);
     return known.length === 0 ? null : Math.max(...known);
   }
+}
 
-  /** One node's call under the per-node timeout; `fallback` if it times out or fails transiently. */
-  private async bounded<T>(call: () => Promise<T>, fallback: T): Promise<T> {
-    try {
-      return await this.runtime.deadline(call, this.options.requestTimeoutMs);
-    } catch (error) {
-      const name = (error as { name?: string } | null)?.name;
-      if (name === 'TimeoutError' || name === 'ConnectionLost') return fallback;
-      throw error;
-    }
+/** A node's answer, or null when its outcome is unknown (timeout, lost connection). */
+async function orNull<T>(call: () => PromiseLike<T>): Promise<T | null> {
+  try {
+    return await call();
+  } catch (error) {
+    if (isTransient(error)) return null;
+    throw error;
   }
 }
