@@ -4,6 +4,7 @@
  */
 import type { KeepaliveConfig } from '../sim/endpoint.ts';
 import type { SystemConfig } from '../system.ts';
+import { recipeOptions, requestTimeoutMs } from '../timing.ts';
 import type { SessionLockOptions } from './lock.ts';
 import type { SessionTimeouts } from './sim-port.ts';
 
@@ -22,16 +23,10 @@ export function sessionKeepalive(ttlMs: number): KeepaliveConfig {
  * acquire timeout, plus one plain timeout for its answer to come back.
  */
 export function sessionTimeouts(config: SystemConfig): SessionTimeouts {
-  const queryTimeoutMs = Math.max(5, Math.min(1000, config.ttlMs / 4));
+  const queryTimeoutMs = requestTimeoutMs(config.ttlMs);
   return { queryTimeoutMs, blockingTimeoutMs: config.acquireTimeoutMs + queryTimeoutMs };
 }
 
 export function sessionLockOptions(config: SystemConfig): SessionLockOptions {
-  return {
-    name: config.name,
-    ttlMs: config.ttlMs,
-    fencing: config.fencing,
-    acquireTimeoutMs: config.acquireTimeoutMs,
-    retryDelayMs: Math.max(1, Math.min(50, config.ttlMs / 20)),
-  };
+  return recipeOptions(config);
 }

@@ -1,5 +1,7 @@
 import type { Host } from '../../sim/node.ts';
 import type { SystemConfig, SystemModule } from '../system.ts';
+import { recipeOptions, requestTimeoutMs } from '../timing.ts';
+import { highestLeader } from '../quorum/leader.ts';
 import { EtcdElection } from './election.ts';
 import { EtcdLock, type EtcdLockOptions } from './lock.ts';
 import type { EtcdPort } from './port.ts';
@@ -34,19 +36,12 @@ export function etcdServerOptions(ttlMs: number): EtcdServerOptions {
  * the member, so a client moves off a dead member with time left to keep its lease alive.
  */
 export function etcdRequestTimeoutMs(ttlMs: number): number {
-  return Math.max(5, Math.min(1000, ttlMs / 4));
+  return requestTimeoutMs(ttlMs);
 }
 
 /** The lock and election options a run's settings imply; the lease TTL is the run's ttlMs. */
 export function etcdLockOptions(config: SystemConfig): EtcdLockOptions {
-  return {
-    name: config.name,
-    ttlMs: config.ttlMs,
-    fencing: config.fencing,
-    acquireTimeoutMs: config.acquireTimeoutMs,
-    retryDelayMs: Math.max(1, Math.min(50, config.ttlMs / 20)),
-    watchSliceMs: config.ttlMs / 3,
-  };
+  return { ...recipeOptions(config), watchSliceMs: config.ttlMs / 3 };
 }
 
 export const etcd: SystemModule<EtcdPort> = {
@@ -58,13 +53,5 @@ export const etcd: SystemModule<EtcdPort> = {
   simPorts: (host, servers, config) => new SimEtcdPort(host, servers, etcdRequestTimeoutMs(config.ttlMs)),
   lock: (runtime, port, config) => new EtcdLock(runtime, port, etcdLockOptions(config)),
   election: (runtime, port, config) => new EtcdElection(runtime, port, etcdLockOptions(config)),
-  leader: (servers, hostOf) => {
-    let leader: { id: string; term: number } | null = null;
-    for (const id of servers) {
-      const host = hostOf(id);
-      const raft = host.alive ? raftOf(host) : undefined;
-      if (raft?.isLeader === true && (leader === null || raft.term > leader.term)) leader = { id, term: raft.term };
-    }
-    return leader?.id ?? null;
-  },
+  leader: (servers, hostOf) => highestLeader(servers, hostOf, raftOf),
 };

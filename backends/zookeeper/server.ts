@@ -29,6 +29,7 @@
  * negotiation of the session timeout, quotas.
  */
 import type { Host } from '../../sim/node.ts';
+import { highestLeader } from '../quorum/leader.ts';
 import type { Message } from '../../sim/network.ts';
 import { ServerEndpoint, type Incoming } from '../sim/endpoint.ts';
 import { RaftNode, type RaftOptions } from '../quorum/raft.ts';
@@ -273,11 +274,8 @@ export function serverOn(host: Host): ZooKeeperServer | undefined {
 
 /** The leader of the highest epoch among the servers that believe they lead; null while there is none. */
 export function ensembleLeader(ids: readonly string[], hostOf: (id: string) => Host): string | null {
-  let leader: { id: string; epoch: number } | null = null;
-  for (const id of ids) {
-    const host = hostOf(id);
-    const server = host.alive ? serverOn(host) : undefined;
-    if (server?.isLeader === true && (leader === null || server.epoch > leader.epoch)) leader = { id, epoch: server.epoch };
-  }
-  return leader?.id ?? null;
+  return highestLeader(ids, hostOf, (host) => {
+    const server = serverOn(host);
+    return server === undefined ? undefined : { isLeader: server.isLeader, term: server.epoch };
+  });
 }
