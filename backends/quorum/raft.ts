@@ -202,14 +202,12 @@ export class RaftNode<C, R> {
   }
 
   private onAppend(from: string, wire: { term: number; prevIndex: number; prevTerm: number; entries: Entry<C>[]; commit: number }): void {
-    const reply = (ok: boolean, matchIndex: number) =>
-      this.host.send(from, { type: 'raft', rpc: 'append-reply', term: this.state.term, ok, matchIndex } satisfies RaftWire<C>, { label: 'raft-append-reply' });
-    if (wire.term < this.state.term) return reply(false, 0);
+    if (wire.term < this.state.term) return this.replyAppend(from, false, 0);
     if (this.role !== 'follower' || this.leaderId !== from) this.stepDown(wire.term, from);
     this.resetElectionTimer();
     const log = this.state.log;
     if (wire.prevIndex > log.length || (wire.prevIndex > 0 && log[wire.prevIndex - 1]!.term !== wire.prevTerm)) {
-      return reply(false, Math.min(wire.prevIndex - 1, log.length));
+      return this.replyAppend(from, false, Math.min(wire.prevIndex - 1, log.length));
     }
     wire.entries.forEach((entry, i) => {
       const index = wire.prevIndex + i + 1;
@@ -219,7 +217,12 @@ export class RaftNode<C, R> {
     const matchIndex = wire.prevIndex + wire.entries.length;
     if (wire.commit > this.commitIndex) this.commitIndex = Math.min(wire.commit, matchIndex);
     this.applyCommitted();
-    reply(true, matchIndex);
+    this.replyAppend(from, true, matchIndex);
+  }
+
+  /** A method, not a closure made per append: appends are the heartbeat, the hottest message. */
+  private replyAppend(to: string, ok: boolean, matchIndex: number): void {
+    this.host.send(to, { type: 'raft', rpc: 'append-reply', term: this.state.term, ok, matchIndex } satisfies RaftWire<C>, { label: 'raft-append-reply' });
   }
 
   private onAppendReply(from: string, wire: { term: number; ok: boolean; matchIndex: number }): void {
@@ -237,10 +240,12 @@ export class RaftNode<C, R> {
   }
 
   private onForward(from: string, wire: { id: number; command: C }): void {
-    const answer = (ok: boolean, result: unknown) =>
-      this.host.send(from, { type: 'raft', rpc: 'forward-reply', id: wire.id, ok, result } satisfies RaftWire<C>, { label: 'raft-forward-reply' });
-    if (this.role !== 'leader') return answer(false, `${this.host.id} is not the leader`);
-    this.propose(wire.command).onSettle((ok, value) => answer(ok, ok ? value : (value as Error).message));
+    if (this.role !== 'leader') return this.answerForward(from, wire.id, false, `${this.host.id} is not the leader`);
+    this.propose(wire.command).onSettle((ok, value) => this.answerForward(from, wire.id, ok, ok ? value : (value as Error).message));
+  }
+
+  private answerForward(to: string, id: number, ok: boolean, result: unknown): void {
+    this.host.send(to, { type: 'raft', rpc: 'forward-reply', id, ok, result } satisfies RaftWire<C>, { label: 'raft-forward-reply' });
   }
 
   private startElection(): void {
