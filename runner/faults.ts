@@ -66,13 +66,17 @@ export function whyNot(faults: readonly Fault[], topology: Topology): string | n
   return null;
 }
 
+/** Told when fault `index` (0-based, in scenario order) starts hitting and when it heals. */
+export type FaultLog = (phase: 'start' | 'end', index: number, what: string) => void;
+
 /**
  * Schedule the faults on `target`. Check them with whyNot first. `notes` collects what a reader
- * should know: faults that found nobody to hit when they fired.
+ * should know: faults that found nobody to hit when they fired. `log` hears every start and heal,
+ * so that reports can draw fault windows.
  */
-export function planFaults(faults: readonly Fault[], target: FaultTarget, cast: Cast, notes: string[]): void {
+export function planFaults(faults: readonly Fault[], target: FaultTarget, cast: Cast, notes: string[], log: FaultLog = () => {}): void {
   faults.forEach((fault, i) => {
-    const fire = () => apply(fault, i, target, cast, notes);
+    const fire = () => apply(fault, i, target, cast, notes, log);
     if (fault.at !== undefined) {
       target.at(fault.at, fire);
     } else if (fault.after !== undefined) {
@@ -123,48 +127,76 @@ export function resolve(selector: string, cast: Cast): string[] {
   }
 }
 
-function apply(fault: Fault, index: number, target: FaultTarget, cast: Cast, notes: string[]): void {
+function apply(fault: Fault, index: number, target: FaultTarget, cast: Cast, notes: string[], log: FaultLog): void {
+  let what = '';
   const heal = (undo: () => void) => {
-    if (fault.forMs !== undefined) target.at(target.nowMs + fault.forMs, undo);
+    if (fault.forMs === undefined) return;
+    target.at(target.nowMs + fault.forMs, () => {
+      undo();
+      log('end', index, what);
+    });
   };
   const hit = (selector: string) => {
     const nodes = resolve(selector, cast);
     if (nodes.length === 0) notes.push(`fault ${index + 1} (${selector}) at ${target.nowMs}ms found no node to hit`);
     return nodes;
   };
+  const started = (description: string) => {
+    what = description;
+    log('start', index, what);
+  };
   if (fault.pause !== undefined) {
     const nodes = hit(fault.pause).filter((n) => !target.isPaused(n) && !target.isCrashed(n));
     nodes.forEach((n) => target.pause(n));
+    started(`pause ${nodes.join(', ')}`);
     heal(() => nodes.forEach((n) => target.isPaused(n) && target.resume(n)));
   } else if (fault.crash !== undefined) {
     const nodes = hit(fault.crash).filter((n) => !target.isCrashed(n));
     nodes.forEach((n) => target.crash(n));
+    started(`crash ${nodes.join(', ')}`);
     const restartAfterMs = fault.restartAfterMs;
     if (restartAfterMs !== undefined) {
-      target.at(target.nowMs + restartAfterMs, () => nodes.forEach((n) => target.isCrashed(n) && target.restart(n, fault.persist ?? false)));
+      target.at(target.nowMs + restartAfterMs, () => {
+        nodes.forEach((n) => target.isCrashed(n) && target.restart(n, fault.persist ?? false));
+        log('end', index, what);
+      });
     }
   } else if (fault.partition !== undefined) {
     const links = cutLinks(fault.partition, cast, hit);
     const mode = fault.mode ?? 'drop';
     links.forEach(([a, b]) => target.partition(a, b, mode));
+    started(`partition ${describePartition(fault.partition)} (${mode})`);
     heal(() => links.forEach(([a, b]) => target.heal(a, b)));
   } else if (fault.delay !== undefined) {
-    const links = touching(hit(fault.delay), cast.nodes);
+    const nodes = hit(fault.delay);
+    const links = touching(nodes, cast.nodes);
     links.forEach(([a, b]) => target.delay(a, b, fault.delayMs!));
+    started(`delay ${nodes.join(', ')} +${fault.delayMs}ms`);
     heal(() => links.forEach(([a, b]) => target.delay(a, b, 0)));
   } else if (fault.loss !== undefined) {
-    const links = touching(hit(fault.loss), cast.nodes);
+    const nodes = hit(fault.loss);
+    const links = touching(nodes, cast.nodes);
     links.forEach(([a, b]) => target.loss(a, b, fault.probability!));
+    started(`loss ${nodes.join(', ')} ${fault.probability}`);
     heal(() => links.forEach(([a, b]) => target.loss(a, b, 0)));
   } else if (fault.clock !== undefined) {
     const nodes = hit(fault.clock);
     if (fault.jumpMs !== undefined) {
       nodes.forEach((n) => target.jumpClock(n, fault.jumpMs!));
+      started(`clock ${nodes.join(', ')} jumps ${fault.jumpMs}ms`);
+      log('end', index, what);
     } else {
       nodes.forEach((n) => target.setDrift(n, fault.driftPpm!));
+      started(`clock ${nodes.join(', ')} drifts ${fault.driftPpm}ppm`);
       heal(() => nodes.forEach((n) => target.setDrift(n, 0)));
     }
   }
+}
+
+function describePartition(partition: NonNullable<Fault['partition']>): string {
+  if (partition.isolate !== undefined) return `isolate ${partition.isolate}`;
+  if (partition.groups !== undefined) return partition.groups.map((g) => g.join('+')).join(' | ');
+  return partition.halves === true ? 'halves' : 'bridge';
 }
 
 /** Every directed link between the sides a partition separates. */

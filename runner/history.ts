@@ -6,8 +6,14 @@
 
 export type OpType = 'invoke' | 'ok' | 'fail' | 'info';
 
-/** acquire/release: the lock; read/write: the protected register; campaign/resign: election; crash: the client died. */
-export type OpName = 'acquire' | 'release' | 'read' | 'write' | 'campaign' | 'resign' | 'crash';
+/**
+ * acquire/release: the lock; read/write: the protected register; campaign/resign: election;
+ * crash: the client died; fault-start/fault-end: the nemesis (process "nemesis") hit or healed,
+ * `value` numbering the scenario's fault and `detail` saying what it did.
+ */
+export type OpName = 'acquire' | 'release' | 'read' | 'write' | 'campaign' | 'resign' | 'crash' | 'fault-start' | 'fault-end';
+
+export const NEMESIS = 'nemesis';
 
 export interface Op {
   readonly index: number;
@@ -22,6 +28,7 @@ export interface Op {
   /** The fencing token carried or granted, when there is one. */
   readonly token?: number | null;
   readonly error?: string;
+  readonly detail?: string;
 }
 
 /** What the protected register saw: every write it was asked to apply, in the order it judged them. */
@@ -39,7 +46,7 @@ export class History {
 
   constructor(private readonly now: () => number) {}
 
-  record(process: string, type: OpType, f: OpName, details: { value?: number; token?: number | null; error?: string } = {}): void {
+  record(process: string, type: OpType, f: OpName, details: { value?: number; token?: number | null; error?: string; detail?: string } = {}): void {
     const op: Op = { index: this.ops.length, process, type, f, timeMs: this.now(), ...details };
     this.ops.push(op);
     for (const observer of this.observers) observer(op);

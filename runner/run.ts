@@ -16,7 +16,7 @@ import { Rng } from '../sim/rng.ts';
 import type { Sim } from '../sim/sim.ts';
 import type { TraceOptions } from '../sim/trace.ts';
 import { planFaults, whyNot, type Cast, type FaultTarget } from './faults.ts';
-import type { Op, RegisterWrite } from './history.ts';
+import { NEMESIS, type Op, type RegisterWrite } from './history.ts';
 import { runSimMutex, type SimWorld } from './sim-harness.ts';
 
 export type Verdict = 'safe' | 'unsafe' | 'skipped' | 'unknown';
@@ -95,7 +95,10 @@ export async function runScenario(spec: RunSpec): Promise<RunOutput> {
     thinkMs: scenario.lock.thinkMs,
     latency: { minMs: scenario.network.latencyMs.min, maxMs: scenario.network.latencyMs.max },
     trace: spec.trace,
-    faults: (sim, world) => planFaults(scenario.faults, simTarget(sim), cast(sim, world, system, seed), notes),
+    faults: (sim, world) =>
+      planFaults(scenario.faults, simTarget(sim), cast(sim, world, system, seed), notes, (phase, index, what) =>
+        world.history.record(NEMESIS, 'info', phase === 'start' ? 'fault-start' : 'fault-end', { value: index, detail: what }),
+      ),
     });
   } catch (error) {
     // A run that spins or cannot settle has no verdict; it says why rather than failing the whole invocation.

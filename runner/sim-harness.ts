@@ -33,6 +33,7 @@ export interface SimMutexOptions {
 }
 
 export interface SimWorld {
+  readonly history: History;
   readonly servers: readonly string[];
   readonly clients: readonly string[];
   /** The client that holds the lock right now by the history (last acquire ok without a release), if any. */
@@ -108,7 +109,7 @@ export async function runSimMutex(options: SimMutexOptions): Promise<SimMutexRes
     });
   };
   const afterAcquired = (nth: number, fire: (client: string) => void) => afterGrant(nth, () => true, fire);
-  options.faults?.(sim, { servers, clients, holder: () => holderOf(history), afterAcquired, afterGrant });
+  options.faults?.(sim, { history, servers, clients, holder: () => holderOf(history), afterAcquired, afterGrant });
   await sim.run({ untilMs: options.durationMs });
   // The run ends by healing everything: links, paused nodes, and crashed servers (from their disks).
   stopping = true;
