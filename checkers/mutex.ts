@@ -67,17 +67,24 @@ export function lostUpdates(writes: readonly RegisterWrite[], finalValue: number
   return writes.filter((w) => w.accepted).length - finalValue;
 }
 
-export function staleWrites(ops: readonly Op[], writes: readonly RegisterWrite[]): { accepted: number; rejected: number } {
+/** Every write the register judged, with whether it was stale (see the header for "stale"). */
+export function classifyWrites(ops: readonly Op[], writes: readonly RegisterWrite[]): { write: RegisterWrite; stale: boolean }[] {
   const grants = ops.filter(isGrant);
-  let accepted = 0;
-  let rejected = 0;
-  for (const write of writes) {
+  return writes.map((write) => {
     const own = lastBefore(grants, write.process, write.timeMs);
-    if (own === undefined) continue;
+    if (own === undefined) return { write, stale: false };
     const stale =
       write.token === null
         ? grants.some((g) => g.process !== write.process && g.timeMs > own.timeMs && g.timeMs < write.timeMs)
         : !write.accepted;
+    return { write, stale };
+  });
+}
+
+export function staleWrites(ops: readonly Op[], writes: readonly RegisterWrite[]): { accepted: number; rejected: number } {
+  let accepted = 0;
+  let rejected = 0;
+  for (const { write, stale } of classifyWrites(ops, writes)) {
     if (!stale) continue;
     if (write.accepted) accepted++;
     else rejected++;

@@ -11,6 +11,8 @@ import { runDemo } from './demo.ts';
 import { parseSystems, runCommand, UsageError } from './run.ts';
 import { checkCommand, runCheck } from './check.ts';
 import { loadScenarios, ScenarioError } from '../scenarios/loader.ts';
+import { ReportError } from '../reports/load.ts';
+import { writeReport } from '../reports/report.ts';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -94,6 +96,18 @@ program
   });
 
 program
+  .command('report')
+  .description('turn run directories (sim, live, or both) into index.html, report.md and charts')
+  .argument('<runDirs...>', 'run directories holding results.json')
+  .option('--out <dir>', 'where the report goes (default: the first run directory)')
+  .action(async (dirs: string[], options: { out?: string }) => {
+    const out = options.out ?? dirs[0]!;
+    ensureWritable(out);
+    const written = await writeReport(dirs, out);
+    process.stdout.write(`report: ${written.html}\nmarkdown: ${written.markdown}\n`);
+  });
+
+program
   .command('demo')
   .description('tell a short fault story with the simulation kernel, and show that it replays exactly')
   .option('--seed <n>', 'the seed', integerOption('--seed'), 1)
@@ -116,7 +130,7 @@ try {
 } catch (error) {
   if (error instanceof CommanderError) {
     process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
-  } else if (error instanceof UsageError || error instanceof ScenarioError) {
+  } else if (error instanceof UsageError || error instanceof ScenarioError || error instanceof ReportError) {
     process.stderr.write(`lockstep: ${error.message}\n`);
     process.exitCode = EXIT.usage;
   } else {

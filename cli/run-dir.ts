@@ -9,6 +9,8 @@ import type { RunOutput, RunResult } from '../runner/run.ts';
 
 export interface TimedRun extends RunResult {
   readonly wallMs: number;
+  /** The scenario file the run came from, as given on the command line. */
+  readonly file: string;
 }
 
 export interface ResultsFile {

@@ -9,8 +9,9 @@ import { availableSystems } from '../backends/index.ts';
 import { SYSTEM_IDS, type SystemId } from '../backends/recipe.ts';
 import type { Scenario } from '../scenarios/schema.ts';
 import { runScenario, type RunOutput } from '../runner/run.ts';
+import { writeReport } from '../reports/report.ts';
 import { writeRunDir, type ResultsFile, type TimedRun } from './run-dir.ts';
-import { replayCommand } from './replay.ts';
+import { replayCommand } from '../runner/replay.ts';
 import { markdownReport, summaryTable } from './summary.ts';
 
 export interface RunCommand {
@@ -84,7 +85,7 @@ export async function runCommand(command: RunCommand, print: (line: string) => v
     const output = await runScenario(item);
     const wallMs = Math.round((performance.now() - started) * 10) / 10;
     outputs.push(output);
-    runs.push({ ...output.result, wallMs });
+    runs.push({ ...output.result, wallMs, file: item.file });
     if (command.checkDeterminism && output.result.skipped === null) {
       const report = await checkDeterminism(async (trace) => (await runScenario({ ...item, trace })).sim!.kernel.trace);
       if (!report.deterministic) divergences.push(`${label}: ${report.message}`);
@@ -106,8 +107,9 @@ export async function runCommand(command: RunCommand, print: (line: string) => v
     print(`  replay: ${replayCommand(item)}`);
   }
   for (const divergence of divergences) print(`not deterministic: ${divergence}`);
+  const report = await writeReport([dir], dir);
   print(`run directory: ${dir}`);
-  print(`report: ${dir}/report.md`);
+  print(`report: ${report.html} (and ${report.markdown})`);
   return failed.length > 0 || divergences.length > 0 ? 1 : 0;
 }
 

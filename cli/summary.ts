@@ -1,7 +1,7 @@
 /** The summary table printed after a run, and the short report.md written beside results.json. */
 import type { ResultsFile, TimedRun } from './run-dir.ts';
 import { historyFileName } from './run-dir.ts';
-import { replayCommand } from './replay.ts';
+import { replayCommand } from '../runner/replay.ts';
 import type { RunPlanItem } from './run.ts';
 
 const COLUMNS = ['scenario', 'system', 'fencing', 'seed', 'verdict', 'expected', 'lost', 'stale', 'p50 ms', 'p99 ms'] as const;

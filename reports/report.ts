@@ -1,0 +1,99 @@
+/**
+ * `lockstep report`: one or more run directories in, a report out (index.html, report.md and
+ * charts/*.svg and *.png). Files are written to a staging folder and moved into place at the end.
+ */
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { failoverChart, latencyChart, safetyChart, throughputChart, timelineChart } from './charts.ts';
+import { renderHtml } from './html.ts';
+import { loadRunDirs, readHistory, type LoadedRun, type LoadedRuns } from './load.ts';
+import { renderMarkdown } from './markdown.ts';
+import {
+  comparison,
+  failoverRows,
+  latencySamples,
+  matrixColumns,
+  safetyRows,
+  throughputRows,
+  timeline,
+  verdictMatrix,
+  type ComparisonRow,
+  type MatrixRow,
+  type Timeline,
+} from './model.ts';
+import { renderChart } from './render.ts';
+
+/** Timelines drawn at most; beyond it the rest are listed, not drawn, so a report of thousands of runs stays readable. */
+export const MAX_TIMELINES = 200;
+
+export interface RenderedChart {
+  readonly name: string;
+  readonly caption: string;
+  readonly svg: string;
+  readonly png: Uint8Array;
+}
+
+export interface Report {
+  readonly loaded: LoadedRuns;
+  readonly matrix: readonly MatrixRow[];
+  readonly columns: readonly { system: string; fencing: boolean }[];
+  readonly comparison: readonly ComparisonRow[];
+  readonly charts: readonly RenderedChart[];
+  readonly timelines: { readonly shown: readonly (RenderedChart & { readonly run: LoadedRun })[]; readonly omitted: number };
+}
+
+export async function buildReport(dirs: readonly string[]): Promise<Report> {
+  const loaded = loadRunDirs(dirs);
+  const runs = loaded.runs;
+  const charts: RenderedChart[] = [];
+  const chart = async (name: string, caption: string, spec: Parameters<typeof renderChart>[0]) => {
+    const { svg, png } = await renderChart(spec);
+    charts.push({ name, caption, svg, png });
+  };
+  const judged = runs.filter((r) => r.verdict === 'safe' || r.verdict === 'unsafe');
+  const samples = latencySamples(judged, readHistory);
+  if (samples.length > 0) await chart('latency', 'Acquire latency per system, waiting for the lock included (log scale).', latencyChart(samples));
+  await chart('safety', 'Lost updates and stale writes accepted, summed over every run, unfenced and fenced.', safetyChart(safetyRows(runs)));
+  const throughput = throughputRows(runs);
+  if (throughput.length > 0) await chart('throughput', 'Acquisitions per second of simulated (or real) time.', throughputChart(throughput));
+  const failover = failoverRows(runs);
+  if (failover.length > 0) await chart('failover', 'Election runs: the longest failover and the time without any leader.', failoverChart(failover));
+
+  const unsafe = runs.filter((r) => r.verdict === 'unsafe');
+  const shown: (RenderedChart & { run: LoadedRun })[] = [];
+  for (const run of unsafe.slice(0, MAX_TIMELINES)) {
+    const t: Timeline | null = timeline(run);
+    if (t === null) continue;
+    const { svg, png } = await renderChart(timelineChart({ title: t.title, endMs: t.endMs, holds: t.holds, faults: t.faults, writes: t.writes }));
+    const caption = `${t.title}: ${run.metrics?.lostUpdates ?? 0} lost update(s), ${run.metrics?.staleWritesAccepted ?? 0} stale write(s) accepted.`;
+    shown.push({ name: `timeline-${shown.length + 1}`, caption, svg, png, run });
+  }
+  return {
+    loaded,
+    matrix: verdictMatrix(runs),
+    columns: matrixColumns(runs),
+    comparison: comparison(runs),
+    charts,
+    timelines: { shown, omitted: unsafe.length - shown.length },
+  };
+}
+
+/** Build the report of `dirs` and write it into `outDir`; returns the paths written. */
+export async function writeReport(dirs: readonly string[], outDir: string): Promise<{ html: string; markdown: string }> {
+  const report = await buildReport(dirs);
+  const staging = join(outDir, '.report-partial');
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(join(staging, 'charts'), { recursive: true });
+  for (const c of [...report.charts, ...report.timelines.shown]) {
+    writeFileSync(join(staging, 'charts', `${c.name}.svg`), c.svg);
+    writeFileSync(join(staging, 'charts', `${c.name}.png`), c.png);
+  }
+  writeFileSync(join(staging, 'index.html'), renderHtml(report));
+  writeFileSync(join(staging, 'report.md'), renderMarkdown(report));
+  rmSync(join(outDir, 'charts'), { recursive: true, force: true });
+  renameSync(join(staging, 'charts'), join(outDir, 'charts'));
+  renameSync(join(staging, 'index.html'), join(outDir, 'index.html'));
+  renameSync(join(staging, 'report.md'), join(outDir, 'report.md'));
+  rmSync(staging, { recursive: true, force: true });
+  return { html: join(outDir, 'index.html'), markdown: join(outDir, 'report.md') };
+}
