@@ -1,7 +1,7 @@
 /**
- * The run directory: runs/<timestamp>/ with results.json, one history file per run and a short
- * report.md, and runs/latest pointing at it. Written only after every run has finished, so a
- * failed invocation leaves nothing half-written behind.
+ * The run directory: runs/<timestamp>/ with results.json and one history file per run, and
+ * runs/latest pointing at it. Written only after every run has finished, so a failed invocation
+ * leaves nothing half-written behind. The report (reports/) is written into it afterwards.
  */
 import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -26,7 +26,7 @@ export function historyFileName(result: RunResult): string {
 }
 
 /** Write everything into a fresh directory under `outDir`, then point `latest` at it. Returns its path. */
-export function writeRunDir(outDir: string, stamp: string, results: ResultsFile, outputs: readonly RunOutput[], report: string): string {
+export function writeRunDir(outDir: string, stamp: string, results: ResultsFile, outputs: readonly RunOutput[]): string {
   const final = resolve(outDir, stamp);
   const staging = `${final}.partial`;
   rmSync(staging, { recursive: true, force: true });
@@ -38,7 +38,6 @@ export function writeRunDir(outDir: string, stamp: string, results: ResultsFile,
     const lines = [...output.history.map((op) => ({ kind: 'op', ...op })), ...output.writes.map((w) => ({ kind: 'register-write', ...w }))];
     writeFileSync(join(staging, 'history', historyFileName(output.result)), lines.map((line) => `${JSON.stringify(line)}\n`).join(''));
   }
-  writeFileSync(join(staging, 'report.md'), report);
   renameSync(staging, final);
   const latest = resolve(outDir, 'latest');
   rmSync(latest, { force: true });

@@ -12,7 +12,7 @@ import { runScenario, type RunOutput } from '../runner/run.ts';
 import { writeReport } from '../reports/report.ts';
 import { writeRunDir, type ResultsFile, type TimedRun } from './run-dir.ts';
 import { replayCommand } from '../runner/replay.ts';
-import { markdownReport, summaryTable } from './summary.ts';
+import { summaryTable } from './summary.ts';
 
 export interface RunCommand {
   readonly scenarios: readonly { file: string; scenario: Scenario }[];
@@ -96,7 +96,7 @@ export async function runCommand(command: RunCommand, print: (line: string) => v
   progress?.stop();
 
   const results: ResultsFile = { tool: { name: 'lockstep', version: command.version }, mode: 'sim', createdAt: new Date().toISOString(), command: command.commandLine, runs };
-  const dir = writeRunDir(command.outDir, stamp(), results, outputs, markdownReport(results, items));
+  const dir = writeRunDir(command.outDir, stamp(), results, outputs);
   print('');
   print(summaryTable(runs));
   print('');

@@ -5,6 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Op, RegisterWrite } from '../runner/history.ts';
+import type { RunMetrics } from '../runner/run.ts';
 
 export class ReportError extends Error {
   override name = 'ReportError';
@@ -26,19 +27,7 @@ export interface RunEntry {
   readonly traceHash?: string | null;
   readonly file?: string;
   readonly notes?: readonly string[];
-  readonly metrics: {
-    readonly lostUpdates: number;
-    readonly staleWritesAccepted: number;
-    readonly staleWritesRejected: number;
-    readonly overlaps: number;
-    readonly acquisitions: number;
-    readonly acquireFailures: number;
-    readonly acquireLatencyMs: { readonly p50: number; readonly p95: number; readonly p99: number; readonly max: number } | null;
-    readonly unavailableMs: number;
-    readonly leaderOverlapMs?: number;
-    readonly leaderlessMs?: number;
-    readonly failoverMs?: readonly number[];
-  } | null;
+  readonly metrics: RunMetrics | null;
 }
 
 export interface LoadedRun extends RunEntry {
