@@ -11,7 +11,7 @@ import { runDemo } from './demo.ts';
 import { parseSystems, runCommand, UsageError } from './run.ts';
 import { checkCommand, runCheck } from './check.ts';
 import { loadScenarios, ScenarioError } from '../scenarios/loader.ts';
-import { ReportError } from '../reports/load.ts';
+import { loadRunDirs, ReportError } from '../reports/load.ts';
 import { writeReport } from '../reports/report.ts';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
@@ -101,6 +101,7 @@ program
   .argument('<runDirs...>', 'run directories holding results.json')
   .option('--out <dir>', 'where the report goes (default: the first run directory)')
   .action(async (dirs: string[], options: { out?: string }) => {
+    loadRunDirs(dirs);
     const out = options.out ?? dirs[0]!;
     ensureWritable(out);
     const written = await writeReport(dirs, out);

@@ -130,3 +130,13 @@ describe('lockstep check', () => {
     }
   });
 });
+
+describe('lockstep report', () => {
+  it('exits 2 naming a directory without results.json, and creates nothing', () => {
+    const missing = join(scratch(), 'not-a-run');
+    const { code, stderr } = lockstep('report', missing);
+    assert.equal(code, 2);
+    assert.match(stderr, /not-a-run: no results\.json \(expected a run directory/);
+    assert.ok(!existsSync(missing));
+  });
+});
