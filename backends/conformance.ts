@@ -46,3 +46,25 @@ export function runConformanceInSim<P>(system: SystemModule<P>, cases: readonly 
     });
   }
 }
+
+/**
+ * Register one node:test case per conformance case against ports outside the simulator (a live
+ * server, or a mock for offline tests). `context` builds fresh ports for each case (and should
+ * start it from an empty server); `close` releases them.
+ */
+export function runConformanceOutside<P>(
+  label: string,
+  cases: readonly ConformanceCase<P>[],
+  context: () => Promise<ConformanceContext<P> & { close(): Promise<void> }>,
+): void {
+  for (const c of cases) {
+    it(`${label}: ${c.name}`, async () => {
+      const ctx = await context();
+      try {
+        await c.run(ctx);
+      } finally {
+        await ctx.close();
+      }
+    });
+  }
+}
