@@ -15,6 +15,8 @@ import { LiveRedisPort } from '../backends/redis/live-port.ts';
 import { TimeoutError } from '../sim/errors.ts';
 import { ConnectionLost } from '../backends/sim/endpoint.ts';
 import { RealClock } from './clock.ts';
+import { LiveRuntime } from './runtime.ts';
+import { RedisLock } from '../backends/redis/lock.ts';
 import { startRedis, type RedisServer } from './redis-server.ts';
 import { TOXIPROXY_BINARY, Toxiproxy } from './toxiproxy.ts';
 
@@ -63,6 +65,23 @@ describe('redis live port on a real redis-server behind Toxiproxy', { skip: !ena
     const b = connect();
     await a.flushall();
     return { port: new LiveRedisPort(a), other: new LiveRedisPort(b), clock: new RealClock(), close: async () => {} };
+  });
+
+  it('runs the same RedisLock recipe as the simulator: one holder at a time, and the lease runs out by itself', async () => {
+    const options = { name: 'live-lock', ttlMs: 400, fencing: true, acquireTimeoutMs: 150, retryDelayMs: 20 };
+    const first = new RedisLock(new LiveRuntime('c1'), new LiveRedisPort(connect()), options);
+    const second = new RedisLock(new LiveRuntime('c2'), new LiveRedisPort(connect()), options);
+    const held = await first.acquire();
+    assert.ok(held !== null && typeof held.token === 'number');
+    assert.equal(await second.acquire(), null, 'a second client must not get a held lock');
+    await new RealClock().sleep(450);
+    const after = await second.acquire();
+    assert.ok(after !== null, 'the lease ran out, so the lock is free again');
+    assert.ok(after.token! > held.token!, 'tokens grow');
+    await second.release(after);
+    const third = await first.acquire();
+    assert.ok(third !== null, 'released, so free at once');
+    await first.release(third);
   });
 
   it('a timeout toxic (silence, a drop partition) makes a command time out with TimeoutError; removing it heals', async () => {

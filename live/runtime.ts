@@ -1,0 +1,38 @@
+/**
+ * The Runtime a recipe gets in the live world: real time, real randomness, plain promises. The
+ * recipes are the same code the simulator runs; only this and the ports differ.
+ */
+import { randomBytes, randomInt } from 'node:crypto';
+import type { RandomSource, Runtime } from '../backends/runtime.ts';
+import { TimeoutError } from '../sim/errors.ts';
+import { RealClock } from './clock.ts';
+
+const random: RandomSource = {
+  hex: (bytes) => randomBytes(bytes).toString('hex'),
+  int: (min, max) => randomInt(min, max + 1),
+};
+
+export class LiveRuntime implements Runtime {
+  readonly clock = new RealClock();
+  readonly rng = random;
+  /** Failures of background tasks (renewal loops); a harness checks it is empty at the end. */
+  readonly failures: unknown[] = [];
+
+  constructor(readonly id: string) {}
+
+  all<T>(tasks: ReadonlyArray<() => PromiseLike<T>>): Promise<T[]> {
+    return Promise.all(tasks.map((task) => task()));
+  }
+
+  deadline<T>(task: () => PromiseLike<T>, ms: number): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new TimeoutError(`deadline of ${ms}ms passed on ${this.id}`)), ms);
+    });
+    return Promise.race([Promise.resolve(task()), timeout]).finally(() => clearTimeout(timer));
+  }
+
+  spawn(name: string, body: () => Promise<void>): void {
+    body().catch((error: unknown) => this.failures.push(new Error(`${name} on ${this.id} failed: ${String(error)}`, { cause: error })));
+  }
+}
