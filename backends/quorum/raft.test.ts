@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Sim } from '../../sim/sim.ts';
 import type { Host } from '../../sim/node.ts';
+import { scheduleRandomFaults } from '../../sim/random-faults.ts';
 import { RaftNode, type RaftOptions } from './raft.ts';
 
 const SERVERS = ['server-1', 'server-2', 'server-3'];
@@ -80,7 +81,7 @@ describe('quorum log (Raft)', () => {
     const fault = fc.record({
       at: fc.integer({ min: 0, max: 8000 }),
       forMs: fc.integer({ min: 50, max: 2000 }),
-      kind: fc.constantFrom('crash', 'pause', 'partition', 'hold'),
+      kind: fc.constantFrom('crash' as const, 'pause' as const, 'partition' as const, 'hold' as const),
       target: fc.constantFrom(...SERVERS),
       peer: fc.constantFrom(...SERVERS),
     });
@@ -88,21 +89,7 @@ describe('quorum log (Raft)', () => {
       fc.asyncProperty(fc.integer({ min: 0, max: 1_000_000 }), fc.array(fault, { maxLength: 6 }), async (seed, faults) => {
         const { sim, applied, nodes, leaders } = cluster(seed);
         const acknowledged = submitters(sim, nodes, 10_000);
-        for (const f of faults) {
-          sim.at(f.at, 'fault', () => {
-            const node = sim.node(f.target);
-            if (f.kind === 'crash' && !node.crashed) {
-              sim.crash(f.target);
-              sim.after(f.forMs, 'heal', () => sim.restart(f.target, { persist: true }));
-            } else if (f.kind === 'pause' && node.state === 'up') {
-              sim.pause(f.target);
-              sim.after(f.forMs, 'heal', () => node.paused && sim.resume(f.target));
-            } else if ((f.kind === 'partition' || f.kind === 'hold') && f.target !== f.peer) {
-              sim.partition(f.target, f.peer, { mode: f.kind === 'hold' ? 'hold' : 'drop' });
-              sim.after(f.forMs, 'heal', () => sim.heal(f.target, f.peer));
-            }
-          });
-        }
+        scheduleRandomFaults(sim, faults);
         await sim.run({ untilMs: 11_000 });
         sim.healAll();
         await sim.run({ untilMs: 14_000 });
