@@ -4,7 +4,8 @@
  */
 import { performance } from 'node:perf_hooks';
 import { SingleBar, Presets } from 'cli-progress';
-import { checkDeterminism } from '../sim/determinism.ts';
+import { compareTraces, DEFAULT_RECORD_LIMIT } from '../sim/determinism.ts';
+import { Trace } from '../sim/trace.ts';
 import { availableSystems } from '../backends/index.ts';
 import { SYSTEM_IDS, type SystemId } from '../backends/recipe.ts';
 import type { Scenario } from '../scenarios/schema.ts';
@@ -82,12 +83,15 @@ export async function runCommand(command: RunCommand, print: (line: string) => v
   for (const item of items) {
     const label = `${item.scenario.name} ${item.system} fencing=${item.fencing ? 'on' : 'off'} seed=${item.seed}`;
     const started = performance.now();
-    const output = await runScenario(item);
+    // With --check-determinism the run itself records its trace, and one replay is compared with it.
+    const trace = command.checkDeterminism ? { recordLimit: DEFAULT_RECORD_LIMIT } : undefined;
+    const output = await runScenario({ ...item, trace });
     const wallMs = Math.round((performance.now() - started) * 10) / 10;
     outputs.push(output);
     runs.push({ ...output.result, wallMs, file: item.file });
-    if (command.checkDeterminism && output.result.skipped === null) {
-      const report = await checkDeterminism(async (trace) => (await runScenario({ ...item, trace })).sim!.kernel.trace);
+    if (trace !== undefined && output.sim !== null) {
+      const replay = await runScenario({ ...item, trace });
+      const report = compareTraces(output.sim.kernel.trace, replay.sim?.kernel.trace ?? new Trace(trace));
       if (!report.deterministic) divergences.push(`${label}: ${report.message}`);
     }
     if (progress !== null) progress.increment({ run: label });

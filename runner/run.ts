@@ -77,8 +77,7 @@ export async function runScenario(spec: RunSpec): Promise<RunOutput> {
   const servers = system.serverCount({ ttlMs: scenario.lock.ttlMs, fencing, acquireTimeoutMs: 1, name: 'x' });
   const skipped = whyNot(scenario.faults, { servers, hasLeader: system.leader !== undefined || servers === 1 });
   if (skipped !== null) {
-    const result: RunResult = { ...base, verdict: 'skipped', skipped, metrics: null, expectationMet: expected === null ? null : false, simulatedMs: 0, events: 0, traceHash: null, notes: [] };
-    return { result, history: [], writes: [], sim: null };
+    return unjudged({ ...base, verdict: 'skipped', skipped, notes: [] });
   }
   const notes: string[] = [];
   let output;
@@ -103,8 +102,7 @@ export async function runScenario(spec: RunSpec): Promise<RunOutput> {
   } catch (error) {
     // A run that spins or cannot settle has no verdict; it says why rather than failing the whole invocation.
     if (!(error instanceof BudgetExceededError || error instanceof SchedulingError)) throw error;
-    const result: RunResult = { ...base, verdict: 'unknown', skipped: null, metrics: null, expectationMet: expected === null ? null : false, simulatedMs: 0, events: 0, traceHash: null, notes: [...notes, error.message] };
-    return { result, history: [], writes: [], sim: null };
+    return unjudged({ ...base, verdict: 'unknown', skipped: null, notes: [...notes, error.message] });
   }
   const ops = output.history.ops;
   const safety = checkMutex(ops, output.register.writes, output.register.value);
@@ -130,6 +128,16 @@ export async function runScenario(spec: RunSpec): Promise<RunOutput> {
     notes,
   };
   return { result, history: ops, writes: output.register.writes, sim: output.sim };
+}
+
+/** A run that has no verdict (skipped, or unknown): nothing measured, and an expectation of it is not met. */
+function unjudged(result: Pick<RunResult, 'scenario' | 'system' | 'fencing' | 'seed' | 'mode' | 'expected' | 'fencingSound' | 'verdict' | 'skipped' | 'notes'>): RunOutput {
+  return {
+    result: { ...result, metrics: null, expectationMet: result.expected === null ? null : false, simulatedMs: 0, events: 0, traceHash: null },
+    history: [],
+    writes: [],
+    sim: null,
+  };
 }
 
 function simTarget(sim: Sim): FaultTarget {

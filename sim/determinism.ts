@@ -28,6 +28,11 @@ export async function checkDeterminism(
 ): Promise<DeterminismReport> {
   const first = await runOnce({ recordLimit });
   const second = await runOnce({ recordLimit });
+  return compareTraces(first, second, recordLimit);
+}
+
+/** Compare two traces recorded with the same `recordLimit`, naming the first event where they part. */
+export function compareTraces(first: Trace, second: Trace, recordLimit: number = DEFAULT_RECORD_LIMIT): DeterminismReport {
   const hashes = [first.hash(), second.hash()] as const;
   const events = [first.length, second.length] as const;
   if (hashes[0] === hashes[1]) {

@@ -6,5 +6,5 @@ export { Network, type LinkConfig, type LinkState, type Latency, type Message, t
 export { NodeClock, type Clock, type ClockConfig } from './clock.ts';
 export { Rng } from './rng.ts';
 export { Trace, type TraceEntry, describeEntry } from './trace.ts';
-export { checkDeterminism, type DeterminismReport } from './determinism.ts';
+export { checkDeterminism, compareTraces, type DeterminismReport } from './determinism.ts';
 export * from './errors.ts';

@@ -74,6 +74,15 @@ describe('lockstep run', () => {
     assert.doesNotMatch(stdout, /not deterministic/);
   });
 
+  it('reports a run that exceeded its event budget as unknown, also under --check-determinism', () => {
+    const dir = scratch();
+    const file = join(dir, 'spin.yaml');
+    writeFileSync(file, 'name: spin\ndescription: a lease of 1 ms on a near-instant network\nsystems: [redis]\nclients: 5\ndurationMs: 1000\nlock: { ttlMs: 1, holdMs: 0, thinkMs: 0 }\nnetwork: { latencyMs: { min: 0, max: 0.001 } }\n');
+    const { code, stdout, stderr } = lockstep('run', file, '--fencing', 'off', '--check-determinism', '--out', join(dir, 'runs'));
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /spin\s+redis\s+off\s+1\s+unknown/);
+  });
+
   it('exits 2 with one message naming the option or field, and writes nothing', () => {
     const dir = scratch();
     const out = join(dir, 'runs');
