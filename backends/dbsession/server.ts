@@ -10,10 +10,9 @@
  *     partitioned client loses its session after about one keepalive timeout; a paused one does
  *     not, because its OS still answers the probes;
  *   - a newer connection from the same client node opens. The sim's client endpoint keeps one
- *     connection per server, so a newer one proves the older is gone on the client's side; a real
- *     client OS would answer the server's next keepalive probe on the dead socket with a reset.
- *     The shared endpoint acks every probe instead, so without this rule a connection whose reset
- *     was lost in a partition would keep its session, and its locks, for ever.
+ *     connection per server, so a newer one proves the older is gone on the client's side. The
+ *     endpoint's keepalive would also end it, at its next probe (the client's OS resets probes on
+ *     sockets it no longer has), but only after the idle time; this rule ends it at once.
  * A session runs one statement at a time, in arrival order, as a database backend does; a statement
  * waiting for a lock holds up the session's later ones.
  * A server crash ends every session and lock (they live in memory); its clients' connections are
