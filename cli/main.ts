@@ -41,7 +41,14 @@ program
   .command('bench')
   .description('measure simulator throughput (events per second of wall time)')
   .option('--json', 'print one JSON object on stdout')
-  .action(async (options: { json?: boolean }) => {
+  .option('--live', 'measure the live tier instead: acquire latency per system, harness overhead, lockstep RedLock vs node-redlock')
+  .action(async (options: { json?: boolean; live?: boolean }) => {
+    if (options.live === true) {
+      const { runLiveBench } = await import('./bench-live.ts');
+      const result = { tool: { name: 'lockstep', version }, node: process.version, ...(await runLiveBench()) };
+      process.stdout.write(`${JSON.stringify(result, null, options.json === true ? undefined : 2)}\n`);
+      return;
+    }
     const result = await runBench(version, LIBRARY);
     process.stdout.write(options.json === true ? `${JSON.stringify(result)}\n` : `${formatBench(result)}\n`);
   });
@@ -75,6 +82,35 @@ program
         version,
         commandLine: ['lockstep', ...process.argv.slice(2)].join(' '),
       },
+      (line) => process.stdout.write(`${line}\n`),
+    );
+  });
+
+program
+  .command('live')
+  .description('run scenarios against real servers behind Toxiproxy (the same recipes, workloads and checkers)')
+  .argument('[scenarios...]', 'scenario files or directories (default: the whole library)')
+  .option('--provider <name>', 'local (start private servers), compose (docker-compose.yml) or external (--config)', 'local')
+  .option('--config <file>', 'external provider: the endpoints file')
+  .option('--systems <ids>', 'comma-separated systems to run (default: each scenario\'s own list)')
+  .option('--subjects <ids>', 'third-party libraries to run too, on their system\'s servers: node-redlock, etcd3-lock')
+  .option('--fencing <mode>', 'off, on or both', 'both')
+  .option('--seed <n>', 'seed of the fault selectors (one, any, ...)', integerOption('--seed'), 1)
+  .option('--postgres <url>', 'local provider: use this PostgreSQL instead of starting one')
+  .option('--mysql <url>', 'local provider: use this MySQL or MariaDB instead of starting one')
+  .option('--parallel <n>', 'runs whose faults touch only their own clients that may share the cluster at once', integerOption('--parallel'), 1)
+  .option('--out <dir>', 'where run directories go', 'runs')
+  .action(async (paths: string[], options: { provider: string; config?: string; systems?: string; subjects?: string; fencing: string; seed: number; postgres?: string; mysql?: string; parallel: number; out: string }) => {
+    const { liveCommand, parseProvider, parseSubjects } = await import('./live.ts');
+    if (!['off', 'on', 'both'].includes(options.fencing)) throw new UsageError(`--fencing must be off, on or both, got '${options.fencing}'`);
+    if (options.parallel < 1 || options.parallel > 16) throw new UsageError(`--parallel must be between 1 and 16, got ${options.parallel}`);
+    const provider = parseProvider(options);
+    const systems = options.systems === undefined ? null : parseSystems(options.systems);
+    const subjects = options.subjects === undefined ? [] : parseSubjects(options.subjects);
+    const scenarios = loadScenarios(paths.length === 0 ? [LIBRARY] : paths);
+    ensureWritable(options.out);
+    process.exitCode = await liveCommand(
+      { scenarios, systems, subjects, fencing: options.fencing as 'off' | 'on' | 'both', seed: options.seed, outDir: options.out, provider, parallel: options.parallel, version, commandLine: ['lockstep', ...process.argv.slice(2)].join(' ') },
       (line) => process.stdout.write(`${line}\n`),
     );
   });

@@ -15,14 +15,17 @@ export interface TimedRun extends RunResult {
 
 export interface ResultsFile {
   readonly tool: { readonly name: 'lockstep'; readonly version: string };
-  readonly mode: 'sim';
+  readonly mode: 'sim' | 'live';
+  /** Live runs: the provider of the cluster. */
+  readonly provider?: string;
   readonly createdAt: string;
   readonly command: string;
   readonly runs: readonly TimedRun[];
 }
 
 export function historyFileName(result: RunResult): string {
-  return `${result.scenario}.${result.system}.${result.fencing ? 'on' : 'off'}.${result.seed}.jsonl`;
+  const subject = (result as { subject?: string | null }).subject;
+  return `${result.scenario}.${subject ?? result.system}.${result.fencing ? 'on' : 'off'}.${result.seed}.jsonl`;
 }
 
 /** Write everything into a fresh directory under `outDir`, then point `latest` at it. Returns its path. */

@@ -1,23 +1,35 @@
 /**
- * Child processes of the live harness: servers and Toxiproxy, each with its own log file, started
- * and awaited until they answer, and always torn down: on stop(), and on exit, error, SIGINT and
- * SIGTERM of the harness itself.
+ * Child processes of the live harness: servers, Toxiproxy and client processes, each with its own
+ * log file, started and awaited until they answer, and always torn down: on stop(), and on exit,
+ * error, SIGINT and SIGTERM of the harness itself. Temporary directories registered here go too.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { closeSync, openSync, rmSync } from 'node:fs';
+import { createConnection, createServer } from 'node:net';
 
-/** A server the harness could not start; names it and its log. Exit code 3 at the command line. */
+/** The environment could not run the request: a server missing, a port taken, a server dead. Exit code 3. */
 export class EnvironmentError extends Error {
   override name = 'EnvironmentError';
 }
 
 const running = new Set<ChildProcess>();
+const directories = new Set<string>();
 let hooked = false;
 
-function killAll(): void {
-  for (const child of running) child.kill('SIGKILL');
+/** Kill every child the harness started and remove its temporary directories, at once. */
+export function killAll(): void {
+  for (const child of running) {
+    try {
+      // A stopped process does not act on SIGKILL until it is continued on some kernels' job control; continue it too.
+      child.kill('SIGKILL');
+      child.kill('SIGCONT');
+    } catch {
+      // already gone
+    }
+  }
   running.clear();
+  for (const dir of directories) rmSync(dir, { recursive: true, force: true });
+  directories.clear();
 }
 
 function hookExit(): void {
@@ -32,6 +44,28 @@ function hookExit(): void {
   }
 }
 
+/** Remove `dir` when the harness exits, however it exits, unless it was removed before. */
+export function removeOnExit(dir: string): () => void {
+  hookExit();
+  directories.add(dir);
+  return () => {
+    directories.delete(dir);
+    rmSync(dir, { recursive: true, force: true });
+  };
+}
+
+/** Track a child started elsewhere (a forked client) so that it dies with the harness. */
+export function track(child: ChildProcess): void {
+  hookExit();
+  running.add(child);
+  child.once('exit', () => running.delete(child));
+}
+
+/** The pids of every child still running: the cleanup test reads it. */
+export function runningPids(): number[] {
+  return [...running].map((c) => c.pid).filter((pid): pid is number => pid !== undefined);
+}
+
 /** A free TCP port on 127.0.0.1, from the kernel. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -44,6 +78,45 @@ export function freePort(): Promise<number> {
   });
 }
 
+/** Whether something accepts TCP connections on 127.0.0.1:port. */
+export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host, port }, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+/**
+ * Send `line` to 127.0.0.1:port and resolve with the answer: once `complete(answer)` holds, or the
+ * server closes (ZooKeeper's four-letter words), or `timeoutMs` passes.
+ */
+export function ask(port: number, line: string, options: { complete?: (answer: string) => boolean; timeoutMs?: number } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let answer = '';
+    const socket = createConnection({ host: '127.0.0.1', port }, () => socket.write(line));
+    socket.setTimeout(options.timeoutMs ?? 1000, () => {
+      socket.destroy();
+      resolve(answer);
+    });
+    socket.on('data', (data) => {
+      answer += data.toString();
+      if (options.complete?.(answer) === true) {
+        socket.destroy();
+        resolve(answer);
+      }
+    });
+    socket.once('end', () => resolve(answer));
+    socket.once('error', reject);
+  });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
 export interface Started {
   readonly name: string;
   readonly pid: number;
@@ -51,27 +124,37 @@ export interface Started {
   stop(): Promise<void>;
 }
 
+export interface StartOptions {
+  readonly logFile: string;
+  /** Polled every 50 ms until it resolves true. */
+  readonly ready: () => Promise<boolean>;
+  readonly timeoutMs: number;
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Run as this uid/gid (postgres refuses to run as root). */
+  readonly uid?: number;
+  readonly gid?: number;
+}
+
 /**
  * Start `command`, logging to `logFile`, and wait until `ready()` says it answers (polled every
  * 50 ms, for at most `timeoutMs`). A process that exits or never answers is an EnvironmentError.
  */
-export async function startProcess(
-  name: string,
-  command: string,
-  args: readonly string[],
-  options: { logFile: string; ready: () => Promise<boolean>; timeoutMs: number; cwd?: string },
-): Promise<Started> {
+export async function startProcess(name: string, command: string, args: readonly string[], options: StartOptions): Promise<Started & { readonly child: ChildProcess }> {
   hookExit();
   const log = openSync(options.logFile, 'a');
   let child: ChildProcess;
+  const spawnOptions: SpawnOptions = { stdio: ['ignore', log, log], cwd: options.cwd, env: options.env, uid: options.uid, gid: options.gid };
   try {
-    child = spawn(command, args, { stdio: ['ignore', log, log], cwd: options.cwd });
+    child = spawn(command, args, spawnOptions);
   } catch (error) {
     throw new EnvironmentError(`${name}: cannot start ${command} (${(error as Error).message}); log: ${options.logFile}`);
+  } finally {
+    closeSync(log);
   }
   running.add(child);
   let exited: string | null = null;
-  child.once('error', (error) => (exited = error.message));
+  child.once('error', (error) => (exited = (error as NodeJS.ErrnoException).code === 'ENOENT' ? `${command} is not installed (run scripts/install-servers.sh)` : error.message));
   child.once('exit', (code, signal) => {
     running.delete(child);
     exited ??= `exited with ${signal ?? `code ${code}`}`;
@@ -80,21 +163,122 @@ export async function startProcess(
   for (;;) {
     if (exited !== null) throw new EnvironmentError(`${name}: ${exited} before it answered; log: ${options.logFile}`);
     if (await options.ready().catch(() => false)) break;
+    if (exited !== null) continue;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new EnvironmentError(`${name}: did not answer within ${options.timeoutMs} ms; log: ${options.logFile}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    await sleep(50);
   }
   return {
     name,
     pid: child.pid!,
     logFile: options.logFile,
+    child,
     stop: () =>
       new Promise<void>((resolve) => {
         if (exited !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGKILL');
+        child.kill('SIGCONT');
       }),
   };
+}
+
+/** How to (re)start one server: the same command, ports and data directory every time. */
+export interface ServerSpec {
+  /** e.g. zookeeper-2: names the server in errors and logs. */
+  readonly name: string;
+  readonly command: string;
+  readonly args: readonly string[];
+  readonly logFile: string;
+  /** True once the server answers requests. */
+  readonly ready: () => Promise<boolean>;
+  readonly timeoutMs?: number;
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly uid?: number;
+  readonly gid?: number;
+}
+
+/**
+ * One server of a live cluster, under the harness's control: started, stopped (SIGSTOP) and
+ * continued, killed (SIGKILL) and started again with the same ports and data. If it dies when
+ * the harness did not kill it, `died` says so, naming its log: the run is then void.
+ */
+export class ManagedServer {
+  private current: (Started & { readonly child: ChildProcess }) | null = null;
+  private killing = false;
+  private paused = false;
+  /** Why the server died under the harness, if it did. */
+  died: string | null = null;
+
+  constructor(protected spec: ServerSpec) {}
+
+  get name(): string {
+    return this.spec.name;
+  }
+
+  get logFile(): string {
+    return this.spec.logFile;
+  }
+
+  get pid(): number | null {
+    return this.current?.pid ?? null;
+  }
+
+  get isRunning(): boolean {
+    return this.current !== null;
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  async start(): Promise<void> {
+    if (this.current !== null) return;
+    const spec = this.spec;
+    const started = await startProcess(spec.name, spec.command, spec.args, {
+      logFile: spec.logFile,
+      ready: spec.ready,
+      timeoutMs: spec.timeoutMs ?? 20_000,
+      cwd: spec.cwd,
+      env: spec.env,
+      uid: spec.uid,
+      gid: spec.gid,
+    });
+    this.current = started;
+    this.killing = false;
+    started.child.once('exit', (code, signal) => {
+      if (this.current === started) this.current = null;
+      if (!this.killing) this.died ??= `${spec.name} died (${signal ?? `code ${code}`}) during the run; log: ${spec.logFile}`;
+    });
+  }
+
+  /** SIGSTOP: the process stops; its kernel still answers TCP. */
+  pause(): void {
+    if (this.current === null || this.paused) return;
+    this.current.child.kill('SIGSTOP');
+    this.paused = true;
+  }
+
+  resume(): void {
+    if (this.current === null || !this.paused) return;
+    this.current.child.kill('SIGCONT');
+    this.paused = false;
+  }
+
+  /** SIGKILL, and wait until the process is gone. */
+  async kill(): Promise<void> {
+    const current = this.current;
+    if (current === null) return;
+    this.killing = true;
+    this.paused = false;
+    await current.stop();
+    this.current = null;
+  }
+
+  async stop(): Promise<void> {
+    await this.kill();
+  }
 }

@@ -18,12 +18,11 @@ import { RealClock } from './clock.ts';
 import { LiveRuntime } from './runtime.ts';
 import { RedisLock } from '../backends/redis/lock.ts';
 import { startRedis, type RedisServer } from './redis-server.ts';
-import { TOXIPROXY_BINARY, Toxiproxy } from './toxiproxy.ts';
+import { Toxiproxy } from './toxiproxy.ts';
+import { announceLiveTier, liveEnabled } from './gate.ts';
 
-const LIVE = process.env.LIVE;
-const enabled = LIVE !== undefined && LIVE !== '' && LIVE !== '0';
-if (!enabled) process.stdout.write('\n*** live tier SKIPPED: run scripts/install-servers.sh, then LIVE=1 npm test (CI sets LIVE=required) ***\n\n');
-if (LIVE === 'required' && !existsSync(TOXIPROXY_BINARY)) throw new Error(`LIVE=required but ${TOXIPROXY_BINARY} is missing: run scripts/install-servers.sh`);
+announceLiveTier();
+const enabled = liveEnabled();
 
 const REQUEST_TIMEOUT_MS = 500;
 
@@ -50,9 +49,10 @@ describe('redis live port on a real redis-server behind Toxiproxy', { skip: !ena
 
   after(async () => {
     for (const client of clients) client.disconnect();
+    const pids = [server?.pid ?? undefined, toxiproxy?.process?.pid];
     await server?.stop();
     await toxiproxy?.stop();
-    for (const pid of [server?.pid, toxiproxy?.process.pid]) {
+    for (const pid of pids) {
       if (pid === undefined) continue;
       assert.throws(() => process.kill(pid, 0), 'a server outlived the test');
     }

@@ -24,6 +24,35 @@ export class LiveRuntime implements Runtime {
     return Promise.all(tasks.map((task) => task()));
   }
 
+  quorum<T>(tasks: ReadonlyArray<() => PromiseLike<T>>, needed: number, counts: (value: T) => boolean): Promise<(T | undefined)[]> {
+    return new Promise((resolve, reject) => {
+      const results = new Array<T | undefined>(tasks.length).fill(undefined);
+      let left = tasks.length;
+      let accepted = 0;
+      let done = false;
+      if (left === 0 || needed <= 0) return resolve(results);
+      tasks.forEach((task, i) => {
+        Promise.resolve(task()).then(
+          (value) => {
+            if (done) return;
+            results[i] = value;
+            if (counts(value)) accepted++;
+            left--;
+            if (accepted >= needed || left === 0) {
+              done = true;
+              resolve([...results]);
+            }
+          },
+          (error: unknown) => {
+            if (done) return;
+            done = true;
+            reject(error);
+          },
+        );
+      });
+    });
+  }
+
   deadline<T>(task: () => PromiseLike<T>, ms: number): Promise<T> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {

@@ -75,7 +75,10 @@ export function loadRunDirs(dirs: readonly string[]): LoadedRuns {
       if (typeof r.scenario !== 'string' || typeof r.system !== 'string' || typeof r.fencing !== 'boolean' || typeof r.verdict !== 'string') {
         throw new ReportError(`${file}: runs[${i}]: expected scenario, system, fencing and verdict`);
       }
-      runs.push({ ...(r as RunEntry), mode: r.mode === 'live' ? 'live' : 'sim', dir });
+      // A third-party subject's runs are its own column, apart from the system whose servers it ran on.
+      const subject = (r as { subject?: unknown }).subject;
+      const system = typeof subject === 'string' && subject.length > 0 ? subject : r.system;
+      runs.push({ ...(r as RunEntry), system, mode: r.mode === 'live' ? 'live' : 'sim', dir });
     });
   }
   return { sources, runs };

@@ -74,6 +74,19 @@ describe('lockstep report', () => {
     assert.match(html, /<td class="cell unsafe" data-cell="no-faults\/redis\/off"><span class="mode safe">sim: safe<\/span><span class="mode unsafe">live: unsafe, lost 2<\/span><\/td>/);
   });
 
+  it("gives a third-party subject's live runs a column of their own, apart from the system's", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lockstep-report-subject-'));
+    const run = (subject: string | null, verdict: string) => ({
+      scenario: 'gc-pause-beyond-ttl', system: 'redlock', subject, fencing: false, seed: 1, mode: 'live', verdict, skipped: null, expected: null, expectationMet: null, simulatedMs: 1000, events: 1,
+      metrics: { lostUpdates: verdict === 'unsafe' ? 1 : 0, staleWritesAccepted: 0, staleWritesRejected: 0, overlaps: 0, acquisitions: 5, acquireFailures: 0, acquireLatencyMs: { p50: 1, p95: 2, p99: 3, max: 4 }, unavailableMs: 0 },
+    });
+    writeFileSync(join(dir, 'results.json'), JSON.stringify({ tool: { name: 'lockstep', version: 't' }, mode: 'live', runs: [run(null, 'unsafe'), run('node-redlock', 'safe')] }));
+    await writeReport([dir], dir);
+    const html = readFileSync(join(dir, 'index.html'), 'utf8');
+    assert.match(html, /data-cell="gc-pause-beyond-ttl\/redlock\/off"><span class="mode unsafe">live: unsafe/);
+    assert.match(html, /data-cell="gc-pause-beyond-ttl\/node-redlock\/off"><span class="mode safe">live: safe/);
+  });
+
   it('refuses a directory without results.json, naming it', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'lockstep-report-empty-'));
     await assert.rejects(writeReport([dir], dir), (error: unknown) => error instanceof ReportError && error.message.includes(`${dir}: no results.json`));

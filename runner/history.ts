@@ -52,6 +52,20 @@ export class History {
     for (const observer of this.observers) observer(op);
   }
 
+  /** Add an operation recorded elsewhere, with its own time (a live client process's). */
+  append(op: Omit<Op, 'index'>): void {
+    const numbered: Op = { index: this.ops.length, ...op };
+    this.ops.push(numbered);
+    for (const observer of this.observers) observer(numbered);
+  }
+
+  /** Put operations in true-time order and number them again: live clients' ops arrive a little out of order. */
+  sortByTime(): void {
+    const sorted = this.ops.map((op, i) => ({ op, i })).sort((a, b) => a.op.timeMs - b.op.timeMs || a.i - b.i);
+    this.ops.length = 0;
+    sorted.forEach(({ op }, index) => this.ops.push({ ...op, index }));
+  }
+
   /** Be told of every operation as it is recorded: event-triggered faults hang off this. */
   observe(observer: (op: Op) => void): void {
     this.observers.push(observer);
@@ -66,4 +80,20 @@ export function isGrant(op: Op): boolean {
 /** A release or resignation invoked: the end of a believed-holding interval. */
 export function isLetGo(op: Op): boolean {
   return op.type === 'invoke' && (op.f === 'release' || op.f === 'resign');
+}
+
+/** The client that holds the lock right now by the history (the last grant without a let-go or crash), if any. */
+export function holderOf(history: History): string | null {
+  const holding = new Set<string>();
+  let last: string | null = null;
+  for (const op of history.ops) {
+    if (isGrant(op)) {
+      holding.add(op.process);
+      last = op.process;
+    } else if (isLetGo(op) || op.f === 'crash') {
+      holding.delete(op.process);
+      if (last === op.process) last = null;
+    }
+  }
+  return last !== null && holding.has(last) ? last : ([...holding][0] ?? null);
 }

@@ -40,7 +40,7 @@ export interface RunResult {
   readonly system: SystemId;
   readonly fencing: boolean;
   readonly seed: number;
-  readonly mode: 'sim';
+  readonly mode: 'sim' | 'live';
   readonly verdict: Verdict;
   readonly skipped: string | null;
   readonly metrics: RunMetrics | null;
@@ -72,7 +72,7 @@ export interface RunSpec {
 export async function runScenario(spec: RunSpec): Promise<RunOutput> {
   const { scenario, fencing, seed } = spec;
   const system = systemModule(spec.system);
-  const expected = scenario.expect.find((e) => e.system === spec.system && (e.fencing === 'on') === fencing)?.verdict ?? null;
+  const expected = expectationOf(scenario, spec.system, fencing);
   const base = { scenario: scenario.name, system: spec.system, fencing, seed, mode: 'sim' as const, expected, fencingSound: system.fencing === 'sound' };
   const servers = system.serverCount({ ttlMs: scenario.lock.ttlMs, fencing, acquireTimeoutMs: 1, name: 'x' });
   const skipped = whyNot(scenario.faults, { servers, hasLeader: system.leader !== undefined || servers === 1 });
@@ -105,7 +105,25 @@ export async function runScenario(spec: RunSpec): Promise<RunOutput> {
     return unjudged({ ...base, verdict: 'unknown', skipped: null, notes: [...notes, error.message] });
   }
   const ops = output.history.ops;
-  const safety = checkMutex(ops, output.register.writes, output.register.value);
+  const { verdict, metrics } = judge(scenario, ops, output.register);
+  const summary = output.sim.summary();
+  const result: RunResult = {
+    ...base,
+    verdict,
+    skipped: null,
+    metrics,
+    expectationMet: expected === null ? null : expected === verdict,
+    simulatedMs: round(summary.nowMs),
+    events: summary.events,
+    traceHash: summary.traceHash,
+    notes,
+  };
+  return { result, history: ops, writes: output.register.writes, sim: output.sim };
+}
+
+/** The checkers' verdict on a history, and the metrics results.json carries: the same for sim and live runs. */
+export function judge(scenario: Scenario, ops: readonly Op[], register: { readonly writes: readonly RegisterWrite[]; readonly value: number }): { verdict: 'safe' | 'unsafe'; metrics: RunMetrics } {
+  const safety = checkMutex(ops, register.writes, register.value);
   const timing = scenario.workload === 'election' ? electionTiming(ops, scenario.durationMs) : null;
   const metrics: RunMetrics = {
     lostUpdates: safety.lostUpdates,
@@ -115,23 +133,16 @@ export async function runScenario(spec: RunSpec): Promise<RunOutput> {
     ...performance(ops, scenario.durationMs),
     ...(timing === null ? {} : { leaderOverlapMs: round(timing.leaderOverlapMs), leaderlessMs: round(timing.leaderlessMs), failoverMs: timing.failoverMs.map(round) }),
   };
-  const summary = output.sim.summary();
-  const result: RunResult = {
-    ...base,
-    verdict: safety.verdict,
-    skipped: null,
-    metrics,
-    expectationMet: expected === null ? null : expected === safety.verdict,
-    simulatedMs: round(summary.nowMs),
-    events: summary.events,
-    traceHash: summary.traceHash,
-    notes,
-  };
-  return { result, history: ops, writes: output.register.writes, sim: output.sim };
+  return { verdict: safety.verdict, metrics };
+}
+
+/** The expectation a scenario sets for this system, fenced or not; null when it sets none. */
+export function expectationOf(scenario: Scenario, system: SystemId, fencing: boolean): 'safe' | 'unsafe' | null {
+  return scenario.expect.find((e) => e.system === system && (e.fencing === 'on') === fencing)?.verdict ?? null;
 }
 
 /** A run that has no verdict (skipped, or unknown): nothing measured, and an expectation of it is not met. */
-function unjudged(result: Pick<RunResult, 'scenario' | 'system' | 'fencing' | 'seed' | 'mode' | 'expected' | 'fencingSound' | 'verdict' | 'skipped' | 'notes'>): RunOutput {
+export function unjudged(result: Pick<RunResult, 'scenario' | 'system' | 'fencing' | 'seed' | 'mode' | 'expected' | 'fencingSound' | 'verdict' | 'skipped' | 'notes'>): RunOutput {
   return {
     result: { ...result, metrics: null, expectationMet: result.expected === null ? null : false, simulatedMs: 0, events: 0, traceHash: null },
     history: [],
@@ -177,6 +188,6 @@ function cast(sim: Sim, world: SimWorld, system: SystemModule, seed: number): Ca
   };
 }
 
-function round(ms: number): number {
+export function round(ms: number): number {
   return Math.round(ms * 10) / 10;
 }

@@ -10,7 +10,7 @@ import type { TraceOptions } from '../sim/trace.ts';
 import { ClientEndpoint } from '../backends/sim/endpoint.ts';
 import { serverIds, type SystemConfig, type SystemModule } from '../backends/system.ts';
 import { electionClient } from './election.ts';
-import { History, isGrant, isLetGo } from './history.ts';
+import { History, holderOf, isGrant } from './history.ts';
 import { mutexClient, type RegisterClient } from './mutex.ts';
 import { Register, REGISTER_NODE, registerServer, type RegisterReply } from './register.ts';
 
@@ -128,19 +128,4 @@ function simRegister(host: Host, process: string): RegisterClient {
     write: (value, token) => call('write', { value, token }),
     increment: (token) => call('increment', { token }),
   };
-}
-
-function holderOf(history: History): string | null {
-  const holding = new Set<string>();
-  let last: string | null = null;
-  for (const op of history.ops) {
-    if (isGrant(op)) {
-      holding.add(op.process);
-      last = op.process;
-    } else if (isLetGo(op) || op.f === 'crash') {
-      holding.delete(op.process);
-      if (last === op.process) last = null;
-    }
-  }
-  return last !== null && holding.has(last) ? last : ([...holding][0] ?? null);
 }

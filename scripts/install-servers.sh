@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 
 TOXIPROXY_MODULE=github.com/Shopify/toxiproxy/v2/cmd/server
 TOXIPROXY_VERSION=v2.5.0
-PACKAGES=(redis-server etcd-server zookeeper postgresql mariadb-server)
+PACKAGES=(redis-server etcd-server zookeeper postgresql mariadb-server iproute2)
 
 need() {
   if ! command -v "$1" >/dev/null 2>&1; then
@@ -30,8 +30,8 @@ for package in "${PACKAGES[@]}"; do
 done
 if [ ${#missing[@]} -gt 0 ]; then
   echo "install-servers: installing ${missing[*]}"
-  apt-get update -q
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
   echo "install-servers: Debian packages already installed: ${PACKAGES[*]}"
 fi

@@ -154,3 +154,49 @@ describe('nodes: pause, crash, restart', () => {
     assert.throws(() => sim.pause('ghost'), /unknown node 'ghost' \(known nodes: n\)/);
   });
 });
+
+describe('host.quorum', () => {
+  it('resolves at the instant the needed count says yes, with what has answered; the rest go on', async () => {
+    const sim = new Sim({ seed: 1, network: { latency: { minMs: 1, maxMs: 1 } } });
+    const finished: number[] = [];
+    let answer: (boolean | undefined)[] = [];
+    let answeredAt = -1;
+    sim.addNode('n', (host) =>
+      host.spawn('quorum', async () => {
+        const delays = [50, 10, 40, 20, 30];
+        answer = await host.quorum(
+          delays.map((ms, i) => async () => {
+            await host.sleep(ms);
+            finished.push(i);
+            return i !== 1; // the fastest says no
+          }),
+          3,
+          (yes) => yes,
+        );
+        answeredAt = sim.nowMs;
+      }),
+    );
+    await sim.run();
+    assert.equal(answeredAt, 40, 'the third yes came at 40 ms (20, 30, 40), the no at 10 does not count');
+    assert.deepEqual(answer, [undefined, false, true, true, true]);
+    assert.deepEqual(finished, [1, 3, 4, 2, 0], 'the slowest task still ran to its end');
+  });
+
+  it('resolves once every task settled when the count cannot be reached, and rejects on a failed task', async () => {
+    const sim = new Sim({ seed: 1, network: { latency: { minMs: 1, maxMs: 1 } } });
+    let short: (boolean | undefined)[] = [];
+    let failure: unknown = null;
+    sim.addNode('n', (host) =>
+      host.spawn('quorum', async () => {
+        short = await host.quorum([10, 20, 30].map((ms) => async () => (await host.sleep(ms), ms === 10)), 2, (yes) => yes);
+        await host.quorum([async () => (await host.sleep(5), true), async () => Promise.reject(new Error('node gone'))], 2, (yes) => yes).then(
+          () => {},
+          (error: unknown) => (failure = error),
+        );
+      }),
+    );
+    await sim.run();
+    assert.deepEqual(short, [true, false, false]);
+    assert.match(String(failure), /node gone/);
+  });
+});

@@ -271,6 +271,30 @@ export class Host {
     return out;
   }
 
+  /**
+   * Run tasks as threads; resolve as soon as `needed` of them resolved to a value `counts` accepts,
+   * or once that can no longer happen (every task settled): the results so far, undefined where a
+   * task has not finished. Tasks still running go on. A task that rejects rejects the whole.
+   */
+  quorum<T>(tasks: ReadonlyArray<() => PromiseLike<T>>, needed: number, counts: (value: T) => boolean): Future<(T | undefined)[]> {
+    const out = this.future<(T | undefined)[]>();
+    const results = new Array<T | undefined>(tasks.length).fill(undefined);
+    let left = tasks.length;
+    let accepted = 0;
+    if (left === 0 || needed <= 0) out.resolve(results);
+    tasks.forEach((task, i) => {
+      this.node.kernel.startThread(task, (ok, value) => {
+        if (out.settled) return;
+        if (!ok) return out.reject(value);
+        results[i] = value as T;
+        if (counts(value as T)) accepted++;
+        left--;
+        if (accepted >= needed || left === 0) out.resolve([...results]);
+      });
+    });
+    return out;
+  }
+
   /** Run `task` as a thread; reject with TimeoutError if it has not settled after `ms` local time. */
   deadline<T>(task: () => PromiseLike<T>, ms: number): Future<T> {
     const out = this.future<T>();

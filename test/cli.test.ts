@@ -16,6 +16,18 @@ function lockstep(...args: string[]) {
 
 const scratch = () => mkdtempSync(join(tmpdir(), 'lockstep-cli-'));
 
+/** Each of `cases` (arguments, then the message) exits 2 with that message on one line, no stack trace; nothing lands in `out`. */
+function expectUsageErrors(cases: readonly [string[], RegExp][], out: string): void {
+  for (const [args, message] of cases) {
+    const { code, stderr } = lockstep(...args);
+    assert.equal(code, 2, `${args.join(' ')}: ${stderr}`);
+    assert.match(stderr.trim(), message);
+    assert.equal(stderr.trim().split('\n').length, 1, `one line only: ${stderr}`);
+    assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
+  }
+  assert.ok(!existsSync(out) || readdirSync(out).length === 0, 'nothing was written');
+}
+
 const SCENARIO = `name: tiny-pause
 description: a pause past the lease on a single Redis
 systems: [redis]
@@ -99,14 +111,46 @@ describe('lockstep run', () => {
       [['run', join(dir, 'missing.yaml'), '--out', out], /missing\.yaml: no such file or directory/],
       [['run', good, '--out', '/proc/version/runs'], /--out: cannot write to '\/proc\/version\/runs'/],
     ];
-    for (const [args, message] of cases) {
-      const { code, stderr } = lockstep(...args);
-      assert.equal(code, 2, `${args.join(' ')}: ${stderr}`);
-      assert.match(stderr.trim(), message);
-      assert.equal(stderr.trim().split('\n').length, 1, `one line only: ${stderr}`);
-      assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
-    }
-    assert.ok(!existsSync(out) || readdirSync(out).length === 0, 'nothing was written');
+    expectUsageErrors(cases, out);
+  });
+});
+
+describe('lockstep live', () => {
+  it('exits 2 naming the option, file or field for bad provider settings, and writes nothing', () => {
+    const dir = scratch();
+    const out = join(dir, 'runs');
+    const good = join(dir, 'tiny-pause.yaml');
+    writeFileSync(good, SCENARIO);
+    const badConfig = join(dir, 'endpoints.yaml');
+    writeFileSync(badConfig, 'toxiproxy: http://127.0.0.1:8474\nredis: [localhost]\n');
+    const notYaml = join(dir, 'broken.yaml');
+    writeFileSync(notYaml, 'toxiproxy: [\n');
+    const cases: [string[], RegExp][] = [
+      [['live', good, '--provider', 'cloud', '--out', out], /^lockstep: --provider must be local, compose or external, got 'cloud'/],
+      [['live', good, '--provider', 'external', '--out', out], /^lockstep: --provider external needs --config FILE/],
+      [['live', good, '--config', badConfig, '--out', out], /^lockstep: --config is for --provider external/],
+      [['live', good, '--provider', 'external', '--config', join(dir, 'none.yaml'), '--out', out], /none\.yaml: cannot read the endpoints file \(ENOENT\)/],
+      [['live', good, '--provider', 'external', '--config', badConfig, '--out', out], /endpoints\.yaml: redis\.0: expected host:port/],
+      [['live', good, '--provider', 'external', '--config', notYaml, '--out', out], /broken\.yaml: not YAML or JSON/],
+      [['live', good, '--subjects', 'zookeeper-curator', '--out', out], /^lockstep: --subjects: unknown subject 'zookeeper-curator' \(expected one of node-redlock, etcd3-lock\)/],
+      [['live', good, '--postgres', 'not a url', '--out', out], /^lockstep: --postgres must be a URL/],
+      [['live', good, '--mysql', 'postgres://x@127.0.0.1/db', '--out', out], /^lockstep: --mysql must be a mysql:\/\/ URL/],
+      [['live', good, '--fencing', 'maybe', '--out', out], /^lockstep: --fencing must be off, on or both/],
+      [['live', good, '--parallel', '0', '--out', out], /^lockstep: --parallel must be between 1 and 16, got 0/],
+    ];
+    expectUsageErrors(cases, out);
+  });
+
+  it('exits 3 naming Toxiproxy when an external cluster\'s Toxiproxy does not answer', () => {
+    const dir = scratch();
+    const good = join(dir, 'tiny-pause.yaml');
+    writeFileSync(good, SCENARIO);
+    const config = join(dir, 'endpoints.yaml');
+    writeFileSync(config, 'toxiproxy: http://127.0.0.1:9\nredis: [127.0.0.1:9]\n');
+    const { code, stderr } = lockstep('live', good, '--systems', 'redis', '--provider', 'external', '--config', config, '--out', join(dir, 'runs'));
+    assert.equal(code, 3, stderr);
+    assert.match(stderr, /toxiproxy: no answer from its API at http:\/\/127\.0\.0\.1:9/);
+    assert.ok(!existsSync(join(dir, 'runs')) || readdirSync(join(dir, 'runs')).length === 0);
   });
 });
 

@@ -84,22 +84,34 @@ export class Redlock implements LockRecipe {
 
   /**
    * Run `operation` on every node at once, each under the per-node timeout; an unknown outcome
-   * counts as no. Validity is what is left of the TTL after the round and the drift allowance.
+   * counts as no. The round ends as soon as a majority said yes (as node-redlock's does; the
+   * slower nodes' answers go on arriving, and release covers every node), or once every node
+   * answered. Validity is what is left of the TTL after the round and the drift allowance.
    */
   async round(operation: (node: RedlockNodePort) => PromiseLike<boolean>): Promise<RedlockRound> {
     const { clock } = this.runtime;
     const startedMs = clock.monotonic();
-    const answers = await this.runtime.all(
+    const answers = await this.runtime.quorum(
       this.nodes.map((node) => () => attempt(() => operation(node))),
+      this.majority,
+      (yes) => yes,
     );
-    const won = answers.flatMap((yes, i) => (yes ? [i] : []));
+    const won = answers.flatMap((yes, i) => (yes === true ? [i] : []));
     const elapsedMs = clock.monotonic() - startedMs;
     return { won, startedMs, validityMs: this.options.ttlMs - elapsedMs - driftAllowanceMs(this.options.ttlMs) };
   }
 
-  /** Delete the key on every node where it still holds `value`; nodes that cannot be reached are skipped. */
+  /**
+   * Delete the key on every node where it still holds `value`; nodes that cannot be reached are
+   * skipped. Returns once a majority confirmed a delete, or every node answered; the other deletes
+   * go on (node-redlock's release returns at a majority too).
+   */
   async releaseValue(value: string): Promise<void> {
-    await this.runtime.all(this.nodes.map((node) => () => attempt(() => node.deleteIfEqual(this.options.name, value))));
+    await this.runtime.quorum(
+      this.nodes.map((node) => () => attempt(() => node.deleteIfEqual(this.options.name, value))),
+      this.majority,
+      (deleted) => deleted,
+    );
   }
 
   private async bestKnownToken(won: readonly number[]): Promise<number | null> {

@@ -59,7 +59,8 @@ describe('redlock algorithm', () => {
     await sim.run();
     assert.ok(grant !== null);
     const g = grant as RedlockGrant;
-    assert.equal(g.won.length, 5);
+    // Every node answers at the same instant; the round ends at the third yes, a majority.
+    assert.equal(g.won.length, 3);
     // The round took one 20 ms round trip; drift is 1% of 1000 + 2 = 12 ms; the boot took no time.
     assert.equal(g.validUntilMs, 0 + 1000 - 20 - 12);
   });

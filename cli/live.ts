@@ -1,0 +1,149 @@
+/**
+ * `lockstep live`: the scenarios, unchanged, against real servers behind Toxiproxy. One cluster
+ * serves the whole invocation; runs go one at a time, so that a server fault of one run never
+ * touches another. Writes the same run directory as `lockstep run`, with "mode": "live".
+ */
+import { performance } from 'node:perf_hooks';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { SystemId } from '../backends/recipe.ts';
+import type { Scenario } from '../scenarios/schema.ts';
+import type { Cluster } from '../live/cluster.ts';
+import { openCluster, type ProviderOptions } from '../live/providers.ts';
+import { runLive, touchesOnlyClients, type LiveRunOutput } from '../live/run.ts';
+import { liveSubject, liveSubjects, liveSystems } from '../live/systems/index.ts';
+import { removeOnExit } from '../live/process.ts';
+import { writeReport } from '../reports/report.ts';
+import { writeRunDir, type TimedRun } from './run-dir.ts';
+import { summaryTable } from './summary.ts';
+import { UsageError } from './run.ts';
+
+export interface LiveCommand {
+  readonly scenarios: readonly { file: string; scenario: Scenario }[];
+  readonly systems: readonly SystemId[] | null;
+  readonly subjects: readonly string[];
+  readonly fencing: 'off' | 'on' | 'both';
+  readonly seed: number;
+  readonly outDir: string;
+  readonly provider: ProviderOptions;
+  readonly version: string;
+  readonly commandLine: string;
+  /** How many runs whose faults touch only their own clients may share the cluster at once (1: one run at a time). */
+  readonly parallel: number;
+  /** Write the HTML/Markdown report into the run directory (default true). */
+  readonly report?: boolean;
+}
+
+export interface LivePlanItem {
+  readonly file: string;
+  readonly scenario: Scenario;
+  readonly system: SystemId;
+  readonly subject: string | null;
+  readonly fencing: boolean;
+}
+
+export function livePlan(command: Pick<LiveCommand, 'scenarios' | 'systems' | 'subjects' | 'fencing'>): LivePlanItem[] {
+  const items: LivePlanItem[] = [];
+  const available = liveSystems();
+  for (const { file, scenario } of command.scenarios) {
+    const systems = scenario.systems.filter((s) => (command.systems === null || command.systems.includes(s)) && available.includes(s));
+    const fencings = [false, true].filter((on) => (command.fencing === 'both' || (command.fencing === 'on') === on) && (scenario.fencing === 'both' || (scenario.fencing === 'on') === on));
+    for (const system of systems) {
+      for (const fencing of fencings) items.push({ file, scenario, system, subject: null, fencing });
+      for (const subject of command.subjects.map(liveSubject).filter((s) => s.system === system)) {
+        for (const fencing of fencings) items.push({ file, scenario, system, subject: subject.id, fencing });
+      }
+    }
+  }
+  return items;
+}
+
+export async function liveCommand(command: LiveCommand, print: (line: string) => void): Promise<number> {
+  const items = livePlan(command);
+  if (items.length === 0) throw new UsageError('nothing to run: no scenario runs a selected system with the selected fencing');
+  const systems = [...new Set(items.map((i) => i.system))];
+  print(`lockstep ${command.version} live: ${items.length} run(s) of ${command.scenarios.length} scenario(s) on ${systems.join(', ')} (provider ${command.provider.provider})`);
+  const started = performance.now();
+  const cluster: Cluster = await openCluster(command.provider, systems, Math.min(...items.map((i) => i.scenario.lock.ttlMs)));
+  print(`cluster ready in ${Math.round(performance.now() - started)} ms`);
+  const logDir = mkdtempSync(join(tmpdir(), 'lockstep-clients-'));
+  const removeLogs = removeOnExit(logDir);
+  const outputs: LiveRunOutput[] = new Array(items.length);
+  const runs: TimedRun[] = new Array(items.length);
+  const runOne = async (index: number) => {
+    const item = items[index]!;
+    const label = `${item.scenario.name} ${item.subject ?? item.system} fencing=${item.fencing ? 'on' : 'off'}`;
+    const runStarted = performance.now();
+    const output = await runLive({ ...item, seed: command.seed, cluster, runIndex: index + 1, logDir });
+    const wallMs = Math.round((performance.now() - runStarted) * 10) / 10;
+    outputs[index] = output;
+    runs[index] = { ...output.result, wallMs, file: item.file };
+    const met = output.result.expectationMet;
+    print(`${label}: ${output.result.verdict}${output.result.skipped !== null ? ` (${output.result.skipped})` : met === null ? '' : met ? ' (as expected)' : ` (EXPECTED ${output.result.expected})`} (${wallMs} ms)`);
+  };
+  try {
+    // Runs whose faults touch only their own clients go `parallel` at a time; the others, which
+    // pause, crash or cut servers, go alone afterwards.
+    const indexes = items.map((_, i) => i);
+    const shared = indexes.filter((i) => command.parallel > 1 && touchesOnlyClients(items[i]!.scenario.faults, cluster.servers(items[i]!.system).length));
+    const alone = indexes.filter((i) => !shared.includes(i));
+    let next = 0;
+    const worker = async () => {
+      while (next < shared.length) await runOne(shared[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(command.parallel, shared.length) }, worker));
+    for (const index of alone) await runOne(index);
+  } finally {
+    await cluster.stop();
+    removeLogs();
+  }
+  const results = { tool: { name: 'lockstep' as const, version: command.version }, mode: 'live' as const, provider: command.provider.provider, createdAt: new Date().toISOString(), command: command.commandLine, runs };
+  const dir = writeRunDir(command.outDir, new Date().toISOString().replace(/[:.]/g, '-'), results, outputs);
+  print('');
+  print(summaryTable(runs));
+  print('');
+  const failed = runs.filter((r) => r.expectationMet === false && r.verdict !== 'skipped');
+  for (const run of failed) print(`expectation failed: ${run.scenario} on ${(run as { subject?: string | null }).subject ?? run.system}, fencing ${run.fencing ? 'on' : 'off'}: expected ${run.expected}, got ${run.verdict}`);
+  if (command.report !== false) {
+    const report = await writeReport([dir], dir);
+    print(`report: ${report.html} (and ${report.markdown})`);
+  }
+  print(`run directory: ${dir}`);
+  return failed.length > 0 ? 1 : 0;
+}
+
+/** The provider options from the command line, checked. */
+export function parseProvider(options: { provider: string; config?: string; postgres?: string; mysql?: string }): ProviderOptions {
+  const urlOption = (name: string, raw: string | undefined, schemes: string[]): string | undefined => {
+    if (raw === undefined) return undefined;
+    let url: URL;
+    try {
+      url = new URL(raw);
+    } catch {
+      throw new UsageError(`${name} must be a URL like ${schemes[0]}://user@127.0.0.1:5432/db, got '${raw}'`);
+    }
+    if (!schemes.includes(url.protocol.replace(/:$/, ''))) throw new UsageError(`${name} must be a ${schemes.join(' or ')}:// URL, got '${raw}'`);
+    return raw;
+  };
+  switch (options.provider) {
+    case 'local':
+      if (options.config !== undefined) throw new UsageError('--config is for --provider external');
+      return { provider: 'local', postgresUrl: urlOption('--postgres', options.postgres, ['postgres', 'postgresql']), mysqlUrl: urlOption('--mysql', options.mysql, ['mysql']) };
+    case 'external':
+      if (options.config === undefined) throw new UsageError('--provider external needs --config FILE (the endpoints of the running cluster)');
+      return { provider: 'external', config: options.config };
+    case 'compose':
+      return { provider: 'compose' };
+    default:
+      throw new UsageError(`--provider must be local, compose or external, got '${options.provider}'`);
+  }
+}
+
+export function parseSubjects(raw: string): string[] {
+  const known = liveSubjects().map((s) => s.id);
+  const ids = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  if (ids.length === 0) throw new UsageError(`--subjects needs at least one of ${known.join(', ')}`);
+  for (const id of ids) if (!known.includes(id)) throw new UsageError(`--subjects: unknown subject '${id}' (expected one of ${known.join(', ')})`);
+  return ids;
+}

@@ -1,0 +1,37 @@
+/** What the harness and a client process say to each other over the IPC channel. */
+import type { SystemId } from '../backends/recipe.ts';
+import type { SystemConfig } from '../backends/system.ts';
+import type { Op } from '../runner/history.ts';
+import type { Endpoint } from './system.ts';
+
+export interface ClientSpec {
+  /** c1, c2, ... */
+  readonly id: string;
+  readonly system: SystemId;
+  /** A third-party subject (node-redlock, etcd3-lock) instead of the system's own recipe. */
+  readonly subject: string | null;
+  readonly workload: 'mutex' | 'election';
+  readonly config: SystemConfig;
+  /** Where to reach server-1 .. server-n: this client's own proxies. */
+  readonly servers: readonly Endpoint[];
+  /** This client's proxy to the register. */
+  readonly register: Endpoint;
+  readonly registerTimeoutMs: number;
+  readonly params: { readonly holdMs: number; readonly thinkMs: number; readonly fencing: boolean };
+}
+
+export type ToClient =
+  | { readonly type: 'start'; readonly spec: ClientSpec }
+  /** True time starts: the client begins its workload. */
+  | { readonly type: 'go'; readonly epochMs: number }
+  | { readonly type: 'stop' }
+  | { readonly type: 'clock'; readonly jumpMs?: number; readonly driftPpm?: number };
+
+/** An op as the client recorded it; the harness numbers ops when it merges every client's. */
+export type RecordedOp = Omit<Op, 'index'>;
+
+export type FromClient =
+  | { readonly type: 'ready' }
+  | { readonly type: 'op'; readonly op: RecordedOp }
+  | { readonly type: 'done'; readonly failures: readonly string[] }
+  | { readonly type: 'failed'; readonly error: string };

@@ -1,0 +1,46 @@
+/**
+ * Which live runs may share the cluster with others (`lockstep live --parallel`): only those whose
+ * faults touch their own clients and proxies, never a server, a server's clock or a server link.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { loadScenarios } from '../scenarios/loader.ts';
+import { faultSchema } from '../scenarios/schema.ts';
+import { touchesOnlyClients } from './run.ts';
+
+const LIBRARY = fileURLToPath(new URL('../scenarios', import.meta.url));
+
+describe('runs that may share a live cluster', () => {
+  it('in the library: the client-side faults share; server crashes and clock jumps go alone', () => {
+    const shared = loadScenarios([LIBRARY])
+      .filter(({ scenario }) => touchesOnlyClients(scenario.faults, 5))
+      .map(({ scenario }) => scenario.name)
+      .sort();
+    assert.deepEqual(shared, [
+      'db-connection-cut',
+      'delayed-packets',
+      'etcd-short-lease-pauses',
+      'gc-pause-beyond-ttl',
+      'holder-crash-recovery',
+      'leader-isolated',
+      'no-faults',
+      'zk-session-expiry',
+    ]);
+  });
+
+  it('judges each kind of fault by what it touches', () => {
+    const faults = (raw: object) => [faultSchema.parse(raw)];
+    assert.equal(touchesOnlyClients(faults({ at: 1, pause: 'holder', forMs: 5 }), 3), true);
+    assert.equal(touchesOnlyClients(faults({ at: 1, pause: 'leader', forMs: 5 }), 3), false);
+    assert.equal(touchesOnlyClients(faults({ at: 1, crash: 'c2' }), 3), true);
+    assert.equal(touchesOnlyClients(faults({ at: 1, crash: 'server-2' }), 3), false);
+    assert.equal(touchesOnlyClients(faults({ at: 1, clock: 'c1', jumpMs: 100 }), 3), true);
+    assert.equal(touchesOnlyClients(faults({ at: 1, clock: 'server-1', jumpMs: 100 }), 3), false);
+    assert.equal(touchesOnlyClients(faults({ at: 1, partition: { groups: [['holder'], ['servers']] } }), 3), true);
+    assert.equal(touchesOnlyClients(faults({ at: 1, partition: { isolate: 'leader' } }), 3), false);
+    assert.equal(touchesOnlyClients(faults({ at: 1, partition: { halves: true } }), 3), false);
+    assert.equal(touchesOnlyClients(faults({ at: 1, delay: 'server-1', delayMs: 50 }), 3), false);
+    assert.equal(touchesOnlyClients(faults({ at: 1, delay: 'server-1', delayMs: 50 }), 1), true, 'one server has no peer links');
+  });
+});

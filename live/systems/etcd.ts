@@ -1,0 +1,23 @@
+/**
+ * etcd, live: one etcd3 client per member (each through its own proxy), wrapped in LiveEtcdPort
+ * with the request timeout the simulator's port gets, so the same EtcdLock and EtcdElection run
+ * against real members.
+ */
+import { etcdRequestTimeoutMs } from '../../backends/etcd/index.ts';
+import { etcdClient, LiveEtcdPort } from '../../backends/etcd/live-port.ts';
+import type { EtcdPort } from '../../backends/etcd/port.ts';
+import type { LiveSystem } from '../system.ts';
+
+export const etcdLive: LiveSystem<EtcdPort> = {
+  id: 'etcd',
+  connect: async (servers, config) => {
+    const port = new LiveEtcdPort(
+      servers.map((server) => etcdClient(server.host, server.port)),
+      etcdRequestTimeoutMs(config.ttlMs),
+    );
+    return {
+      ports: port,
+      close: async () => port.close(),
+    };
+  },
+};

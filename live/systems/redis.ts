@@ -1,0 +1,53 @@
+/**
+ * Redis and RedLock, live: ioredis connections (one per server) wrapped in LiveRedisPort, with the
+ * request timeouts the simulator's ports get. ioredis is told not to retry or queue commands, so a
+ * cut connection shows as ConnectionLost and a silent one as TimeoutError, as in the simulator.
+ */
+import { Redis } from 'ioredis';
+import { redlockOptions } from '../../backends/redlock/index.ts';
+import { LiveRedisPort } from '../../backends/redis/live-port.ts';
+import type { RedisPort } from '../../backends/redis/port.ts';
+import { requestTimeoutMs } from '../../backends/timing.ts';
+import type { Endpoint, LiveConnection, LiveSystem } from '../system.ts';
+
+/** An ioredis client for the harness: its own timeout, no retried commands, no offline queue beyond the reconnect. */
+export function redisClient(endpoint: Endpoint, timeoutMs: number): Redis {
+  const client = new Redis({
+    host: endpoint.host,
+    port: endpoint.port,
+    commandTimeout: Math.max(1, Math.round(timeoutMs)),
+    connectTimeout: Math.max(50, Math.round(timeoutMs)),
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => 20,
+    enableOfflineQueue: true,
+  });
+  // Errors reach the commands that suffer them; the event itself is only noise.
+  client.on('error', () => {});
+  return client;
+}
+
+function connection<P>(clients: Redis[], ports: P): LiveConnection<P> {
+  return {
+    ports,
+    close: async () => {
+      for (const client of clients) client.disconnect();
+    },
+  };
+}
+
+export const redisLive: LiveSystem<RedisPort> = {
+  id: 'redis',
+  connect: async (servers, config) => {
+    const client = redisClient(servers[0]!, requestTimeoutMs(config.ttlMs));
+    return connection([client], new LiveRedisPort(client));
+  },
+};
+
+export const redlockLive: LiveSystem<RedisPort[]> = {
+  id: 'redlock',
+  connect: async (servers, config) => {
+    const timeoutMs = redlockOptions(config).requestTimeoutMs;
+    const clients = servers.map((s) => redisClient(s, timeoutMs));
+    return connection(clients, clients.map((c) => new LiveRedisPort(c)));
+  },
+};
