@@ -17,7 +17,8 @@ import { loadScenarios } from '../scenarios/loader.ts';
 import type { Cluster } from './cluster.ts';
 import { liveEnabled } from './gate.ts';
 import { openCluster } from './providers.ts';
-import { runLive, touchesOnlyClients, type LiveRunResult } from './run.ts';
+import { NEMESIS, type Op } from '../runner/history.ts';
+import { runLive, touchesOnlyClients, type LiveRunOutput, type LiveRunResult } from './run.ts';
 
 const LIBRARY = fileURLToPath(new URL('../scenarios', import.meta.url));
 const SCENARIOS = ['no-faults', 'gc-pause-beyond-ttl', 'db-connection-cut'];
@@ -27,7 +28,7 @@ const CONCURRENT_RUNS = 3;
 describe('the library, live, on all six systems', { skip: !liveEnabled() && 'LIVE is not set' }, () => {
   let cluster: Cluster;
   let logDir = '';
-  const results = new Map<LivePlanItem, Promise<LiveRunResult>>();
+  const results = new Map<LivePlanItem, Promise<LiveRunOutput>>();
   const scenarios = loadScenarios([LIBRARY]).filter(({ scenario }) => SCENARIOS.includes(scenario.name));
   // A hold partition on a database link: the live harness must end the session as the server's
   // keepalive would (Toxiproxy answers keepalives itself), or these come out safe.
@@ -46,7 +47,7 @@ describe('the library, live, on all six systems', { skip: !liveEnabled() && 'LIV
     cluster = await openCluster({ provider: 'local' }, SYSTEMS, 2000);
     // Runs whose faults touch only their own clients start as soon as one of the CONCURRENT_RUNS
     // slots is free; a run that crashes a server goes alone afterwards. Tests await their own.
-    const settled = new Map<LivePlanItem, { resolve: (r: LiveRunResult) => void; reject: (e: unknown) => void }>();
+    const settled = new Map<LivePlanItem, { resolve: (r: LiveRunOutput) => void; reject: (e: unknown) => void }>();
     for (const item of items) results.set(item, new Promise((resolve, reject) => settled.set(item, { resolve, reject })));
     // A run the harness declared void because the machine forwarded a grant too late (its notes
     // say so) is run once more, alone, after the others: that is the machine, not the lock.
@@ -54,7 +55,7 @@ describe('the library, live, on all six systems', { skip: !liveEnabled() && 'LIV
     const late = (result: LiveRunResult) => result.verdict === 'unknown' && result.notes.some((n) => n.includes('too busy'));
     const run = (item: LivePlanItem, again = false) =>
       runLive({ ...item, seed: 1, cluster, runIndex: items.indexOf(item) + 1 + (again ? items.length : 0), logDir }).then(
-        (output) => (!again && late(output.result) ? void retry.push(item) : settled.get(item)!.resolve(output.result)),
+        (output) => (!again && late(output.result) ? void retry.push(item) : settled.get(item)!.resolve(output)),
         (error: unknown) => settled.get(item)!.reject(error),
       );
     const shared = items.filter((i) => touchesOnlyClients(i.scenario.faults, cluster.servers(i.system).length));
@@ -78,8 +79,8 @@ describe('the library, live, on all six systems', { skip: !liveEnabled() && 'LIV
   for (const item of items) {
     const label = `${item.scenario.name} on ${item.subject ?? item.system}, fencing ${item.fencing ? 'on' : 'off'}`;
     it(label, async () => {
-      const result = await results.get(item)!;
-      const explain = `${label}: ${result.verdict}, expected ${result.expected}; metrics ${JSON.stringify(result.metrics)}; notes ${result.notes.join(' | ')}`;
+      const { result, history } = await results.get(item)!;
+      const explain = `${label}: ${result.verdict}, expected ${result.expected}; metrics ${JSON.stringify(result.metrics)}; notes ${result.notes.join(' | ')}\n${faultStory(history)}`;
       assert.ok(result.metrics !== null && result.metrics.acquisitions > 0, `nothing was acquired: ${explain}`);
       // Where the scenario sets no expectation (RedLock fenced, the subjects) the run must still have a verdict.
       if (result.expected !== null) assert.equal(result.expectationMet, true, explain);
@@ -87,3 +88,19 @@ describe('the library, live, on all six systems', { skip: !liveEnabled() && 'LIV
     });
   }
 });
+
+/**
+ * What happened around each fault, for a run that missed its expectation: the nemesis's steps and
+ * every operation of the clients they named, from a little before the fault to a little after.
+ */
+function faultStory(history: readonly Op[]): string {
+  const faults = history.filter((op) => op.process === NEMESIS);
+  if (faults.length === 0) return 'no fault fired';
+  const from = faults[0]!.timeMs - 500;
+  const to = faults[faults.length - 1]!.timeMs + 1000;
+  const named = new Set(faults.flatMap((op) => (op.detail ?? '').match(/\bc\d+\b/g) ?? []));
+  return history
+    .filter((op) => op.timeMs >= from && op.timeMs <= to && (op.process === NEMESIS || named.has(op.process) || (op.type === 'ok' && op.f === 'acquire')))
+    .map((op) => `${op.timeMs.toFixed(1)} ${op.process} ${op.type} ${op.f}${op.value === undefined ? '' : ` ${op.value}`}${op.token == null ? '' : ` token ${op.token}`}${op.error ? ` (${op.error})` : ''}${op.detail ? ` [${op.detail}]` : ''}`)
+    .join('\n');
+}

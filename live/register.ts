@@ -9,6 +9,7 @@ import { ConnectionLost } from '../backends/sim/endpoint.ts';
 import type { RegisterClient } from '../runner/mutex.ts';
 import type { Register, RegisterReply, RegisterRequest } from '../runner/register.ts';
 import { TimeoutError } from '../sim/errors.ts';
+import { machineMonotonicMs } from './clock.ts';
 import type { Endpoint } from './system.ts';
 
 interface Request {
@@ -61,10 +62,10 @@ export async function serveRegister(register: Register, now: () => number): Prom
 export function registerClient(endpoint: Endpoint, process: string, timeoutMs: number): RegisterClient & { open(): Promise<void>; close(): void } {
   let socket: Socket | null = null;
   let nextId = 1;
-  const pending = new Map<number, { resolve: (reply: RegisterReply) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }>();
+  const pending = new Map<number, { resolve: (reply: RegisterReply) => void; reject: (error: Error) => void; timer: Timer }>();
   const fail = (error: Error) => {
     for (const [id, call] of pending) {
-      clearTimeout(call.timer);
+      call.timer.clear();
       call.reject(error);
       pending.delete(id);
     }
@@ -83,7 +84,7 @@ export function registerClient(endpoint: Endpoint, process: string, timeoutMs: n
         const call = pending.get(id);
         if (call === undefined) continue;
         pending.delete(id);
-        clearTimeout(call.timer);
+        call.timer.clear();
         call.resolve(reply);
       }
     });
@@ -100,16 +101,10 @@ export function registerClient(endpoint: Endpoint, process: string, timeoutMs: n
   const call = (op: Request['op'], body: RegisterRequest): Promise<RegisterReply> =>
     new Promise((resolve, reject) => {
       const id = nextId++;
-      // After a pause (SIGSTOP) the overdue timer runs before the reply already waiting in the
-      // socket is read; setImmediate lets that read happen first, so a pause alone times nothing out.
-      const timer = setTimeout(
-        () =>
-          setImmediate(() => {
-            if (!pending.delete(id)) return;
-            reject(new TimeoutError(`register: no answer to ${op} within ${timeoutMs}ms`));
-          }),
-        timeoutMs,
-      );
+      const timer = stallTolerantTimeout(timeoutMs, () => {
+        if (!pending.delete(id)) return;
+        reject(new TimeoutError(`register: no answer to ${op} within ${timeoutMs}ms`));
+      });
       pending.set(id, { resolve, reject, timer });
       connection().write(`${JSON.stringify({ id, op, body })}\n`);
     });
@@ -130,4 +125,34 @@ export function registerClient(endpoint: Endpoint, process: string, timeoutMs: n
       fail(new ConnectionLost('register: client closed'));
     },
   };
+}
+
+interface Timer {
+  clear(): void;
+}
+
+/** How much later than due a timer may fire before its process is taken to have been stopped. */
+const STALLED_MS = 20;
+
+/**
+ * A timeout that counts only time in which the process ran. A timer that fires well after it was
+ * due means the process was stopped (a SIGSTOP, the scenario's pause) or starved: the request may
+ * not even have been sent before it stopped, and if it was, the answer waiting in the socket is
+ * read only after the timers have run. Either way the stall is not the register failing to answer,
+ * so the request gets its whole time again. On a machine that keeps its timers, it times out on time.
+ */
+export function stallTolerantTimeout(ms: number, expire: () => void): Timer {
+  let timer: NodeJS.Timeout;
+  // Node dates a new timer from the start of the current turn of its loop, so one set up just
+  // after a stall is due at once: the true due time is kept here and checked when it fires.
+  const arm = (dueMs: number) => {
+    timer = setTimeout(() => {
+      const lateMs = machineMonotonicMs() - dueMs;
+      if (lateMs < 0) arm(dueMs);
+      else if (lateMs > STALLED_MS) arm(machineMonotonicMs() + ms);
+      else expire();
+    }, Math.max(0, dueMs - machineMonotonicMs()));
+  };
+  arm(machineMonotonicMs() + ms);
+  return { clear: () => clearTimeout(timer) };
 }
