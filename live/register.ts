@@ -55,9 +55,9 @@ export async function serveRegister(register: Register, now: () => number): Prom
 }
 
 /**
- * A client of the live register: requests time out after `timeoutMs` (TimeoutError: the write may
- * or may not have happened), a connection that drops fails its requests with ConnectionLost, and
- * the next request opens a new connection.
+ * A client of the live register: requests time out after `timeoutMs` of the client's running time
+ * (TimeoutError: the write may or may not have happened; see stallTolerantTimeout), a connection
+ * that drops fails its requests with ConnectionLost, and the next request opens a new connection.
  */
 export function registerClient(endpoint: Endpoint, process: string, timeoutMs: number): RegisterClient & { open(): Promise<void>; close(): void } {
   let socket: Socket | null = null;
