@@ -2,13 +2,30 @@
  * The Runtime a recipe gets in the live world: real time, real randomness, plain promises. The
  * recipes are the same code the simulator runs; only this and the ports differ.
  */
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomBytes, randomFillSync, randomInt } from 'node:crypto';
 import type { RandomSource, Runtime } from '../backends/runtime.ts';
 import { TimeoutError } from '../sim/errors.ts';
 import { RealClock } from './clock.ts';
 
+/**
+ * Crypto randomness, drawn from the kernel a pool at a time: a `randomBytes` call costs about
+ * 4 microseconds, a fifth of the whole client-side cost of a loopback Redis acquire, and every
+ * acquire draws a fresh lock value.
+ */
+const POOL_BYTES = 4096;
+const pool = Buffer.alloc(POOL_BYTES);
+let used = POOL_BYTES;
+
 const random: RandomSource = {
-  hex: (bytes) => randomBytes(bytes).toString('hex'),
+  hex: (bytes) => {
+    if (bytes > POOL_BYTES) return randomBytes(bytes).toString('hex');
+    if (used + bytes > POOL_BYTES) {
+      randomFillSync(pool);
+      used = 0;
+    }
+    used += bytes;
+    return pool.toString('hex', used - bytes, used);
+  },
   int: (min, max) => randomInt(min, max + 1),
 };
 
