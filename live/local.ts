@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { SystemId } from '../backends/recipe.ts';
 import type { Cluster, ClusterServer, PeerLinks, ServerControl } from './cluster.ts';
-import { EnvironmentError, removeOnExit, type ManagedServer } from './process.ts';
+import { EnvironmentError, removeOnExit, settleAll, type ManagedServer } from './process.ts';
 import { RedisServer } from './redis-server.ts';
 import { Toxiproxy } from './toxiproxy.ts';
 
@@ -105,9 +105,7 @@ export async function startLocalCluster(options: LocalOptions): Promise<Cluster>
         }),
       );
     }
-    const results = await Promise.allSettled(starts);
-    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-    if (failed !== undefined) throw failed.reason;
+    await settleAll(starts);
   } catch (error) {
     await stop();
     throw error;
@@ -137,7 +135,12 @@ export async function startLocalCluster(options: LocalOptions): Promise<Cluster>
 /** Five Redis nodes (or one): independent servers, no traffic between them. */
 async function startRedisNodes(dir: string, count: number): Promise<LocalSystem> {
   const nodes = await Promise.all(Array.from({ length: count }, (_, i) => RedisServer.create(`redis-${i + 1}`, dir)));
-  await Promise.all(nodes.map((n) => n.start()));
+  try {
+    await settleAll(nodes.map((n) => n.start()));
+  } catch (error) {
+    await Promise.all(nodes.map((n) => n.stop()));
+    throw error;
+  }
   return {
     servers: nodes.map((node) => ({ name: node.name, upstream: { host: '127.0.0.1', port: node.port }, control: controlOf(node, () => node.wipe()) })),
     managed: nodes,

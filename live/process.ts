@@ -113,6 +113,17 @@ export function ask(port: number, line: string, options: { complete?: (answer: s
   });
 }
 
+/**
+ * Wait for every one of `work` to finish, then throw the first failure, if any. Unlike Promise.all,
+ * a failure does not return while the rest are still starting: a cleanup that follows finds each
+ * server either up or never started, none half-way.
+ */
+export async function settleAll(work: readonly Promise<unknown>[]): Promise<void> {
+  const results = await Promise.allSettled(work);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed !== undefined) throw failed.reason;
+}
+
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }

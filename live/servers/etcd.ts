@@ -13,7 +13,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { etcdServerOptions } from '../../backends/etcd/index.ts';
-import { EnvironmentError, freePort, ManagedServer, portOpen, sleep } from '../process.ts';
+import { EnvironmentError, freePort, ManagedServer, portOpen, settleAll, sleep } from '../process.ts';
 import { MemberNetwork } from './netns.ts';
 
 export const ETCD_BINARY = process.env.ETCD_BINARY ?? 'etcd';
@@ -191,7 +191,7 @@ export async function startEtcdCluster(dir: string, options: EtcdClusterOptions 
     },
   };
   try {
-    await Promise.all(members.map((m) => m.start()));
+    await settleAll(members.map((m) => m.start()));
     await cluster.untilReady(options.readyWithinMs ?? 20_000);
   } catch (error) {
     await cluster.stop();

@@ -20,7 +20,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
-import { EnvironmentError, freePort, ManagedServer, sleep } from '../process.ts';
+import { EnvironmentError, freePort, ManagedServer, settleAll, sleep } from '../process.ts';
 import { MemberNetwork } from './netns.ts';
 
 export type ZooKeeperMode = 'leader' | 'follower' | 'standalone';
@@ -254,7 +254,7 @@ export async function startZooKeeperEnsemble(dir: string, options: ZooKeeperEnse
   }
   const ensemble = new ZooKeeperEnsemble(servers, network);
   try {
-    await Promise.all(servers.map((server) => server.start()));
+    await settleAll(servers.map((server) => server.start()));
     await ensemble.waitForLeader(undefined, options.timeoutMs ?? 20_000);
   } catch (error) {
     await ensemble.stop();
