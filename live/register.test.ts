@@ -40,7 +40,7 @@ describe('live register', () => {
 
   it('answers a request made in the same turn as the end of a stall', async () => {
     // The stall comes before the request, as when the process is stopped between the grant and the
-    // read: Node dates the new timeout from before the stall, so it is overdue at once.
+    // read: the request and its timer are made after it, in the same turn of the loop.
     const client = registerClient({ host: '127.0.0.1', port: served.port }, 'c1', 100);
     await client.open();
     await client.write(42, null);

@@ -143,8 +143,8 @@ const STALLED_MS = 20;
  */
 export function stallTolerantTimeout(ms: number, expire: () => void): Timer {
   let timer: NodeJS.Timeout;
-  // Node dates a new timer from the start of the current turn of its loop, so one set up just
-  // after a stall is due at once: the true due time is kept here and checked when it fires.
+  // Node's timers count whole milliseconds on its loop's own clock, so one may fire a little
+  // before the due time kept here: it then waits out the rest.
   const arm = (dueMs: number) => {
     timer = setTimeout(() => {
       const lateMs = machineMonotonicMs() - dueMs;
