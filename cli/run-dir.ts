@@ -23,9 +23,13 @@ export interface ResultsFile {
   readonly runs: readonly TimedRun[];
 }
 
+/** The system, or for a live run of a third-party library, that library (it runs on the system's servers). */
+export function runLabel(result: RunResult): string {
+  return (result as { subject?: string | null }).subject ?? result.system;
+}
+
 export function historyFileName(result: RunResult): string {
-  const subject = (result as { subject?: string | null }).subject;
-  return `${result.scenario}.${subject ?? result.system}.${result.fencing ? 'on' : 'off'}.${result.seed}.jsonl`;
+  return `${result.scenario}.${runLabel(result)}.${result.fencing ? 'on' : 'off'}.${result.seed}.jsonl`;
 }
 
 /** Write everything into a fresh directory under `outDir`, then point `latest` at it. Returns its path. */

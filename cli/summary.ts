@@ -1,5 +1,5 @@
 /** The summary table printed after a run. */
-import type { TimedRun } from './run-dir.ts';
+import { runLabel, type TimedRun } from './run-dir.ts';
 
 const COLUMNS = ['scenario', 'system', 'fencing', 'seed', 'verdict', 'expected', 'lost', 'stale', 'p50 ms', 'p99 ms'] as const;
 
@@ -7,7 +7,7 @@ function row(run: TimedRun): string[] {
   const m = run.metrics;
   return [
     run.scenario,
-    run.system,
+    runLabel(run),
     run.fencing ? 'on' : 'off',
     String(run.seed),
     run.verdict,
