@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -8,12 +7,13 @@ import { loadScenarios } from '../scenarios/loader.ts';
 import { runCommand } from '../cli/run.ts';
 import { ReportError } from './load.ts';
 import { writeReport } from './report.ts';
+import { tempDir } from '../test/temp.ts';
 
 const LIBRARY = fileURLToPath(new URL('../scenarios', import.meta.url));
 
 /** A real lockstep run of two library scenarios on two systems, into a fresh directory. */
 async function realRun(): Promise<string> {
-  const out = mkdtempSync(join(tmpdir(), 'lockstep-report-'));
+  const out = tempDir('lockstep-report-');
   const scenarios = loadScenarios([join(LIBRARY, 'gc-pause-beyond-ttl.yaml'), join(LIBRARY, 'leader-isolated.yaml')]);
   const code = await runCommand(
     { scenarios, systems: ['redis', 'postgres'], fencing: 'both', seed: 1, seeds: 1, outDir: out, checkDeterminism: false, version: 'test', commandLine: 'lockstep run (test)' },
@@ -45,7 +45,7 @@ describe('lockstep report', () => {
   });
 
   it('shows text from a run directory as text, never as markup', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'lockstep-report-xss-'));
+    const dir = tempDir('lockstep-report-xss-');
     mkdirSync(join(dir, 'history'));
     const evil = '<script>alert(1)</script>';
     const run = {
@@ -63,7 +63,7 @@ describe('lockstep report', () => {
   });
 
   it('shows sim and live side by side when both judged a cell', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'lockstep-report-both-'));
+    const dir = tempDir('lockstep-report-both-');
     const run = (mode: string, verdict: string, lost: number) => ({
       scenario: 'no-faults', system: 'redis', fencing: false, seed: 1, mode, verdict, skipped: null, expected: null, expectationMet: null, simulatedMs: 1000, events: 1,
       metrics: { lostUpdates: lost, staleWritesAccepted: 0, staleWritesRejected: 0, overlaps: 0, acquisitions: 5, acquireFailures: 0, acquireLatencyMs: { p50: 1, p95: 2, p99: 3, max: 4 }, unavailableMs: 0 },
@@ -75,7 +75,7 @@ describe('lockstep report', () => {
   });
 
   it("gives a third-party subject's live runs a column of their own, apart from the system's", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'lockstep-report-subject-'));
+    const dir = tempDir('lockstep-report-subject-');
     const run = (subject: string | null, verdict: string) => ({
       scenario: 'gc-pause-beyond-ttl', system: 'redlock', subject, fencing: false, seed: 1, mode: 'live', verdict, skipped: null, expected: null, expectationMet: null, simulatedMs: 1000, events: 1,
       metrics: { lostUpdates: verdict === 'unsafe' ? 1 : 0, staleWritesAccepted: 0, staleWritesRejected: 0, overlaps: 0, acquisitions: 5, acquireFailures: 0, acquireLatencyMs: { p50: 1, p95: 2, p99: 3, max: 4 }, unavailableMs: 0 },
@@ -88,7 +88,7 @@ describe('lockstep report', () => {
   });
 
   it('refuses a directory without results.json, naming it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'lockstep-report-empty-'));
+    const dir = tempDir('lockstep-report-empty-');
     await assert.rejects(writeReport([dir], dir), (error: unknown) => error instanceof ReportError && error.message.includes(`${dir}: no results.json`));
   });
 });

@@ -4,14 +4,14 @@
  * installs it, so CI always runs it.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 import { runCommand } from '../cli/run.ts';
 import { loadScenarios } from '../scenarios/loader.ts';
+import { tempDir } from './temp.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const LIBRARY = fileURLToPath(new URL('../scenarios', import.meta.url));
@@ -22,7 +22,7 @@ if (!available) process.stdout.write(`\n*** browser test SKIPPED: ${CHROMIUM} is
 
 describe('the report in a real browser', { skip: !available && `${CHROMIUM} is missing` }, () => {
   it('loads from file:// with no console errors and no network requests; every chart has marks; one matrix cell per run', async () => {
-    const out = mkdtempSync(join(tmpdir(), 'lockstep-browser-'));
+    const out = tempDir('lockstep-browser-');
     const scenarios = loadScenarios([join(LIBRARY, 'gc-pause-beyond-ttl.yaml'), join(LIBRARY, 'leader-isolated.yaml')]);
     const code = await runCommand(
       { scenarios, systems: ['redis', 'etcd'], fencing: 'both', seed: 1, seeds: 1, outDir: out, checkDeterminism: false, version: 'test', commandLine: 'lockstep run (test)' },

@@ -1,11 +1,11 @@
 /** The command line as a user meets it: exit codes, messages, and the run directory it leaves. */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from './temp.ts';
 
 const BIN = fileURLToPath(new URL('../bin/lockstep.js', import.meta.url));
 
@@ -14,7 +14,7 @@ function lockstep(...args: string[]) {
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-const scratch = () => mkdtempSync(join(tmpdir(), 'lockstep-cli-'));
+const scratch = () => tempDir('lockstep-cli-');
 
 /** Each of `cases` (arguments, then the message) exits 2 with that message on one line, no stack trace; nothing lands in `out`. */
 function expectUsageErrors(cases: readonly [string[], RegExp][], out: string): void {
