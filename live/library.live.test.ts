@@ -91,7 +91,8 @@ describe('the library, live, on all six systems', { skip: !liveEnabled() && 'LIV
 
 /**
  * What happened around each fault, for a run that missed its expectation: the nemesis's steps and
- * every operation of the clients they named, from a little before the fault to a little after.
+ * every operation of the clients they named (of every client, when a selector such as `holder`
+ * named none), from a little before the fault to a little after; other clients' grants in between.
  */
 function faultStory(history: readonly Op[]): string {
   const faults = history.filter((op) => op.process === NEMESIS);
@@ -99,8 +100,10 @@ function faultStory(history: readonly Op[]): string {
   const from = faults[0]!.timeMs - 500;
   const to = faults[faults.length - 1]!.timeMs + 1000;
   const named = new Set(faults.flatMap((op) => (op.detail ?? '').match(/\bc\d+\b/g) ?? []));
+  const near = (op: Op) => faults.some((f) => op.timeMs >= f.timeMs - 300 && op.timeMs <= f.timeMs + 1500);
+  const told = (op: Op) => (named.size === 0 ? near(op) : named.has(op.process));
   return history
-    .filter((op) => op.timeMs >= from && op.timeMs <= to && (op.process === NEMESIS || named.has(op.process) || (op.type === 'ok' && op.f === 'acquire')))
+    .filter((op) => op.timeMs >= from && op.timeMs <= to && (op.process === NEMESIS || told(op) || (op.type === 'ok' && op.f === 'acquire')))
     .map((op) => `${op.timeMs.toFixed(1)} ${op.process} ${op.type} ${op.f}${op.value === undefined ? '' : ` ${op.value}`}${op.token == null ? '' : ` token ${op.token}`}${op.error ? ` (${op.error})` : ''}${op.detail ? ` [${op.detail}]` : ''}`)
     .join('\n');
 }

@@ -51,6 +51,7 @@ import type { Endpoint } from './system.ts';
 const CLIENT_MAIN = fileURLToPath(new URL('./client-main.ts', import.meta.url));
 const REGISTER = 'register';
 const REGISTER_TIMEOUT_MS = 1000;
+const STREAMS = ['upstream', 'downstream'] as const;
 /** How long a client process may take to start and connect. */
 const CLIENT_START_MS = 20_000;
 
@@ -408,17 +409,21 @@ export async function runLive(spec: LiveRunSpec): Promise<LiveRunOutput> {
       // up exactly as under a drop, and what the hold delivers later finds the session gone. So on
       // a database link a hold is the drop toxic that closes after the lease time.
       const holds = mode === 'hold' && link.silenceClosesAfterMs === 0;
-      for (const stream of ['upstream', 'downstream'] as const) {
-        const toxic: Toxic =
-          holds
-            ? { type: 'latency', stream, attributes: { latency: 3_600_000, jitter: 0 } }
-            : { type: 'timeout', stream, attributes: { timeout: link.silenceClosesAfterMs } };
-        await setToxic(link, `cut-${stream}`, toxic);
-      }
+      // Both directions at once: on a busy machine every call to Toxiproxy's API takes a while, and
+      // a cut that lands late lets through what it was meant to stop.
+      await Promise.all(
+        STREAMS.map((stream) =>
+          setToxic(
+            link,
+            `cut-${stream}`,
+            holds ? { type: 'latency', stream, attributes: { latency: 3_600_000, jitter: 0 } } : { type: 'timeout', stream, attributes: { timeout: link.silenceClosesAfterMs } },
+          ),
+        ),
+      );
     }
     async function healLink(link: Link): Promise<void> {
       if (!cutNow.delete(link.proxy)) return;
-      for (const stream of ['upstream', 'downstream'] as const) await toxiproxy.removeToxic(link.proxy, `cut-${stream}`).catch(() => {});
+      await Promise.all(STREAMS.map((stream) => toxiproxy.removeToxic(link.proxy, `cut-${stream}`).catch(() => {})));
     }
 
     // Start the clients; they connect, then wait for the start of true time.
