@@ -12,8 +12,8 @@
  */
 import { randomInt } from 'node:crypto';
 import { LiveSession, type SessionEvent, type SessionTiming } from './live-session.ts';
-import { MAX_WATCHED_PATHS } from './sim-port.ts';
 import { ZooKeeperError, type CreateMode, type Created, type ExistsWatch, type SessionState, type Stat, type WatchEvent, type ZooKeeperPort } from './port.ts';
+import { ClientWatches } from './client-watches.ts';
 
 export interface LiveZooKeeperOptions {
   readonly sessionTimeoutMs: number;
@@ -66,7 +66,7 @@ export class LiveZooKeeperPort implements ZooKeeperPort {
   private session: LiveSession;
   private readonly listeners = new Set<(state: SessionState) => void>();
   private connectedWaiters: (() => void)[] = [];
-  private readonly watches = new Map<string, LiveWatch[]>();
+  private readonly watches = new ClientWatches<LiveWatch>();
 
   constructor(
     private readonly servers: readonly string[],
@@ -112,8 +112,7 @@ export class LiveZooKeeperPort implements ZooKeeperPort {
     if (czxid === null) watch.fire('deleted');
     else if (session !== this.session) watch.fire(this.current === 'closed' ? 'closed' : 'expired');
     else {
-      if (!this.watches.has(path) && this.watches.size >= MAX_WATCHED_PATHS) throw new Error(`more than ${MAX_WATCHED_PATHS} watched paths`);
-      this.watches.set(path, [...(this.watches.get(path) ?? []), watch]);
+      this.watches.add(path, watch);
     }
     return watch;
   }
@@ -125,7 +124,7 @@ export class LiveZooKeeperPort implements ZooKeeperPort {
   async close(): Promise<void> {
     if (this.current === 'closed') return;
     this.setState('closed');
-    this.endWatches('closed');
+    this.watches.end('closed');
     this.wakeWaiters();
     await this.session.close();
   }
@@ -155,7 +154,7 @@ export class LiveZooKeeperPort implements ZooKeeperPort {
       order,
       this.timing,
       (event) => this.onSessionEvent(session, event),
-      (path) => this.fireWatch(path, 'deleted'),
+      (path) => this.watches.fire(path, 'deleted'),
     );
     return session;
   }
@@ -171,7 +170,7 @@ export class LiveZooKeeperPort implements ZooKeeperPort {
       session.abandon();
       this.session = this.open();
       this.setState('expired');
-      this.endWatches('expired');
+      this.watches.end('expired');
     }
   }
 
@@ -188,16 +187,6 @@ export class LiveZooKeeperPort implements ZooKeeperPort {
     }
     if (this.current === 'closed') throw new ZooKeeperError('Closed', 'the session was closed');
     return this.session;
-  }
-
-  private fireWatch(path: string, what: WatchEvent): void {
-    const watches = this.watches.get(path);
-    this.watches.delete(path);
-    for (const watch of watches ?? []) watch.fire(what);
-  }
-
-  private endWatches(what: WatchEvent): void {
-    for (const path of [...this.watches.keys()]) this.fireWatch(path, what);
   }
 
   private wakeWaiters(): void {

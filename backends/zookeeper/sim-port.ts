@@ -20,6 +20,7 @@ import { ClientEndpoint } from '../sim/endpoint.ts';
 import { RecipeConfigError, positive } from '../recipe.ts';
 import { ZooKeeperError, isZooKeeperError, type CreateMode, type Created, type ExistsWatch, type SessionState, type Stat, type WatchEvent, type ZooKeeperPort } from './port.ts';
 import type { Op, Ops, Push, Reply } from './protocol.ts';
+import { ClientWatches } from './client-watches.ts';
 
 export interface ClientTiming {
   readonly pingIntervalMs: number;
@@ -39,8 +40,6 @@ export function clientTiming(sessionTimeoutMs: number, serverCount: number): Cli
   };
 }
 
-/** A bound on the paths one client watches at once; a recipe that leaks watches stops the run here. */
-export const MAX_WATCHED_PATHS = 10_000;
 
 const clients = new WeakMap<Host, SimZooKeeperPort>();
 
@@ -79,7 +78,7 @@ export class SimZooKeeperPort implements ZooKeeperPort {
   private failedAttempts = 0;
   private readonly listeners = new Set<(state: SessionState) => void>();
   private connectedWaiters: Future<void>[] = [];
-  private readonly watches = new Map<string, SimWatch[]>();
+  private readonly watches = new ClientWatches<SimWatch>();
 
   constructor(
     private readonly host: Host,
@@ -140,8 +139,7 @@ export class SimZooKeeperPort implements ZooKeeperPort {
     if (stat === null) {
       watch.fire('deleted');
     } else {
-      if (!this.watches.has(path) && this.watches.size >= MAX_WATCHED_PATHS) throw new Error(`more than ${MAX_WATCHED_PATHS} watched paths`);
-      this.watches.set(path, [...(this.watches.get(path) ?? []), watch]);
+      this.watches.add(path, watch);
     }
     return watch;
   }
@@ -156,7 +154,7 @@ export class SimZooKeeperPort implements ZooKeeperPort {
     // Forget the session first, so that nothing the server says of it can reopen the client.
     this.session = null;
     this.setState('closed');
-    this.endWatches('closed');
+    this.watches.end('closed');
     this.wakeWaiters();
     if (session === null) return;
     try {
@@ -264,11 +262,11 @@ export class SimZooKeeperPort implements ZooKeeperPort {
   /** SetWatches: watch every watched path again on the new server; fire those whose node is gone. */
   private async restoreWatches(): Promise<void> {
     const { generation, session } = this;
-    for (const path of [...this.watches.keys()]) {
+    for (const path of this.watches.paths()) {
       if (generation !== this.generation) return;
       try {
         const stat = await this.call('exists', { session: session!, path, watch: true }, this.timing.readTimeoutMs);
-        if (stat === null) this.fireWatch(path, 'deleted');
+        if (stat === null) this.watches.fire(path, 'deleted');
       } catch {
         // The connection failed under us: the next one sets the watches again.
         return;
@@ -290,26 +288,16 @@ export class SimZooKeeperPort implements ZooKeeperPort {
     this.generation++;
     this.endpoint.reconnect(this.servers[this.serverIndex]!);
     this.setState('expired');
-    this.endWatches('expired');
+    this.watches.end('expired');
   }
 
   private onPush(push: Push): void {
-    if (push.kind === 'watch') this.fireWatch(push.path, 'deleted');
+    if (push.kind === 'watch') this.watches.fire(push.path, 'deleted');
     else if (push.session === this.session) this.expire();
   }
 
   private onReset(server: string): void {
     if (server === this.servers[this.serverIndex]) this.drop(this.generation);
-  }
-
-  private fireWatch(path: string, what: WatchEvent): void {
-    const watches = this.watches.get(path);
-    this.watches.delete(path);
-    for (const watch of watches ?? []) watch.fire(what);
-  }
-
-  private endWatches(what: WatchEvent): void {
-    for (const path of [...this.watches.keys()]) this.fireWatch(path, what);
   }
 
   private wakeWaiters(): void {
