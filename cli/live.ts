@@ -15,7 +15,7 @@ import { runLive, touchesOnlyClients, type LiveRunOutput } from '../live/run.ts'
 import { liveSubject, liveSubjects, liveSystems } from '../live/systems/index.ts';
 import { removeOnExit } from '../live/process.ts';
 import { writeReport } from '../reports/report.ts';
-import { writeRunDir, type TimedRun } from './run-dir.ts';
+import { RunDirWriter, type TimedRun } from './run-dir.ts';
 import { summaryTable } from './summary.ts';
 import { UsageError } from './run.ts';
 
@@ -98,8 +98,10 @@ export async function liveCommand(command: LiveCommand, print: (line: string) =>
     await cluster.stop();
     removeLogs();
   }
-  const results = { tool: { name: 'lockstep' as const, version: command.version }, mode: 'live' as const, provider: command.provider.provider, createdAt: new Date().toISOString(), command: command.commandLine, runs };
-  const dir = writeRunDir(command.outDir, new Date().toISOString().replace(/[:.]/g, '-'), results, outputs);
+  const header = { tool: { name: 'lockstep' as const, version: command.version }, mode: 'live' as const, provider: command.provider.provider, createdAt: new Date().toISOString(), command: command.commandLine };
+  const writer = RunDirWriter.open(command.outDir, new Date().toISOString().replace(/[:.]/g, '-'), header);
+  outputs.forEach((output, i) => writer.add({ run: runs[i]!, history: output.history, writes: output.writes }));
+  const dir = writer.finish();
   print('');
   print(summaryTable(runs));
   print('');
@@ -109,6 +111,7 @@ export async function liveCommand(command: LiveCommand, print: (line: string) =>
     const report = await writeReport([dir], dir);
     print(`report: ${report.html} (and ${report.markdown})`);
   }
+  writer.pointLatest();
   print(`run directory: ${dir}`);
   return failed.length > 0 ? 1 : 0;
 }

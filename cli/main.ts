@@ -4,12 +4,13 @@
  */
 import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
-import { accessSync, constants, mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { formatBench, runBench } from './bench.ts';
 import { runDemo } from './demo.ts';
 import { parseSystems, runCommand, UsageError } from './run.ts';
 import { checkCommand, runCheck } from './check.ts';
+import { ensureWritableDirectory, prepareOutDir } from './run-dir.ts';
+import { redactCommandLine } from '../live/redact.ts';
 import { loadScenarios, ScenarioError } from '../scenarios/loader.ts';
 import { loadRunDirs, ReportError } from '../reports/load.ts';
 import { writeReport } from '../reports/report.ts';
@@ -69,7 +70,7 @@ program
     if (options.seed < 0) throw new UsageError(`--seed must be >= 0, got ${options.seed}`);
     const systems = options.systems === undefined ? null : parseSystems(options.systems);
     const scenarios = loadScenarios(paths.length === 0 ? [LIBRARY] : paths);
-    ensureWritable(options.out);
+    prepareOutDir(options.out);
     process.exitCode = await runCommand(
       {
         scenarios,
@@ -80,7 +81,7 @@ program
         outDir: options.out,
         checkDeterminism: options.checkDeterminism === true,
         version,
-        commandLine: ['lockstep', ...process.argv.slice(2)].join(' '),
+        commandLine: redactCommandLine(['lockstep', ...process.argv.slice(2)]),
       },
       (line) => process.stdout.write(`${line}\n`),
     );
@@ -108,9 +109,9 @@ program
     const systems = options.systems === undefined ? null : parseSystems(options.systems);
     const subjects = options.subjects === undefined ? [] : parseSubjects(options.subjects);
     const scenarios = loadScenarios(paths.length === 0 ? [LIBRARY] : paths);
-    ensureWritable(options.out);
+    prepareOutDir(options.out);
     process.exitCode = await liveCommand(
-      { scenarios, systems, subjects, fencing: options.fencing as 'off' | 'on' | 'both', seed: options.seed, outDir: options.out, provider, parallel: options.parallel, version, commandLine: ['lockstep', ...process.argv.slice(2)].join(' ') },
+      { scenarios, systems, subjects, fencing: options.fencing as 'off' | 'on' | 'both', seed: options.seed, outDir: options.out, provider, parallel: options.parallel, version, commandLine: redactCommandLine(['lockstep', ...process.argv.slice(2)]) },
       (line) => process.stdout.write(`${line}\n`),
     );
   });
@@ -154,12 +155,7 @@ program
   });
 
 function ensureWritable(dir: string): void {
-  try {
-    mkdirSync(dir, { recursive: true });
-    accessSync(dir, constants.W_OK);
-  } catch (error) {
-    throw new UsageError(`--out: cannot write to '${dir}' (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
-  }
+  ensureWritableDirectory(dir, '--out');
 }
 
 try {

@@ -9,9 +9,9 @@ import { Trace } from '../sim/trace.ts';
 import { availableSystems } from '../backends/index.ts';
 import { SYSTEM_IDS, type SystemId } from '../backends/recipe.ts';
 import type { Scenario } from '../scenarios/schema.ts';
-import { runScenario, type RunOutput } from '../runner/run.ts';
+import { runScenario } from '../runner/run.ts';
 import { writeReport } from '../reports/report.ts';
-import { writeRunDir, type ResultsFile, type TimedRun } from './run-dir.ts';
+import { RunDirWriter, type TimedRun } from './run-dir.ts';
 import { replayCommand } from '../runner/replay.ts';
 import { summaryTable } from './summary.ts';
 
@@ -75,46 +75,58 @@ export async function runCommand(command: RunCommand, print: (line: string) => v
   if (missing.length > 0) throw new UsageError(`--systems: ${missing.join(', ')} not available in the simulator (available: ${availableSystems().join(', ')})`);
 
   print(`lockstep ${command.version}: ${items.length} run(s) of ${command.scenarios.length} scenario(s), seeds ${command.seed}..${command.seed + command.seeds - 1}`);
+  const header = { tool: { name: 'lockstep' as const, version: command.version }, mode: 'sim' as const, createdAt: new Date().toISOString(), command: command.commandLine };
+  const writer = RunDirWriter.open(command.outDir, stamp(), header);
+  const { runs, divergences } = await runEach(items, command.checkDeterminism, writer, print).catch((error: unknown) => {
+    writer.abandon();
+    throw error;
+  });
+  const dir = writer.finish();
+  print('');
+  print(summaryTable(runs));
+  print('');
+  const failed = runs.filter((run) => run.expectationMet === false).length;
+  items.forEach((item, i) => {
+    const run = runs[i]!;
+    if (run.expectationMet !== false) return;
+    print(`expectation failed: ${item.scenario.name} on ${item.system}, fencing ${item.fencing ? 'on' : 'off'}: expected ${run.expected}, got ${run.verdict}`);
+    print(`  replay: ${replayCommand(item)}`);
+  });
+  for (const divergence of divergences) print(`not deterministic: ${divergence}`);
+  const report = await writeReport([dir], dir);
+  writer.pointLatest();
+  print(`run directory: ${dir}`);
+  print(`report: ${report.html} (and ${report.markdown})`);
+  return failed > 0 || divergences.length > 0 ? 1 : 0;
+}
+
+/** Run every item, writing each into the run directory as it finishes. */
+async function runEach(items: readonly RunPlanItem[], checkDeterminism: boolean, writer: RunDirWriter, print: (line: string) => void) {
   const progress = process.stdout.isTTY ? new SingleBar({ format: '{bar} {value}/{total} {run}', hideCursor: true }, Presets.shades_classic) : null;
   progress?.start(items.length, 0, { run: '' });
-  const outputs: RunOutput[] = [];
   const runs: TimedRun[] = [];
   const divergences: string[] = [];
   for (const item of items) {
     const label = `${item.scenario.name} ${item.system} fencing=${item.fencing ? 'on' : 'off'} seed=${item.seed}`;
     const started = performance.now();
     // With --check-determinism the run itself records its trace, and one replay is compared with it.
-    const trace = command.checkDeterminism ? { recordLimit: DEFAULT_RECORD_LIMIT } : undefined;
+    const trace = checkDeterminism ? { recordLimit: DEFAULT_RECORD_LIMIT } : undefined;
     const output = await runScenario({ ...item, trace });
     const wallMs = Math.round((performance.now() - started) * 10) / 10;
-    outputs.push(output);
-    runs.push({ ...output.result, wallMs, file: item.file });
+    const run: TimedRun = { ...output.result, wallMs, file: item.file };
+    // Written as it finishes, so the history of many seeds never piles up in memory.
+    writer.add({ run, history: output.history, writes: output.writes });
+    runs.push(run);
     if (trace !== undefined && output.sim !== null) {
       const replay = await runScenario({ ...item, trace });
       const report = compareTraces(output.sim.kernel.trace, replay.sim?.kernel.trace ?? new Trace(trace));
       if (!report.deterministic) divergences.push(`${label}: ${report.message}`);
     }
     if (progress !== null) progress.increment({ run: label });
-    else print(`${label}: ${output.result.verdict}${expectationNote(output.result.expected, output.result.expectationMet)} (${wallMs} ms)`);
+    else print(`${label}: ${run.verdict}${expectationNote(run.expected, run.expectationMet)} (${wallMs} ms)`);
   }
   progress?.stop();
-
-  const results: ResultsFile = { tool: { name: 'lockstep', version: command.version }, mode: 'sim', createdAt: new Date().toISOString(), command: command.commandLine, runs };
-  const dir = writeRunDir(command.outDir, stamp(), results, outputs);
-  print('');
-  print(summaryTable(runs));
-  print('');
-  const failed = items.filter((_, i) => runs[i]!.expectationMet === false);
-  for (const item of failed) {
-    const run = runs[items.indexOf(item)]!;
-    print(`expectation failed: ${item.scenario.name} on ${item.system}, fencing ${item.fencing ? 'on' : 'off'}: expected ${run.expected}, got ${run.verdict}`);
-    print(`  replay: ${replayCommand(item)}`);
-  }
-  for (const divergence of divergences) print(`not deterministic: ${divergence}`);
-  const report = await writeReport([dir], dir);
-  print(`run directory: ${dir}`);
-  print(`report: ${report.html} (and ${report.markdown})`);
-  return failed.length > 0 || divergences.length > 0 ? 1 : 0;
+  return { runs, divergences };
 }
 
 function expectationNote(expected: string | null, met: boolean | null): string {
