@@ -13,7 +13,8 @@ import type { Cluster } from '../live/cluster.ts';
 import { openCluster, type ProviderOptions } from '../live/providers.ts';
 import { runLive, touchesOnlyClients, type LiveRunOutput } from '../live/run.ts';
 import { liveSubject, liveSubjects, liveSystems } from '../live/systems/index.ts';
-import { removeOnExit } from '../live/process.ts';
+import { keepFailedLogsIn, removeOnExit } from '../live/process.ts';
+import { redactUrl } from '../live/redact.ts';
 import { writeReport } from '../reports/report.ts';
 import { RunDirWriter, type TimedRun } from './run-dir.ts';
 import { summaryTable } from './summary.ts';
@@ -65,6 +66,8 @@ export async function liveCommand(command: LiveCommand, print: (line: string) =>
   const systems = [...new Set(items.map((i) => i.system))];
   print(`lockstep ${command.version} live: ${items.length} run(s) of ${command.scenarios.length} scenario(s) on ${systems.join(', ')} (provider ${command.provider.provider})`);
   const started = performance.now();
+  // A server that dies or does not start is named with its log: kept here, since teardown removes the cluster's directory.
+  keepFailedLogsIn(command.outDir);
   const cluster: Cluster = await openCluster(command.provider, systems, Math.min(...items.map((i) => i.scenario.lock.ttlMs)));
   print(`cluster ready in ${Math.round(performance.now() - started)} ms`);
   const logDir = mkdtempSync(join(tmpdir(), 'lockstep-clients-'));
@@ -124,9 +127,9 @@ export function parseProvider(options: { provider: string; config?: string; post
     try {
       url = new URL(raw);
     } catch {
-      throw new UsageError(`${name} must be a URL like ${schemes[0]}://user@127.0.0.1:5432/db, got '${raw}'`);
+      throw new UsageError(`${name} must be a URL like ${schemes[0]}://user@127.0.0.1:5432/db, got '${redactUrl(raw)}'`);
     }
-    if (!schemes.includes(url.protocol.replace(/:$/, ''))) throw new UsageError(`${name} must be a ${schemes.join(' or ')}:// URL, got '${raw}'`);
+    if (!schemes.includes(url.protocol.replace(/:$/, ''))) throw new UsageError(`${name} must be a ${schemes.join(' or ')}:// URL, got '${redactUrl(raw)}'`);
     return raw;
   };
   switch (options.provider) {

@@ -2,16 +2,18 @@
  * Nothing is left running: after `lockstep live` succeeds, fails, or is interrupted with SIGINT
  * mid-run, no process it started is still alive, no port it bound is still listening, no network
  * namespace of its own remains, and no temporary directory is left. Every process the harness
- * starts inherits its TMPDIR, so a private TMPDIR per invocation finds them all.
+ * starts inherits its TMPDIR, so a private TMPDIR per invocation finds them all. After a SIGKILL,
+ * which no harness can act on, the servers die with it and the next `lockstep live` removes the rest.
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import { liveEnabled } from './gate.ts';
+import { processStart } from './leftovers.ts';
 
 const CLI = fileURLToPath(new URL('../bin/lockstep.js', import.meta.url));
 const SYSTEMS = 'redis,zookeeper,etcd,postgres,mysql';
@@ -112,6 +114,52 @@ async function assertNothingLeft(tmp: string, portsBefore: Set<string>, namespac
   assert.deepEqual(readdirSync(tmp).filter((name) => !/^tsx-\d+$/.test(name)), [], `temporary files left in ${tmp}`);
 }
 
+/** A process's state letter (T: stopped) and command name, from /proc/PID/stat; null once it is gone. */
+function stateOf(pid: number): { state: string; comm: string } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), state: stat.slice(stat.lastIndexOf(')') + 2)[0]! };
+  } catch {
+    return null;
+  }
+}
+
+interface Seen {
+  readonly pid: number;
+  readonly start: string | null;
+  readonly comm: string;
+}
+
+/** Those of `seen` that are still the same processes (a reused pid is someone else). */
+function stillAlive(seen: readonly Seen[]): Seen[] {
+  return seen.filter((p) => p.start !== null && processStart(p.pid) === p.start);
+}
+
+/** Wait until `condition` holds, polling every 100 ms for at most `withinMs`. */
+async function until(condition: () => boolean, withinMs: number): Promise<void> {
+  for (let waitedMs = 0; waitedMs < withinMs && !condition(); waitedMs += 100) await new Promise((r) => setTimeout(r, 100));
+}
+
+/**
+ * Start the CLI with a TMPDIR of its own, and SIGKILL it once one of its processes is stopped (a
+ * scenario's pause of a server): the processes it had then, and its output.
+ */
+async function killedWhilePaused(args: readonly string[], tmp: string): Promise<{ processes: Seen[]; output: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (data: Buffer) => (output += data.toString()));
+  child.stderr.on('data', (data: Buffer) => (output += data.toString()));
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const paused = () => processesWith(tmp).some((pid) => stateOf(pid)?.state === 'T');
+  await until(() => paused() || child.exitCode !== null, 60_000);
+  const processes = processesWith(tmp).map((pid) => ({ pid, start: processStart(pid), comm: stateOf(pid)?.comm ?? '' }));
+  const wasPaused = paused();
+  child.kill('SIGKILL');
+  await exited;
+  assert.ok(wasPaused, `no process of the run was ever stopped\n${output}`);
+  return { processes, output };
+}
+
 describe('lockstep live leaves nothing behind', { skip: !liveEnabled() && 'LIVE is not set' }, () => {
   const work = mkdtempSync(join(tmpdir(), 'lockstep-cleanup-test-'));
   const scenario = join(work, 'short.yaml');
@@ -129,6 +177,25 @@ describe('lockstep live leaves nothing behind', { skip: !liveEnabled() && 'LIVE 
       '',
     ].join('\n'),
   );
+  // Every PostgreSQL process stopped from 500 ms on, well past the SIGKILL; PostgreSQL runs first.
+  const pausing = join(work, 'pausing.yaml');
+  writeFileSync(
+    pausing,
+    [
+      'name: paused-servers',
+      'description: the servers stopped for longer than the harness lives',
+      'workload: mutex',
+      'clients: 2',
+      'durationMs: 30000',
+      'systems: [postgres, redis, zookeeper, etcd, mysql]',
+      'lock: { ttlMs: 1000, holdMs: 50, thinkMs: 20 }',
+      'faults:',
+      '  - { at: 500, pause: servers, forMs: 25000 }',
+      '',
+    ].join('\n'),
+  );
+  const tiny = join(work, 'tiny.yaml');
+  writeFileSync(tiny, ['name: tiny', 'description: one second, no faults', 'workload: mutex', 'clients: 2', 'durationMs: 1000', 'lock: { ttlMs: 1000, holdMs: 50, thinkMs: 20 }', ''].join('\n'));
   after(() => rmSync(work, { recursive: true, force: true }));
 
   const attempt = async (name: string, args: string[], check: (outcome: Outcome) => void, interrupt?: Interrupt, env?: NodeJS.ProcessEnv) => {
@@ -147,10 +214,11 @@ describe('lockstep live leaves nothing behind', { skip: !liveEnabled() && 'LIVE 
     await attempt('success', ['live', scenario, '--systems', SYSTEMS, '--fencing', 'on', '--out', join(work, 'runs')], (o) => assert.equal(o.code, 0, o.output));
   });
 
-  it('after a failed run (a database that does not answer: exit 3, naming it)', async () => {
-    await attempt('failure', ['live', scenario, '--systems', SYSTEMS, '--mysql', 'mysql://nobody@127.0.0.1:9/none', '--out', join(work, 'runs')], (o) => {
+  it('after a failed run (a database that does not answer: exit 3, naming it and where, not its password)', async () => {
+    await attempt('failure', ['live', scenario, '--systems', SYSTEMS, '--mysql', 'mysql://nobody:hunter2-Zq9@127.0.0.1:9/none', '--out', join(work, 'runs')], (o) => {
       assert.equal(o.code, 3, o.output);
-      assert.match(o.output, /mysql/);
+      assert.match(o.output, /mysql: mysql:\/\/nobody:\*\*\*@127\.0\.0\.1:9\/none does not answer SELECT 1 \(connect E[A-Z]+/);
+      assert.doesNotMatch(o.output, /hunter2-Zq9/);
     });
   });
 
@@ -169,7 +237,12 @@ describe('lockstep live leaves nothing behind', { skip: !liveEnabled() && 'LIVE 
       (o) => {
         assert.ok(killed, 'the test found the server to kill');
         assert.equal(o.code, 3, o.output);
-        assert.match(o.output, /redis-1 died \(SIGKILL\) during the run; log: \S+redis-1\.log/);
+        const log = /redis-1 died \(SIGKILL\) during the run; log: (\S+redis-1\.log)/.exec(o.output)?.[1];
+        assert.ok(log !== undefined, o.output);
+        // The log named is kept past teardown, in the output directory, with what the server wrote.
+        assert.ok(existsSync(log), `${log} does not exist after the command ended`);
+        assert.ok(log.startsWith(join(work, 'runs')), `${log} is not under --out`);
+        assert.match(readFileSync(log, 'utf8'), /Ready to accept connections/);
       },
       { when: /cluster ready/, afterMs: 1500, signal: (tmp) => {
         const server = processesWith(tmp).find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('redis-server'));
@@ -179,6 +252,26 @@ describe('lockstep live leaves nothing behind', { skip: !liveEnabled() && 'LIVE 
         }
       } },
     );
+  });
+
+  it('after SIGKILL with a server paused: the servers die with it, and the next start removes the rest', async () => {
+    const tmp = mkdtempSync(join(work, 'kill9-'));
+    chmodSync(work, 0o755);
+    chmodSync(tmp, 0o755);
+    const ports = listeningPorts();
+    const spaces = namespaces();
+    const first = await killedWhilePaused(['live', pausing, '--systems', SYSTEMS, '--fencing', 'off', '--out', join(work, 'runs')], tmp);
+    assert.ok(first.processes.some((p) => p.comm !== 'node'), `no server process was seen\n${first.output}`);
+    // A PostgreSQL backend carries no parent-death SIGKILL, and stopped, it acts on no other signal.
+    const stoppedBackend = (p: Seen) => p.comm === 'postgres' && stateOf(p.pid)?.state === 'T';
+    await until(() => stillAlive(first.processes).every(stoppedBackend), 5000);
+    assert.deepEqual(stillAlive(first.processes).filter((p) => !stoppedBackend(p)), [], `processes that outlived the harness\n${first.output}`);
+
+    const next = await lockstep(['live', tiny, '--systems', 'redis', '--fencing', 'off', '--out', join(work, 'runs')], tmp);
+    assert.equal(next.code, 0, next.output);
+    assert.match(next.output, /removed what a killed harness \(pid \d+\) left: \d+ process\(es\), [1-9]\d* network namespace\(s\), [1-9]\d* directory\(ies\)/);
+    assert.deepEqual(stillAlive(first.processes), [], 'processes of the killed run still alive after the next start');
+    await assertNothingLeft(tmp, ports, spaces, next);
   });
 
   it('after SIGINT in the middle of a run', async () => {

@@ -2,7 +2,8 @@
  * The `local` provider: a private cluster of child processes on 127.0.0.1, each server with its
  * own ports, data directory and log, all in one temporary directory that goes with the cluster.
  * Only the systems asked for are started, all at once. Everything is torn down by stop(), and by
- * the process hooks on exit, error, SIGINT and SIGTERM.
+ * the process hooks on exit, error, SIGINT and SIGTERM; what an earlier harness killed with
+ * SIGKILL left behind is removed before anything starts (./leftovers.ts).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { SystemId } from '../backends/recipe.ts';
 import type { Cluster, ClusterServer, PeerLinks, ServerControl } from './cluster.ts';
+import { describeRemoved, removeLeftovers } from './leftovers.ts';
 import { EnvironmentError, removeOnExit, settleAll, type ManagedServer } from './process.ts';
 import { RedisServer } from './redis-server.ts';
 import { Toxiproxy } from './toxiproxy.ts';
@@ -68,6 +70,9 @@ export function controlOf(server: ManagedServer, wipe?: () => void): ServerContr
 }
 
 export async function startLocalCluster(options: LocalOptions): Promise<Cluster> {
+  const removed = await removeLeftovers();
+  // Said on stderr: a line of the command's own output would be out of place, and this is news.
+  if (removed !== null) process.stderr.write(`lockstep: ${describeRemoved(removed)}\n`);
   const dir = mkdtempSync(join(tmpdir(), 'lockstep-cluster-'));
   const remove = removeOnExit(dir);
   const toxiproxy = await Toxiproxy.start(dir).catch((error: unknown) => {

@@ -2,10 +2,18 @@
  * Child processes of the live harness: servers, Toxiproxy and client processes, each with its own
  * log file, started and awaited until they answer, and always torn down: on stop(), and on exit,
  * error, SIGINT and SIGTERM of the harness itself. Temporary directories registered here go too.
+ *
+ * A SIGKILL of the harness runs none of that, so every child is also started with a parent-death
+ * signal (SIGKILL, through util-linux's setpriv, which sets it and then execs the program in place:
+ * the same pid, so signals and /proc still reach the real server), and recorded in ./leftovers.ts
+ * for the next harness to remove what dies with nothing.
  */
-import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
-import { closeSync, openSync, rmSync } from 'node:fs';
+import { fork, spawn, type ChildProcess, type ForkOptions, type SpawnOptions } from 'node:child_process';
+import { closeSync, copyFileSync, existsSync, mkdirSync, openSync, rmSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
+import { recordDirectory, recordProcess, removeRecord } from './leftovers.ts';
 
 /** The environment could not run the request: a server missing, a port taken, a server dead. Exit code 3. */
 export class EnvironmentError extends Error {
@@ -30,6 +38,7 @@ export function killAll(): void {
   running.clear();
   for (const dir of directories) rmSync(dir, { recursive: true, force: true });
   directories.clear();
+  removeRecord();
 }
 
 function hookExit(): void {
@@ -48,6 +57,7 @@ function hookExit(): void {
 export function removeOnExit(dir: string): () => void {
   hookExit();
   directories.add(dir);
+  recordDirectory(dir);
   return () => {
     directories.delete(dir);
     rmSync(dir, { recursive: true, force: true });
@@ -58,12 +68,65 @@ export function removeOnExit(dir: string): () => void {
 export function track(child: ChildProcess): void {
   hookExit();
   running.add(child);
+  if (child.pid !== undefined) recordProcess(child.pid, 'client');
   child.once('exit', () => running.delete(child));
 }
 
 /** The pids of every child still running: the cleanup test reads it. */
 export function runningPids(): number[] {
   return [...running].map((c) => c.pid).filter((pid): pid is number => pid !== undefined);
+}
+
+/** util-linux's setpriv, where installed (Debian: always, in util-linux); without it only the next harness's sweep removes what a SIGKILL leaves. */
+const SETPRIV = ['/usr/bin/setpriv', '/bin/setpriv'].find((path) => existsSync(path)) ?? null;
+/** setpriv's exit code when the program it was to exec does not exist (util-linux's EX_EXEC_ENOENT). */
+const EXEC_ENOENT = 127;
+
+/**
+ * `command args` run so that the kernel SIGKILLs it when the harness dies, however it dies:
+ * PR_SET_PDEATHSIG, set by setpriv, which then execs the command in place. The setting survives
+ * that exec, and `ip netns exec`'s (no set-uid, no capabilities); a uid given to spawn() is taken
+ * before setpriv runs, so no later change of credentials clears it.
+ */
+export function dyingWithHarness(command: string, args: readonly string[]): { command: string; args: string[] } {
+  if (SETPRIV === null) return { command, args: [...args] };
+  return { command: SETPRIV, args: ['--pdeathsig', 'KILL', '--', command, ...args] };
+}
+
+/** fork() a Node module as a client process that dies with the harness, even while stopped by a pause. */
+export function forkDying(modulePath: string, options: ForkOptions & { execArgv: string[] }): ChildProcess {
+  // fork() runs `execPath ...execArgv modulePath`: setpriv in front of node keeps the IPC channel (an inherited fd).
+  const wrapped = dyingWithHarness(process.execPath, options.execArgv);
+  return fork(modulePath, [], { ...options, execPath: wrapped.command, execArgv: wrapped.args });
+}
+
+let keptLogDir: string | null = null;
+let keptLogRoot: string | null = null;
+
+/** Where logs of servers and clients that failed are kept from now on (a directory made under `root` at the first failure): the command's output directory. */
+export function keepFailedLogsIn(root: string): void {
+  keptLogRoot = root;
+  keptLogDir = null;
+}
+
+/**
+ * A copy of a failed server's (or client's) log, outside the temporary directory that teardown removes, so
+ * that the path an error names still exists when the command has ended. Returns that path (the
+ * original if the copy cannot be made, with why).
+ */
+export function keepLog(logFile: string): string {
+  try {
+    if (keptLogDir === null) {
+      const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+      keptLogDir = join(keptLogRoot ?? tmpdir(), `failed-logs-${stamp}-${process.pid}`);
+      mkdirSync(keptLogDir, { recursive: true });
+    }
+    const kept = join(keptLogDir, basename(logFile));
+    copyFileSync(logFile, kept);
+    return kept;
+  } catch (error) {
+    return `${logFile} (not kept: ${(error as NodeJS.ErrnoException).code ?? String(error)})`;
+  }
 }
 
 /** A free TCP port on 127.0.0.1, from the kernel. */
@@ -153,31 +216,24 @@ export interface StartOptions {
  */
 export async function startProcess(name: string, command: string, args: readonly string[], options: StartOptions): Promise<Started & { readonly child: ChildProcess }> {
   hookExit();
-  const log = openSync(options.logFile, 'a');
-  let child: ChildProcess;
-  const spawnOptions: SpawnOptions = { stdio: ['ignore', log, log], cwd: options.cwd, env: options.env, uid: options.uid, gid: options.gid };
-  try {
-    child = spawn(command, args, spawnOptions);
-  } catch (error) {
-    throw new EnvironmentError(`${name}: cannot start ${command} (${(error as Error).message}); log: ${options.logFile}`);
-  } finally {
-    closeSync(log);
-  }
+  const child = spawnLogged(name, command, args, options);
   running.add(child);
+  if (child.pid !== undefined) recordProcess(child.pid, name);
+  const notInstalled = `${command} is not installed (run scripts/install-servers.sh)`;
   let exited: string | null = null;
-  child.once('error', (error) => (exited = (error as NodeJS.ErrnoException).code === 'ENOENT' ? `${command} is not installed (run scripts/install-servers.sh)` : error.message));
+  child.once('error', (error) => (exited = (error as NodeJS.ErrnoException).code === 'ENOENT' ? notInstalled : error.message));
   child.once('exit', (code, signal) => {
     running.delete(child);
-    exited ??= `exited with ${signal ?? `code ${code}`}`;
+    exited ??= SETPRIV !== null && code === EXEC_ENOENT ? notInstalled : `exited with ${signal ?? `code ${code}`}`;
   });
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
-    if (exited !== null) throw new EnvironmentError(`${name}: ${exited} before it answered; log: ${options.logFile}`);
+    if (exited !== null) throw new EnvironmentError(`${name}: ${exited} before it answered; log: ${keepLog(options.logFile)}`);
     if (await options.ready().catch(() => false)) break;
     if (exited !== null) continue;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new EnvironmentError(`${name}: did not answer within ${options.timeoutMs} ms; log: ${options.logFile}`);
+      throw new EnvironmentError(`${name}: did not answer within ${options.timeoutMs} ms; log: ${keepLog(options.logFile)}`);
     }
     await sleep(50);
   }
@@ -194,6 +250,20 @@ export async function startProcess(name: string, command: string, args: readonly
         child.kill('SIGCONT');
       }),
   };
+}
+
+/** Spawn `command` with its output appended to its log, dying with the harness. */
+function spawnLogged(name: string, command: string, args: readonly string[], options: StartOptions): ChildProcess {
+  const log = openSync(options.logFile, 'a');
+  const spawnOptions: SpawnOptions = { stdio: ['ignore', log, log], cwd: options.cwd, env: options.env, uid: options.uid, gid: options.gid };
+  const wrapped = dyingWithHarness(command, args);
+  try {
+    return spawn(wrapped.command, wrapped.args, spawnOptions);
+  } catch (error) {
+    throw new EnvironmentError(`${name}: cannot start ${command} (${(error as Error).message}); log: ${keepLog(options.logFile)}`);
+  } finally {
+    closeSync(log);
+  }
 }
 
 /** How to (re)start one server: the same command, ports and data directory every time. */
@@ -262,7 +332,7 @@ export class ManagedServer {
     this.killing = false;
     started.child.once('exit', (code, signal) => {
       if (this.current === started) this.current = null;
-      if (!this.killing) this.died ??= `${spec.name} died (${signal ?? `code ${code}`}) during the run; log: ${spec.logFile}`;
+      if (!this.killing) this.died ??= `${spec.name} died (${signal ?? `code ${code}`}) during the run; log: ${keepLog(spec.logFile)}`;
     });
   }
 

@@ -23,7 +23,7 @@
  *                    is applied as its effect, by the cluster (see Cluster.jumpClock).
  *   clock drift      a client's clock runs fast or slow; a server's cannot be made to (skipped).
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,13 +42,16 @@ import { Rng } from '../sim/rng.ts';
 import { machineMonotonicMs } from './clock.ts';
 import type { Cluster } from './cluster.ts';
 import type { ClientSpec, FromClient, ToClient } from './client-protocol.ts';
-import { EnvironmentError, sleep, track } from './process.ts';
+import { EnvironmentError, forkDying, keepLog, sleep, track } from './process.ts';
+import { redactSecrets } from './redact.ts';
 import { withAddress } from './servers/database.ts';
 import { serveRegister } from './register.ts';
 import { liveSubject } from './systems/index.ts';
 import type { Endpoint } from './system.ts';
 
 const CLIENT_MAIN = fileURLToPath(new URL('./client-main.ts', import.meta.url));
+// Resolved here, not by the client: `--import tsx` is looked up from the working directory, which need not be this project.
+const TSX_LOADER = import.meta.resolve('tsx');
 const REGISTER = 'register';
 const REGISTER_TIMEOUT_MS = 1000;
 const STREAMS = ['upstream', 'downstream'] as const;
@@ -255,8 +258,9 @@ export async function runLive(spec: LiveRunSpec): Promise<LiveRunOutput> {
     const control = (node: string) => serverList[serverIndex(node)]?.control ?? null;
 
     const startClient = (client: string): ClientProcess => {
-      const log = openSync(join(spec.logDir, `${scenario.name}.${subject ?? system}.${fencing ? 'on' : 'off'}.${client}.log`), 'a');
-      const child = fork(CLIENT_MAIN, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', log, log, 'ipc'] });
+      const logFile = join(spec.logDir, `${scenario.name}.${subject ?? system}.${fencing ? 'on' : 'off'}.${client}.log`);
+      const log = openSync(logFile, 'a');
+      const child = forkDying(CLIENT_MAIN, { execArgv: ['--import', TSX_LOADER], stdio: ['ignore', log, log, 'ipc'] });
       closeSync(log);
       track(child);
       let onReady: () => void = () => {};
@@ -270,14 +274,16 @@ export async function runLive(spec: LiveRunSpec): Promise<LiveRunOutput> {
           if (message.type === 'ready') onReady();
           else if (message.type === 'op') history.append(message.op);
           else if (message.type === 'failed') {
-            notes.push(`${client} failed: ${message.error}`);
-            onFailed(new EnvironmentError(`${client} could not start: ${message.error}`));
+            // A driver's error may quote the database URL it was given, password and all.
+            const error = redactSecrets(message.error);
+            notes.push(`${client} failed: ${error}`);
+            onFailed(new EnvironmentError(`${client} could not start: ${error}`));
           } else if (message.type === 'done') {
             for (const f of message.failures) notes.push(`${client}: ${f}`);
           }
         });
-        child.once('exit', () => {
-          onFailed(new EnvironmentError(`${client} exited before it was ready`));
+        child.once('exit', (code, signal) => {
+          onFailed(new EnvironmentError(`${client} exited (${signal ?? `code ${code}`}) before it was ready; log: ${keepLog(logFile)}`));
           resolve();
         });
       });

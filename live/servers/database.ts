@@ -9,6 +9,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { EnvironmentError, removeOnExit, sleep } from '../process.ts';
+import { redactSecrets, redactUrl } from '../redact.ts';
 
 /** The uid and gid to run a server as: the service account when the harness is root, else none. */
 export interface RunAs {
@@ -152,7 +153,7 @@ export interface DatabaseKind<Server> {
   readonly system: string;
   /** The port of a URL that names none. */
   readonly defaultPort: number;
-  /** Whether `url` answers SELECT 1. */
+  /** Whether `url` answers SELECT 1; rejects with the driver's error when it cannot connect. */
   answers(url: string): Promise<boolean>;
   /** A fresh private server named `name`, started. */
   start(name: string): Promise<Server>;
@@ -165,9 +166,48 @@ export async function databaseTarget<Server extends { readonly url: string; read
   url?: string,
 ): Promise<DatabaseTarget<Server>> {
   if (url !== undefined) {
-    if (!(await kind.answers(url).catch(() => false))) throw new EnvironmentError(`${kind.system}: ${url} does not answer SELECT 1`);
+    const answered = await kind.answers(url).catch((error: unknown) => error);
+    if (answered !== true) throw new EnvironmentError(unusable(kind, url, answered));
     return { url, ...addressOf(url, kind.defaultPort), server: null, close: async () => {} };
   }
   const server = await kind.start(name);
   return { url: server.url, host: '127.0.0.1', port: server.port, server, close: () => server.destroy() };
+}
+
+/**
+ * Whether a driver's error says the server refused the credentials: PostgreSQL's SQLSTATE 28P01
+ * (invalid_password) or 28000 (invalid_authorization_specification, e.g. no pg_hba.conf entry),
+ * MySQL's ER_ACCESS_DENIED_ERROR (1045) or its no-password variant (1698), or pg's own complaint
+ * that the server wants a password the URL does not give.
+ */
+export function isAuthenticationFailure(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, errno, message } = error as { code?: unknown; errno?: unknown; message?: unknown };
+  if (code === '28P01' || code === '28000' || code === 'ER_ACCESS_DENIED_ERROR' || code === 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR') return true;
+  if (errno === 1045 || errno === 1698) return true;
+  return typeof message === 'string' && /client password must be a string/.test(message);
+}
+
+/**
+ * Why the database at `url` cannot be used, as it may be printed: the URL without its password,
+ * the driver's words with any secret taken out, and a refused login said as one.
+ */
+export function unusable(kind: Pick<DatabaseKind<unknown>, 'system' | 'defaultPort'>, url: string, answer: unknown): string {
+  const { host, port } = addressOf(url, kind.defaultPort);
+  if (isAuthenticationFailure(answer)) {
+    const user = decodeURIComponent(new URL(url).username) || '(none)';
+    const why = new URL(url).password === '' ? 'the URL gives no password' : 'password rejected';
+    return `${kind.system}: authentication failed for user ${user} at ${host}:${port} (${why})`;
+  }
+  const shown = redactUrl(url);
+  if (answer === false) return `${kind.system}: ${shown} answered SELECT 1 with something else than 1`;
+  return `${kind.system}: ${shown} does not answer SELECT 1 (${redactSecrets(driverReason(answer))})`;
+}
+
+/** A driver error in a few words; Node's connection errors to several addresses at once come with no message of their own. */
+function driverReason(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const code = (error as NodeJS.ErrnoException).code;
+  const inner = error instanceof AggregateError ? error.errors.map(driverReason).join('; ') : '';
+  return error.message || inner || code || error.name;
 }

@@ -13,7 +13,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { etcdServerOptions } from '../../backends/etcd/index.ts';
-import { EnvironmentError, freePort, ManagedServer, portOpen, settleAll, sleep } from '../process.ts';
+import { EnvironmentError, freePort, keepLog, ManagedServer, portOpen, settleAll, sleep } from '../process.ts';
 import { MemberNetwork } from './netns.ts';
 
 export const ETCD_BINARY = process.env.ETCD_BINARY ?? 'etcd';
@@ -207,7 +207,7 @@ async function untilReady(members: readonly EtcdServer[], withinMs: number): Pro
     const healthy = await Promise.all(running.map((m) => m.healthy()));
     if (healthy.every(Boolean) && (await etcdLeader(running)) !== null) return;
     if (performance.now() > deadline) {
-      const sick = running.filter((_, i) => !healthy[i]).map((m) => `${m.name} (log: ${m.logFile})`);
+      const sick = running.filter((_, i) => !healthy[i]).map((m) => `${m.name} (log: ${keepLog(m.logFile)})`);
       throw new EnvironmentError(`etcd: the cluster did not serve within ${withinMs} ms; not healthy: ${sick.join(', ') || 'none, but no leader'}`);
     }
     await sleep(50);

@@ -9,11 +9,13 @@
  * which side's routes changed is kept per direction, so cut and heal pair up exactly.
  *
  * Needs root and iproute2 (no iptables). Every namespace is named lockstep-<pid>-..., deleted on
- * destroy() and on exit; namespaces left by a harness that was SIGKILLed are deleted the next time.
+ * destroy() and on exit; namespaces left by a harness that was SIGKILLed are deleted the next time
+ * (here, and by ../leftovers.ts, in whose record each one is written before it is made).
  * Deleting a namespace deletes its veths, and with them their ends in other namespaces.
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { recordNamespace } from '../leftovers.ts';
 import { EnvironmentError } from '../process.ts';
 
 const NETNS_DIR = '/var/run/netns';
@@ -97,10 +99,12 @@ export class MemberNetwork {
     const members = Array.from({ length: size }, (_, i) => `${PREFIX}${tag}-${i + 1}`);
     const network = new MemberNetwork(members, hub, members.map((_, i) => `${subnet}.${i + 1}`));
     try {
+      recordNamespace(hub);
       ip('netns', 'add', hub);
       ip('-n', hub, 'link', 'add', 'br0', 'type', 'bridge');
       ip('-n', hub, 'link', 'set', 'br0', 'up');
       members.forEach((ns, i) => {
+        recordNamespace(ns);
         ip('netns', 'add', ns);
         ip('-n', ns, 'link', 'set', 'lo', 'up');
         ip('link', 'add', `${link}m${i}`, 'netns', ns, 'type', 'veth', 'peer', 'name', `b${i}`, 'netns', hub);

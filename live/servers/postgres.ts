@@ -13,6 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
+import { recordProcess } from '../leftovers.ts';
 import { EnvironmentError, freePort, ManagedServer } from '../process.ts';
 import { childPids, databaseTarget, killAndWait, startFresh, ownedSubdirectory, serverDirectory, serviceAccount, signalAll, type DatabaseTarget, type RunAs } from './database.ts';
 
@@ -123,11 +124,17 @@ export class PostgresServer extends ManagedServer {
     await killAndWait(backends, 5000);
   }
 
-  /** SIGSTOP the whole server: the postmaster and every backend. */
+  /**
+   * SIGSTOP the whole server: the postmaster and every backend. The backends are recorded first: a
+   * stopped one acts on nothing but SIGKILL, and only the postmaster dies with the harness, so
+   * if the harness is killed now, the next one kills them (../leftovers.ts).
+   */
   override pause(): void {
     const pid = this.pid;
     if (pid === null || this.isPaused) return;
-    signalAll(childPids(pid), 'SIGSTOP');
+    const backends = childPids(pid);
+    for (const backend of backends) recordProcess(backend, `${this.name} backend`);
+    signalAll(backends, 'SIGSTOP');
     super.pause();
   }
 
