@@ -22,6 +22,7 @@ import { z } from 'zod';
 import type { SystemId } from '../backends/recipe.ts';
 import { UsageError } from '../cli/run.ts';
 import type { Cluster, ClusterServer } from './cluster.ts';
+import { redactSecrets } from './redact.ts';
 import { addressOf } from './servers/database.ts';
 import { portRange, Toxiproxy } from './toxiproxy.ts';
 
@@ -60,7 +61,8 @@ export function loadExternalConfig(file: string): ExternalConfig {
   try {
     raw = parse(text);
   } catch (error) {
-    throw new UsageError(`${file}: not YAML or JSON (${(error as Error).message.split('\n')[0]})`);
+    // The parser may quote the line it stopped at, which can be a database URL with its password.
+    throw new UsageError(`${file}: not YAML or JSON (${redactSecrets((error as Error).message.split('\n')[0]!)})`);
   }
   const parsed = ExternalConfig.safeParse(raw);
   if (!parsed.success) {
