@@ -23,6 +23,9 @@ export interface CheckCommand {
 
 export const CHECK_DURATION_MS = 5000;
 
+/** Most schedules one search tries: at a few dozen runs a second, a million is already days of work. */
+export const MAX_CHECK_RUNS = 1_000_000;
+
 /** Turn raw option strings into a CheckCommand, or throw a UsageError naming the option. */
 export function checkCommand(options: { system?: string; fencing: string; runs: number; seed: number; out: string; workers: number; swarm?: boolean }): CheckCommand {
   if (options.system === undefined) throw new UsageError('--system is required (one of ' + availableSystems().join(', ') + ')');
@@ -33,7 +36,7 @@ export function checkCommand(options: { system?: string; fencing: string; runs: 
   if (options.fencing === 'on' && systemModule(system).fencing === 'unsound') {
     throw new UsageError(`--fencing on is meaningless for ${system}: it has no sound fencing token (lockstep run shows how its best-known attempt fails)`);
   }
-  if (options.runs < 1) throw new UsageError(`--runs must be at least 1, got ${options.runs}`);
+  if (options.runs < 1 || options.runs > MAX_CHECK_RUNS) throw new UsageError(`--runs must be between 1 and ${MAX_CHECK_RUNS}, got ${options.runs}`);
   if (options.seed < 0) throw new UsageError(`--seed must be >= 0, got ${options.seed}`);
   if (options.workers < 1 || options.workers > 64) throw new UsageError(`--workers must be between 1 and 64, got ${options.workers}`);
   return { system, fencing: options.fencing === 'on', runs: options.runs, seed: options.seed, outDir: options.out, workers: options.workers, swarm: options.swarm === true, durationMs: CHECK_DURATION_MS };

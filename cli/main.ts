@@ -7,8 +7,8 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { fileURLToPath } from 'node:url';
 import { formatBench, runBench } from './bench.ts';
 import { runDemo } from './demo.ts';
-import { parseSystems, runCommand, UsageError } from './run.ts';
-import { checkCommand, runCheck } from './check.ts';
+import { parseSystems, plan, runCommand, UsageError } from './run.ts';
+import { checkCommand, MAX_CHECK_RUNS, runCheck } from './check.ts';
 import { ensureWritableDirectory, prepareOutDir } from './run-dir.ts';
 import { redactCommandLine } from '../live/redact.ts';
 import { loadScenarios, ScenarioError } from '../scenarios/loader.ts';
@@ -21,6 +21,11 @@ const { version } = createRequire(import.meta.url)('../package.json') as { versi
 export const LIBRARY = fileURLToPath(new URL('../scenarios', import.meta.url));
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, environment: 3 } as const;
+
+/** `run --seeds`: more than this many seeds of one scenario is a job for several commands. */
+export const MAX_SEEDS = 10_000;
+/** Most runs one `run` command plans (scenarios x systems x fencing x seeds), counted before any starts. */
+export const MAX_PLANNED_RUNS = 100_000;
 
 function integerOption(name: string) {
   return (raw: string): number => {
@@ -60,16 +65,20 @@ program
   .argument('[scenarios...]', 'scenario files or directories (default: the whole library)')
   .option('--systems <ids>', 'comma-separated systems to run (default: each scenario\'s own list)')
   .option('--fencing <mode>', 'off, on or both', 'both')
-  .option('--seed <n>', 'first seed', integerOption('--seed'), 1)
-  .option('--seeds <n>', 'how many seeds, from --seed on', integerOption('--seeds'), 1)
+  .option('--seed <n>', 'first seed (>= 0; the last seed must stay a safe integer)', integerOption('--seed'), 1)
+  .option('--seeds <n>', `how many seeds, from --seed on (1..${MAX_SEEDS}; at most ${MAX_PLANNED_RUNS} runs in all)`, integerOption('--seeds'), 1)
   .option('--out <dir>', 'where run directories go', 'runs')
   .option('--check-determinism', 'run each run twice and report the first event where they differ')
   .action(async (paths: string[], options: { systems?: string; fencing: string; seed: number; seeds: number; out: string; checkDeterminism?: boolean }) => {
     if (!['off', 'on', 'both'].includes(options.fencing)) throw new UsageError(`--fencing must be off, on or both, got '${options.fencing}'`);
-    if (options.seeds < 1) throw new UsageError(`--seeds must be at least 1, got ${options.seeds}`);
+    if (options.seeds < 1 || options.seeds > MAX_SEEDS) throw new UsageError(`--seeds must be between 1 and ${MAX_SEEDS}, got ${options.seeds}`);
     if (options.seed < 0) throw new UsageError(`--seed must be >= 0, got ${options.seed}`);
+    // Compared this way round because seed + seeds - 1 itself would round to a safe integer.
+    if (options.seeds - 1 > Number.MAX_SAFE_INTEGER - options.seed) throw new UsageError(`--seed ${options.seed} with --seeds ${options.seeds}: the last seed must be at most ${Number.MAX_SAFE_INTEGER}`);
     const systems = options.systems === undefined ? null : parseSystems(options.systems);
     const scenarios = loadScenarios(paths.length === 0 ? [LIBRARY] : paths);
+    const runs = plan({ scenarios, systems, fencing: options.fencing as 'off' | 'on' | 'both', seed: options.seed, seeds: 1 }).length * options.seeds;
+    if (runs > MAX_PLANNED_RUNS) throw new UsageError(`--seeds ${options.seeds}: ${runs} runs planned (scenarios x systems x fencing x seeds); at most ${MAX_PLANNED_RUNS}`);
     prepareOutDir(options.out);
     process.exitCode = await runCommand(
       {
@@ -96,7 +105,7 @@ program
   .option('--systems <ids>', 'comma-separated systems to run (default: each scenario\'s own list)')
   .option('--subjects <ids>', 'third-party libraries to run too, on their system\'s servers: node-redlock, etcd3-lock')
   .option('--fencing <mode>', 'off, on or both', 'both')
-  .option('--seed <n>', 'seed of the fault selectors (one, any, ...)', integerOption('--seed'), 1)
+  .option('--seed <n>', 'seed of the fault selectors (one, any, ...); >= 0', integerOption('--seed'), 1)
   .option('--postgres <url>', 'local provider: use this PostgreSQL instead of starting one')
   .option('--mysql <url>', 'local provider: use this MySQL or MariaDB instead of starting one')
   .option('--parallel <n>', 'runs whose faults touch only their own clients that may share the cluster at once', integerOption('--parallel'), 1)
@@ -105,6 +114,7 @@ program
     const { liveCommand, parseProvider, parseSubjects } = await import('./live.ts');
     if (!['off', 'on', 'both'].includes(options.fencing)) throw new UsageError(`--fencing must be off, on or both, got '${options.fencing}'`);
     if (options.parallel < 1 || options.parallel > 16) throw new UsageError(`--parallel must be between 1 and 16, got ${options.parallel}`);
+    if (options.seed < 0) throw new UsageError(`--seed must be >= 0, got ${options.seed}`);
     const provider = parseProvider(options);
     const systems = options.systems === undefined ? null : parseSystems(options.systems);
     const subjects = options.subjects === undefined ? [] : parseSubjects(options.subjects);
@@ -121,8 +131,8 @@ program
   .description('search fault schedules for an unsafe run of one system; shrink it and write counterexample.yaml')
   .option('--system <id>', 'the system to check')
   .option('--fencing <mode>', 'off or on', 'off')
-  .option('--runs <n>', 'how many schedules to try', integerOption('--runs'), 200)
-  .option('--seed <n>', 'the seed of the search and of every run', integerOption('--seed'), 1)
+  .option('--runs <n>', `how many schedules to try (1..${MAX_CHECK_RUNS})`, integerOption('--runs'), 200)
+  .option('--seed <n>', 'the seed of the search and of every run (>= 0)', integerOption('--seed'), 1)
   .option('--out <dir>', 'where counterexample.yaml goes', '.')
   .option('--workers <n>', 'worker threads judging schedules in parallel (same answer as 1)', integerOption('--workers'), 1)
   .option('--swarm', 'switch whole fault kinds on and off per schedule, so rare combinations come up')

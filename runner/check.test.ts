@@ -3,7 +3,9 @@ import { describe, it } from 'node:test';
 import { parseScenario } from '../scenarios/loader.ts';
 import { counterexampleYaml } from '../cli/check.ts';
 import { JudgePool } from '../cli/check-pool.ts';
-import { check } from './check.ts';
+import fc from 'fast-check';
+import { candidates, check, searchSpace } from './check.ts';
+import { scenarioArbitrary } from './search.ts';
 import { runScenario } from './run.ts';
 
 const BASE = { runs: 200, durationMs: 5000, swarm: false } as const;
@@ -45,5 +47,22 @@ describe('lockstep check', () => {
     } finally {
       await pool.close();
     }
+  });
+});
+
+describe('check candidates', () => {
+  const arbitrary = scenarioArbitrary(searchSpace({ system: 'redlock', fencing: false, durationMs: 5000, swarm: false }));
+
+  it('draws the very values fc.sample draws, in order, across chunk boundaries', () => {
+    const lazy = [...candidates(arbitrary, 3, 25, 7)];
+    assert.equal(lazy.length, 25);
+    assert.deepEqual(lazy, fc.sample(arbitrary, { seed: 3, numRuns: 25 }));
+  });
+
+  it('hands out the first of a billion candidates without drawing the rest', () => {
+    const source = candidates(arbitrary, 1, 1_000_000_000);
+    const first = source.next();
+    assert.equal(first.done, false);
+    assert.deepEqual(first.value, fc.sample(arbitrary, { seed: 1, numRuns: 1 })[0]);
   });
 });

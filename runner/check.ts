@@ -60,21 +60,46 @@ async function judgeSerially(scenarios: readonly Scenario[], seed: number, syste
   return out;
 }
 
+/** Candidates drawn at a time: each draw first skips past the ones before it, so a larger chunk skips less often. */
+export const CANDIDATE_CHUNK = 1000;
+
+/**
+ * The first `runs` candidates of a search, in fast-check's order, drawn a chunk at a time rather
+ * than all before the first is judged: a search of a million runs holds one chunk of scenarios.
+ * A draw from `path` is the same stream fc.sample draws from, skipped ahead, and the same one
+ * fast-check replays the first failure from, so the values, and the answer, do not change.
+ */
+export function* candidates<T>(arbitrary: fc.Arbitrary<T>, seed: number, runs: number, chunk = CANDIDATE_CHUNK): Generator<T> {
+  for (let start = 0; start < runs; start += chunk) {
+    yield* fc.sample(arbitrary, { seed, numRuns: Math.min(chunk, runs - start), path: String(start) });
+  }
+}
+
+function take<T>(source: Iterator<T>, n: number): T[] {
+  const out: T[] = [];
+  for (let next = source.next(); !next.done; next = source.next()) {
+    out.push(next.value);
+    if (out.length === n) break;
+  }
+  return out;
+}
+
 export async function check(options: CheckOptions): Promise<CheckOutcome> {
   const { system, fencing, seed, runs } = options;
   const arbitrary = scenarioArbitrary(searchSpace(options));
-  const candidates = fc.sample(arbitrary, { seed, numRuns: runs });
+  const source = candidates(arbitrary, seed, runs);
   const judge = options.judge ?? judgeSerially;
   const batchSize = options.batchSize ?? 1;
   let first = -1;
   let tried = 0;
-  while (first < 0 && tried < candidates.length) {
-    const batch = candidates.slice(tried, tried + batchSize);
+  while (first < 0 && tried < runs) {
+    const batch = take(source, batchSize);
+    if (batch.length === 0) break;
     const verdicts = await judge(batch, seed, system, fencing);
     const hit = verdicts.indexOf(true);
     if (hit >= 0) first = tried + hit;
     tried += hit >= 0 ? hit + 1 : batch.length;
-    options.onProgress?.({ phase: 'search', tried, total: candidates.length });
+    options.onProgress?.({ phase: 'search', tried, total: runs });
   }
   if (first < 0) return { tried, counterexample: null };
 

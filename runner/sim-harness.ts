@@ -59,11 +59,20 @@ export function graceMs(ttlMs: number, holdMs: number): number {
 const REGISTER_TIMEOUT_MS = 1000;
 
 /**
+ * Most events any one run may fire, however long it is. A run's memory (its history, the
+ * servers' logs) and wall time grow with its events: measured at this cap, the busiest systems
+ * (64 clients that never hold or think, on a near-zero-latency network) peak under 2 GB and take
+ * under two minutes. A run that needs more ends `unknown`, saying so.
+ */
+export const MAX_RUN_EVENTS = 2_000_000;
+
+/**
  * Runs take a few hundred events per simulated second (the busiest library run, etcd's, about
- * 400); fifty times that, plus a base, bounds a run that spins without letting time pass.
+ * 400); fifty times that, plus a base, bounds a run that spins without letting time pass, and
+ * MAX_RUN_EVENTS bounds a long one that does not.
  */
 export function eventBudget(simulatedMs: number): number {
-  return 200_000 + Math.ceil(simulatedMs * 20);
+  return Math.min(MAX_RUN_EVENTS, 200_000 + Math.ceil(simulatedMs * 20));
 }
 
 export async function runSimMutex(options: SimMutexOptions): Promise<SimMutexResult> {

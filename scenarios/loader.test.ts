@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -7,7 +8,8 @@ import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { SYSTEM_IDS } from '../backends/recipe.ts';
 import { SCHEMA_FILE, scenarioJsonSchema } from './json-schema.ts';
-import { loadScenarios, parseScenario, ScenarioError } from './loader.ts';
+import { loadScenarios, MAX_SCENARIO_BYTES, parseScenario, ScenarioError } from './loader.ts';
+import { tempDir } from '../test/temp.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -39,6 +41,60 @@ describe('scenario loader: clear errors', () => {
 
   it('reports a missing file and duplicate names across files', () => {
     assert.throws(() => loadScenarios(['/nonexistent/x.yaml']), /\/nonexistent\/x\.yaml: no such file or directory/);
+  });
+});
+
+describe('scenario loader: bounds', () => {
+  const refusedFile = (file: string, message: RegExp) =>
+    assert.throws(() => loadScenarios([file]), (error: unknown) => error instanceof ScenarioError && message.test(error.message));
+
+  it('refuses a device, a FIFO and a directory named as a file before reading them', () => {
+    refusedFile('/dev/zero', /^\/dev\/zero: not a regular file \(a character device\); a scenario is a YAML file$/);
+    const dir = tempDir('lockstep-loader-');
+    const fifo = join(dir, 'pipe.yaml');
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+    refusedFile(fifo, /pipe\.yaml: not a regular file \(a FIFO\)/);
+    const inner = join(dir, 'inner.yaml');
+    assert.equal(spawnSync('mkdir', [inner]).status, 0);
+    refusedFile(dir, /inner\.yaml: not a regular file \(a directory\)/);
+  });
+
+  it('refuses a file one byte over the limit, and takes one exactly at it', () => {
+    const dir = tempDir('lockstep-loader-');
+    const head = `${MINIMAL}# `;
+    const atLimit = join(dir, 'x.yaml');
+    writeFileSync(atLimit, `${head}${'x'.repeat(MAX_SCENARIO_BYTES - head.length - 1)}\n`);
+    assert.equal(loadScenarios([atLimit])[0]!.scenario.name, 'x');
+    writeFileSync(atLimit, `${head}${'x'.repeat(MAX_SCENARIO_BYTES - head.length)}\n`);
+    refusedFile(atLimit, /x\.yaml: file is larger than 1000000 bytes/);
+  });
+
+  it('refuses counts and lengths past their limits, naming the field', () => {
+    const groups = Array.from({ length: 17 }, () => '[c1]').join(', ');
+    rejects(`${MINIMAL}faults:\n  - { at: 1, partition: { groups: [${groups}] } }\n`, /^bad\.yaml: faults\[0\]\.partition\.groups: groups takes at most 16 groups$/);
+    const selectors = Array.from({ length: 73 }, () => 'c1').join(', ');
+    rejects(`${MINIMAL}faults:\n  - { at: 1, partition: { groups: [[${selectors}], [servers]] } }\n`, /partition\.groups: groups takes at most 72 selectors in all/);
+    rejects(`${MINIMAL.replace('name: x', `name: ${'a'.repeat(65)}`)}`, /^bad\.yaml: name: name must be at most 64 characters/);
+    rejects(`${MINIMAL.replace('description: y', `description: ${'d'.repeat(4001)}`)}`, /^bad\.yaml: description: description must be at most 4000 characters$/);
+    rejects(`${MINIMAL}faults:\n${'  - { at: 1, pause: c1 }\n'.repeat(101)}`, /^bad\.yaml: faults: at most 100 faults$/);
+    rejects(`${MINIMAL}systems: [redis, redis]\n`, /^bad\.yaml: systems: systems names a system twice$/);
+    rejects(`${MINIMAL}expect:\n${'  - { system: redis, fencing: on, verdict: safe }\n'.repeat(13)}`, /^bad\.yaml: expect: at most 12 expectations/);
+  });
+
+  it('refuses times no system could run: a lease under 100 ms or over ten minutes, and fault times past an hour', () => {
+    rejects(`${MINIMAL}lock: { ttlMs: 5 }\n`, /^bad\.yaml: lock\.ttlMs: ttlMs must be >= 100: .*RedLock refuses a TTL no longer than that$/);
+    rejects(`${MINIMAL}lock: { ttlMs: 1e12 }\n`, /^bad\.yaml: lock\.ttlMs: ttlMs must be <= 600000$/);
+    for (const field of ['holdMs', 'thinkMs']) rejects(`${MINIMAL}lock: { ${field}: 600001 }\n`, new RegExp(`^bad\\.yaml: lock\\.${field}: ${field} must be <= 600000$`));
+    rejects(`${MINIMAL}network: { latencyMs: { min: 1, max: 60001 } }\n`, /latencyMs\.max must be <= 60000$/);
+    rejects(`${MINIMAL}faults:\n  - { at: 3600001, pause: c1 }\n`, /^bad\.yaml: faults\[0\]\.at: at must be <= 3600000$/);
+    rejects(`${MINIMAL}faults:\n  - { at: 1, pause: c1, forMs: 1e12 }\n`, /faults\[0\]\.forMs: forMs must be <= 3600000$/);
+    rejects(`${MINIMAL}faults:\n  - { at: 1, crash: c1, restartAfterMs: 1e12 }\n`, /faults\[0\]\.restartAfterMs: restartAfterMs must be <= 3600000$/);
+    rejects(`${MINIMAL}faults:\n  - { at: 1, delay: c1, delayMs: 1e9 }\n`, /faults\[0\]\.delayMs: delayMs must be <= 60000$/);
+    rejects(`${MINIMAL}faults:\n  - { at: 1, clock: c1, jumpMs: 1e12 }\n`, /faults\[0\]\.jumpMs: jumpMs must be <= 86400000/);
+    rejects(`${MINIMAL}faults:\n  - { at: 1, clock: c1, driftPpm: 1e9 }\n`, /faults\[0\]\.driftPpm: driftPpm must be <= 1000000/);
+    rejects(`${MINIMAL}faults:\n  - { after: { event: acquired, nth: 1e9, waitMs: 1e12 }, pause: c1 }\n`, /faults\[0\]\.after\.nth: nth must be <= 1000000$/);
+    rejects(`${MINIMAL}faults:\n  - { after: { event: acquired, waitMs: 1e12 }, pause: c1 }\n`, /faults\[0\]\.after\.waitMs: waitMs must be <= 3600000$/);
+    assert.equal(parseScenario(`${MINIMAL}lock: { ttlMs: 100 }\n`, 'ok.yaml').lock.ttlMs, 100);
   });
 });
 

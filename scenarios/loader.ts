@@ -2,7 +2,7 @@
  * Reading scenario files: YAML in, a checked Scenario out, or one ScenarioError that names the
  * file, the path to the offending field and what was expected. Nothing half-read escapes.
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readdirSync, readSync, statSync, type Stats } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseDocument } from 'yaml';
 import type { z } from 'zod';
@@ -22,9 +22,12 @@ export class ScenarioError extends Error {
 
 export const MAX_SCENARIO_BYTES = 1_000_000;
 
+/** Most scenario files one command loads: each is kept, parsed, for the whole command. */
+export const MAX_SCENARIO_FILES = 1000;
+
 /** Parse and check one scenario from YAML text; `file` names it in errors. */
 export function parseScenario(text: string, file: string): Scenario {
-  if (text.length > MAX_SCENARIO_BYTES) throw new ScenarioError(file, '', `file is larger than ${MAX_SCENARIO_BYTES} bytes`);
+  if (text.length > MAX_SCENARIO_BYTES) throw new ScenarioError(file, '', `file is larger than ${MAX_SCENARIO_BYTES} bytes (the limit of a scenario)`);
   const document = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   const problem = document.errors[0];
   if (problem !== undefined) {
@@ -49,13 +52,59 @@ export function parseScenario(text: string, file: string): Scenario {
 }
 
 export function loadScenarioFile(file: string): Scenario {
-  let text: string;
+  return parseScenario(readScenarioText(file), file);
+}
+
+/**
+ * The text of a scenario file, read only once it is known to be a regular file within the size
+ * limit: a device (/dev/zero) would be read for ever, and a FIFO would block the open itself.
+ */
+function readScenarioText(file: string): string {
+  const cannot = (error: unknown) => new ScenarioError(file, '', `cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  let stats: Stats;
   try {
-    text = readFileSync(file, 'utf8');
+    stats = statSync(file);
   } catch (error) {
-    throw new ScenarioError(file, '', `cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+    throw cannot(error);
   }
-  return parseScenario(text, file);
+  requireSmallRegularFile(file, stats);
+  let fd: number;
+  try {
+    // O_NONBLOCK: should the path have become a FIFO since the stat, the open returns instead of waiting for a writer.
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    throw cannot(error);
+  }
+  try {
+    requireSmallRegularFile(file, fstatSync(fd));
+    // One byte past the limit tells a file that grew since the stat from one exactly at the limit.
+    const buffer = Buffer.alloc(MAX_SCENARIO_BYTES + 1);
+    let length = 0;
+    for (let n = -1; n !== 0 && length < buffer.length; length += n) n = readSync(fd, buffer, length, buffer.length - length, null);
+    if (length > MAX_SCENARIO_BYTES) throw tooLarge(file);
+    return buffer.toString('utf8', 0, length);
+  } catch (error) {
+    throw error instanceof ScenarioError ? error : cannot(error);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function requireSmallRegularFile(file: string, stats: Stats): void {
+  if (!stats.isFile()) throw new ScenarioError(file, '', `not a regular file (${kindOf(stats)}); a scenario is a YAML file`);
+  if (stats.size > MAX_SCENARIO_BYTES) throw tooLarge(file);
+}
+
+function tooLarge(file: string): ScenarioError {
+  return new ScenarioError(file, '', `file is larger than ${MAX_SCENARIO_BYTES} bytes (the limit of a scenario)`);
+}
+
+function kindOf(stats: Stats): string {
+  if (stats.isFIFO()) return 'a FIFO';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  if (stats.isSocket()) return 'a socket';
+  return stats.isDirectory() ? 'a directory' : 'not a file';
 }
 
 /** Every scenario named by `paths`: files as they are, directories by their *.yaml files in name order. */
@@ -73,6 +122,9 @@ export function loadScenarios(paths: readonly string[]): { file: string; scenari
       .sort()
       .map((name) => join(path, name));
   });
+  if (files.length > MAX_SCENARIO_FILES) {
+    throw new ScenarioError(paths.join(' '), '', `${files.length} scenario files; at most ${MAX_SCENARIO_FILES} in one command`);
+  }
   const loaded = files.map((file) => ({ file, scenario: loadScenarioFile(file) }));
   const seen = new Map<string, string>();
   for (const { file, scenario } of loaded) {

@@ -89,7 +89,7 @@ describe('lockstep run', () => {
   it('reports a run that exceeded its event budget as unknown, also under --check-determinism', () => {
     const dir = scratch();
     const file = join(dir, 'spin.yaml');
-    writeFileSync(file, 'name: spin\ndescription: a lease of 1 ms on a near-instant network\nsystems: [redis]\nclients: 5\ndurationMs: 1000\nlock: { ttlMs: 1, holdMs: 0, thinkMs: 0 }\nnetwork: { latencyMs: { min: 0, max: 0.001 } }\n');
+    writeFileSync(file, 'name: spin\ndescription: a short lease on a near-instant network\nsystems: [redis]\nclients: 5\ndurationMs: 1000\nlock: { ttlMs: 100, holdMs: 0, thinkMs: 0 }\nnetwork: { latencyMs: { min: 0, max: 0.001 } }\n');
     const { code, stdout, stderr } = lockstep('run', file, '--fencing', 'off', '--check-determinism', '--out', join(dir, 'runs'));
     assert.equal(code, 0, stderr);
     assert.match(stdout, /spin\s+redis\s+off\s+1\s+unknown/);
@@ -105,7 +105,7 @@ describe('lockstep run', () => {
     const cases: [string[], RegExp][] = [
       [['run', '--systems', 'memcached', '--out', out], /^lockstep: --systems: unknown system 'memcached'/],
       [['run', '--fencing', 'sometimes', '--out', out], /^lockstep: --fencing must be off, on or both, got 'sometimes'/],
-      [['run', '--seeds', '0', '--out', out], /^lockstep: --seeds must be at least 1, got 0/],
+      [['run', '--seeds', '0', '--out', out], /^lockstep: --seeds must be between 1 and 10000, got 0$/],
       [['run', '--seed', 'x', '--out', out], /--seed must be an integer, got 'x'/],
       [['run', bad, '--out', out], /^lockstep: .*bad\.yaml: faults\[0\]\.pause: expected a selector/],
       [['run', join(dir, 'missing.yaml'), '--out', out], /missing\.yaml: no such file or directory/],
@@ -171,7 +171,7 @@ describe('lockstep check', () => {
       [['check', '--system', 'memcached'], /--system: unknown system 'memcached'/],
       [['check'], /--system is required/],
       [['check', '--system', 'redlock', '--fencing', 'on'], /--fencing on is meaningless for redlock: it has no sound fencing token/],
-      [['check', '--system', 'redis', '--runs', '0'], /--runs must be at least 1, got 0/],
+      [['check', '--system', 'redis', '--runs', '0'], /--runs must be between 1 and 1000000, got 0/],
       [['check', '--system', 'redis', '--workers', '0'], /--workers must be between 1 and 64, got 0/],
       [['check', '--system', 'redis', '--out', '/proc/version/x'], /--out: cannot write to '\/proc\/version\/x'/],
     ];
