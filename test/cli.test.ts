@@ -109,7 +109,7 @@ describe('lockstep run', () => {
       [['run', '--seed', 'x', '--out', out], /--seed must be an integer, got 'x'/],
       [['run', bad, '--out', out], /^lockstep: .*bad\.yaml: faults\[0\]\.pause: expected a selector/],
       [['run', join(dir, 'missing.yaml'), '--out', out], /missing\.yaml: no such file or directory/],
-      [['run', good, '--out', '/proc/version/runs'], /--out: cannot write to '\/proc\/version\/runs'/],
+      [['run', good, '--out', '/proc/version/runs'], /--out: '\/proc\/version' exists and is not a directory/],
     ];
     expectUsageErrors(cases, out);
   });
@@ -173,7 +173,7 @@ describe('lockstep check', () => {
       [['check', '--system', 'redlock', '--fencing', 'on'], /--fencing on is meaningless for redlock: it has no sound fencing token/],
       [['check', '--system', 'redis', '--runs', '0'], /--runs must be between 1 and 1000000, got 0/],
       [['check', '--system', 'redis', '--workers', '0'], /--workers must be between 1 and 64, got 0/],
-      [['check', '--system', 'redis', '--out', '/proc/version/x'], /--out: cannot write to '\/proc\/version\/x'/],
+      [['check', '--system', 'redis', '--out', '/proc/version/x'], /--out: '\/proc\/version' exists and is not a directory/],
     ];
     for (const [args, message] of cases) {
       const { code, stderr } = lockstep(...args);
