@@ -1,13 +1,16 @@
 /**
  * index.html: one self-contained file. Styles inline, charts as inline SVG, no script, no external
- * URL, so it opens the same from file:// on a machine with no network. Every piece of text that
- * comes from a run (scenario names, notes, fault descriptions) goes through escapeHtml.
+ * URL, so it opens the same from file:// on a machine with no network. Every value interpolated
+ * into the page goes through escapeHtml, numbers too: they came from a file someone else may have
+ * written, and a report built from it must never run its markup. Charts are SVG drawn by vega,
+ * which escapes the text it draws (reports/load.test.ts checks it).
  */
 import type { Report } from './report.ts';
+import { redactSecrets } from '../live/redact.ts';
 import { cellKey, replayOf, type Cell, type Mode } from './model.ts';
 
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+export function escapeHtml(value: string | number): string {
+  return String(value).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
 }
 
 const STYLE = `
@@ -32,10 +35,11 @@ function cellHtml(cell: Partial<Record<Mode, Cell>> | undefined, id: string): st
   const worst = modes.map((m) => cell[m]!.verdict).sort((a, b) => order(a) - order(b))[0] ?? 'unknown';
   const parts = modes.map((m) => {
     const c = cell[m]!;
-    const runs = c.runs > 1 ? ` ${c.unsafe}/${c.runs}` : '';
-    return `<span class="mode ${c.verdict}">${m}: ${c.verdict}${runs}${c.lostUpdates > 0 ? `, lost ${c.lostUpdates}` : ''}</span>`;
+    const runs = c.runs > 1 ? ` ${escapeHtml(c.unsafe)}/${escapeHtml(c.runs)}` : '';
+    const lost = c.lostUpdates > 0 ? `, lost ${escapeHtml(c.lostUpdates)}` : '';
+    return `<span class="mode ${escapeHtml(c.verdict)}">${m}: ${escapeHtml(c.verdict)}${runs}${lost}</span>`;
   });
-  return `<td class="cell ${worst}" data-cell="${escapeHtml(id)}">${parts.join('')}</td>`;
+  return `<td class="cell ${escapeHtml(worst)}" data-cell="${escapeHtml(id)}">${parts.join('')}</td>`;
 }
 
 function order(verdict: string): number {
@@ -48,15 +52,15 @@ export function renderHtml(report: Report): string {
   const rows = matrix
     .map((row) => `<tr><th>${escapeHtml(row.scenario)}</th>${columns.map((c) => cellHtml(row.cells.get(cellKey(c.system, c.fencing)), `${row.scenario}/${cellKey(c.system, c.fencing)}`)).join('')}</tr>`)
     .join('\n');
-  const fmt = (v: Partial<Record<Mode, number>>) => (['sim', 'live'] as const).filter((m) => v[m] !== undefined).map((m) => `${m} ${v[m]}`).join('<br>') || '-';
+  const fmt = (v: Partial<Record<Mode, number>>) => (['sim', 'live'] as const).filter((m) => v[m] !== undefined).map((m) => `${m} ${escapeHtml(v[m]!)}`).join('<br>') || '-';
   const comparisonRows = comparison
     .map(
       (r) => `<tr><th>${escapeHtml(r.name)}</th>
 <td>unfenced: ${r.unsafeUnfenced.length === 0 ? 'safe in every scenario' : `unsafe in ${escapeHtml(r.unsafeUnfenced.join(', '))}`}<br>fenced: ${r.unsafeFenced.length === 0 ? 'safe in every scenario' : `unsafe in ${escapeHtml(r.unsafeFenced.join(', '))}`}</td>
 <td>p50 ${fmt(r.p50Ms)} ms<br>p99 ${fmt(r.p99Ms)} ms<br>${fmt(r.acquisitionsPerSec)} acquisitions/s</td>
-<td>${r.servers} server(s); ${escapeHtml(r.roundTrips)}</td>
+<td>${escapeHtml(r.servers)} server(s); ${escapeHtml(r.roundTrips)}</td>
 <td>${escapeHtml(r.bestFor)}</td>
-<td>${r.claimed === undefined ? 'no claim' : `consistency ${r.claimed.consistency}, speed ${r.claimed.speed}`}${r.contradictions.map((c) => `<br><span class="flag">contradicted: ${escapeHtml(c)}</span>`).join('')}</td></tr>`,
+<td>${r.claimed === undefined ? 'no claim' : `consistency ${escapeHtml(r.claimed.consistency)}, speed ${escapeHtml(r.claimed.speed)}`}${r.contradictions.map((c) => `<br><span class="flag">contradicted: ${escapeHtml(c)}</span>`).join('')}</td></tr>`,
     )
     .join('\n');
   const chartHtml = charts.map((c) => `<figure class="chart" data-chart="${escapeHtml(c.name)}">${c.svg}<figcaption>${escapeHtml(c.caption)}</figcaption></figure>`).join('\n');
@@ -67,7 +71,7 @@ export function renderHtml(report: Report): string {
           .map((t) => `<figure class="chart timeline" data-chart="timeline">${t.svg}<figcaption>${escapeHtml(t.caption)}<br><code>${escapeHtml(replayOf(t.run))}</code></figcaption></figure>`)
           .join('\n') + (timelines.omitted > 0 ? `<p>${timelines.omitted} more unsafe run(s) not drawn; every one is listed in the provenance below.</p>` : '');
   const sources = loaded.sources
-    .map((s) => `<li><code>${escapeHtml(s.dir)}</code>: ${escapeHtml(s.mode)}, lockstep ${escapeHtml(s.version)}, ${escapeHtml(s.createdAt)}<br><code>${escapeHtml(s.command)}</code></li>`)
+    .map((s) => `<li><code>${escapeHtml(s.dir)}</code>: ${escapeHtml(s.mode)}, lockstep ${escapeHtml(s.version)}, ${escapeHtml(s.createdAt)}<br><code>${escapeHtml(redactSecrets(s.command))}</code></li>`)
     .join('\n');
   const seeds = [...new Set(loaded.runs.map((r) => r.seed))].sort((a, b) => a - b);
   const replays = loaded.runs.map((r) => `${escapeHtml(replayOf(r))}   # ${escapeHtml(r.verdict)}${r.skipped === null ? '' : `: ${escapeHtml(r.skipped)}`}`).join('\n');
@@ -92,7 +96,7 @@ ${chartHtml}
 ${timelineHtml}
 <h2 id="provenance">Provenance</h2>
 <ul>${sources}</ul>
-<p>Seeds: ${seeds.join(', ')}. Scenario files: ${escapeHtml([...new Set(loaded.runs.map((r) => r.file ?? `scenarios/${r.scenario}.yaml`))].sort().join(', '))}.</p>
+<p>Seeds: ${escapeHtml(seeds.join(', '))}. Scenario files: ${escapeHtml([...new Set(loaded.runs.map((r) => r.file ?? `scenarios/${r.scenario}.yaml`))].sort().join(', '))}.</p>
 <details><summary>Replay command of every run</summary><pre>${replays}</pre></details>
 </body>
 </html>

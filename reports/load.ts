@@ -1,39 +1,32 @@
 /**
  * Reading run directories: results.json, and a run's history file when a chart needs it. Reports
  * read these files and nothing else, so a sim run, a live run or both merged render alike.
+ *
+ * Run directories are shared between people and CI, so what is read is treated as hostile: a file
+ * is refused before it is read when it is not a regular file or is larger than its limit, and
+ * every value is validated against the results contract (runner/results.ts). Any problem is a
+ * ReportError naming the file, the line or field, and what was expected.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
+import type { z } from 'zod';
 import type { Op, RegisterWrite } from '../runner/history.ts';
-import type { RunMetrics } from '../runner/run.ts';
+import { historyLineSchema, resultsFileSchema, type RunEntry } from '../runner/results.ts';
 
 export class ReportError extends Error {
   override name = 'ReportError';
 }
 
-/** One entry of results.json `runs`, as reports use it. Fields other tools add are carried along. */
-export interface RunEntry {
-  readonly scenario: string;
-  readonly system: string;
-  readonly fencing: boolean;
-  readonly seed: number;
-  readonly mode: 'sim' | 'live';
-  readonly verdict: 'safe' | 'unsafe' | 'skipped' | 'unknown';
-  readonly skipped: string | null;
-  readonly expected: 'safe' | 'unsafe' | null;
-  readonly expectationMet: boolean | null;
-  readonly simulatedMs: number;
-  readonly wallMs?: number;
-  readonly traceHash?: string | null;
-  readonly file?: string;
-  readonly notes?: readonly string[];
-  readonly metrics: RunMetrics | null;
-}
+/** The largest results.json read: about 70,000 runs, far more than any real run directory holds. */
+export const MAX_RESULTS_BYTES = 64 * 1024 * 1024;
+/** The largest history file read: about a million operations, an hour-long run many times over. */
+export const MAX_HISTORY_BYTES = 64 * 1024 * 1024;
 
-export interface LoadedRun extends RunEntry {
+/** One entry of results.json `runs`, with the directory it came from; `system` is the subject for a third-party library's runs. */
+export type LoadedRun = RunEntry & {
   /** The run directory it came from. */
   readonly dir: string;
-}
+};
 
 export interface Source {
   readonly dir: string;
@@ -54,51 +47,124 @@ export function loadRunDirs(dirs: readonly string[]): LoadedRuns {
   const runs: LoadedRun[] = [];
   for (const dir of dirs) {
     const file = join(dir, 'results.json');
-    if (!existsSync(file)) throw new ReportError(`${dir}: no results.json (expected a run directory written by lockstep run or lockstep live)`);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(readFileSync(file, 'utf8'));
-    } catch (error) {
-      throw new ReportError(`${file}: not valid JSON (${(error as Error).message})`);
-    }
-    const results = parsed as { tool?: { version?: unknown }; mode?: unknown; createdAt?: unknown; command?: unknown; runs?: unknown };
-    if (!Array.isArray(results.runs)) throw new ReportError(`${file}: runs: expected an array of runs`);
-    sources.push({
-      dir,
-      version: String(results.tool?.version ?? 'unknown'),
-      mode: String(results.mode ?? 'unknown'),
-      createdAt: String(results.createdAt ?? ''),
-      command: String(results.command ?? ''),
-    });
-    results.runs.forEach((run: unknown, i: number) => {
-      const r = run as Partial<RunEntry>;
-      if (typeof r.scenario !== 'string' || typeof r.system !== 'string' || typeof r.fencing !== 'boolean' || typeof r.verdict !== 'string') {
-        throw new ReportError(`${file}: runs[${i}]: expected scenario, system, fencing and verdict`);
-      }
-      // A third-party subject's runs are its own column, apart from the system whose servers it ran on.
-      const subject = (r as { subject?: unknown }).subject;
-      const system = typeof subject === 'string' && subject.length > 0 ? subject : r.system;
-      runs.push({ ...(r as RunEntry), system, mode: r.mode === 'live' ? 'live' : 'sim', dir });
-    });
+    if (statOrNull(file) === null) throw new ReportError(`${dir}: no results.json (expected a run directory written by lockstep run or lockstep live)`);
+    const results = validate(file, '', resultsFileSchema, parseJson(file, '', readBounded(file, MAX_RESULTS_BYTES)));
+    sources.push({ dir, version: results.tool.version, mode: results.mode, createdAt: results.createdAt ?? '', command: results.command ?? '' });
+    // A third-party subject's runs are its own column, apart from the system whose servers it ran on.
+    for (const run of results.runs) runs.push({ ...run, system: run.subject ?? run.system, dir });
   }
   return { sources, runs };
 }
 
-export function historyPath(run: LoadedRun): string {
-  return join(run.dir, 'history', `${run.scenario}.${run.system}.${run.fencing ? 'on' : 'off'}.${run.seed}.jsonl`);
+/**
+ * The run's history file, or null when its names cannot name one: a scenario or system holding a
+ * path separator would reach outside history/ (lockstep could not have written such a file).
+ */
+export function historyPath(run: LoadedRun): string | null {
+  const name = `${run.scenario}.${run.system}.${run.fencing ? 'on' : 'off'}.${run.seed}.jsonl`;
+  return /[/\\\0]/.test(name) ? null : join(run.dir, 'history', name);
 }
 
 /** A run's operations and the register's judged writes, or null when the run has no history file. */
 export function readHistory(run: LoadedRun): { ops: Op[]; writes: RegisterWrite[] } | null {
   const path = historyPath(run);
-  if (!existsSync(path)) return null;
+  if (path === null || statOrNull(path) === null) return null;
   const ops: Op[] = [];
   const writes: RegisterWrite[] = [];
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    if (line.trim() === '') continue;
-    const { kind, ...rest } = JSON.parse(line) as { kind: string };
-    if (kind === 'register-write') writes.push(rest as RegisterWrite);
-    else ops.push(rest as Op);
-  }
+  readBounded(path, MAX_HISTORY_BYTES)
+    .split('\n')
+    .forEach((text, i) => {
+      if (text.trim() === '') return;
+      const where = `line ${i + 1}`;
+      const line = validate(path, where, historyLineSchema, parseJson(path, where, text));
+      if (line.kind === 'register-write') {
+        const { kind: _, ...write } = line;
+        writes.push(write);
+      } else {
+        const { kind: _, ...op } = line;
+        ops.push(op);
+      }
+    });
   return { ops, writes };
+}
+
+function statOrNull(path: string): Stats | null {
+  try {
+    return statSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new ReportError(`${path}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+}
+
+/**
+ * The file's text, refused before a byte is read when it is not a regular file (a FIFO would block
+ * and /dev/zero never ends) or is larger than `limitBytes`. The check is made on the path, so no
+ * device is even opened, and again on the opened descriptor, so a file swapped in between is caught;
+ * no more than the size checked is read, so a file that grows meanwhile cannot exceed the limit.
+ */
+function readBounded(file: string, limitBytes: number): string {
+  checkReadable(file, statOrNull(file), limitBytes);
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (error) {
+    throw new ReportError(`${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  }
+  try {
+    const stats = fstatSync(fd);
+    checkReadable(file, stats, limitBytes);
+    const buffer = Buffer.alloc(stats.size);
+    let filled = 0;
+    for (let n = -1; n !== 0 && filled < buffer.length; filled += n) n = readSync(fd, buffer, filled, buffer.length - filled, filled);
+    return buffer.subarray(0, filled).toString('utf8');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function checkReadable(file: string, stats: Stats | null, limitBytes: number): void {
+  if (stats === null) throw new ReportError(`${file}: no such file`);
+  if (!stats.isFile()) throw new ReportError(`${file}: not a regular file (a directory, FIFO, socket or device is never read)`);
+  if (stats.size > limitBytes) throw new ReportError(`${file}: ${stats.size} bytes, larger than the limit of ${limitBytes} bytes (${limitBytes / 1024 / 1024} MiB)`);
+}
+
+function parseJson(file: string, where: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new ReportError(`${at(file, where)}not valid JSON (${plain((error as Error).message)})`);
+  }
+}
+
+function validate<T extends z.ZodType>(file: string, where: string, schema: T, data: unknown): z.output<T> {
+  const parsed = schema.safeParse(data);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const path = formatPath(issue.path);
+  throw new ReportError(`${at(file, where)}${path === '' ? '' : `${path}: `}${describeIssue(issue)}`);
+}
+
+function at(file: string, where: string): string {
+  return where === '' ? `${file}: ` : `${file}: ${where}: `;
+}
+
+function formatPath(path: readonly PropertyKey[]): string {
+  return path.map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i === 0 ? '' : '.'}${String(key)}`)).join('');
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message)) return `missing; expected ${article(issue.expected)}`;
+  if (issue.code === 'invalid_type' && issue.message.startsWith('Invalid input')) return `expected ${article(issue.expected)}`;
+  if (issue.code === 'invalid_value') return `expected one of ${issue.values.map((v) => `'${String(v)}'`).join(', ')}`;
+  return plain(issue.message);
+}
+
+function article(expected: string): string {
+  return /^[aeiou]/.test(expected) ? `an ${expected}` : `a ${expected}`;
+}
+
+/** Error text that may quote the file: control characters (a newline, a terminal escape) taken out, so the message stays one plain line. */
+function plain(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
 }

@@ -1,20 +1,31 @@
-/** report.md: the report's tables in Markdown, with the PNG charts linked, fit for a pull request. */
+/**
+ * report.md: the report's tables in Markdown, with the PNG charts linked, fit for a pull request.
+ * Every value from a run directory goes through `cell` (or `code`): Markdown passes raw HTML
+ * through, and a pipe, bracket or backtick would break a table, a link or a code span.
+ */
+import { redactSecrets } from '../live/redact.ts';
 import type { Report } from './report.ts';
 import { cellKey, replayOf, type Mode } from './model.ts';
 
-function cell(text: string): string {
-  return text.replace(/\|/g, '\\|').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\n/g, ' ');
+/** Text shown as text: HTML special characters as entities, Markdown's inline syntax backslash-escaped, one line. */
+function cell(value: string | number): string {
+  return String(value)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/[\\`*_[\]|]/g, '\\$&')
+    .replace(/[\r\n]+/g, ' ');
 }
 
 /** A code span: Markdown shows its content literally, so only backticks need taking out. */
 function code(text: string): string {
-  return `\`${text.replace(/`/g, "'").replace(/\n/g, ' ')}\``;
+  return `\`${text.replace(/`/g, "'").replace(/[\r\n]+/g, ' ')}\``;
 }
 
 export function renderMarkdown(report: Report): string {
   const { matrix, columns, comparison, charts, timelines, loaded } = report;
   const lines: string[] = ['# lockstep report', '', `${loaded.runs.length} run(s) from ${loaded.sources.length} run directory(ies).`, '', '## Verdicts', ''];
-  lines.push(`| scenario | ${columns.map((c) => `${c.system} ${c.fencing ? 'fenced' : 'unfenced'}`).join(' | ')} |`);
+  lines.push(`| scenario | ${columns.map((c) => `${cell(c.system)} ${c.fencing ? 'fenced' : 'unfenced'}`).join(' | ')} |`);
   lines.push(`| --- | ${columns.map(() => '---').join(' | ')} |`);
   for (const row of matrix) {
     const cells = columns.map((c) => {
@@ -22,17 +33,17 @@ export function renderMarkdown(report: Report): string {
       if (byMode === undefined) return '-';
       return (['sim', 'live'] as const)
         .filter((m) => byMode[m] !== undefined)
-        .map((m) => `${m}: ${byMode[m]!.verdict}${byMode[m]!.lostUpdates > 0 ? ` (lost ${byMode[m]!.lostUpdates})` : ''}`)
+        .map((m) => `${m}: ${cell(byMode[m]!.verdict)}${byMode[m]!.lostUpdates > 0 ? ` (lost ${cell(byMode[m]!.lostUpdates)})` : ''}`)
         .join('<br>');
     });
     lines.push(`| ${cell(row.scenario)} | ${cells.join(' | ')} |`);
   }
-  const fmt = (v: Partial<Record<Mode, number>>) => (['sim', 'live'] as const).filter((m) => v[m] !== undefined).map((m) => `${m} ${v[m]}`).join(', ') || '-';
+  const fmt = (v: Partial<Record<Mode, number>>) => (['sim', 'live'] as const).filter((m) => v[m] !== undefined).map((m) => `${m} ${cell(v[m]!)}`).join(', ') || '-';
   lines.push('', '## The comparison, measured', '', '| mechanism | unsafe unfenced in | unsafe fenced in | p50 ms | p99 ms | acquisitions/s | servers | round trips | best for | usual claim |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of comparison) {
-    const claim = r.claimed === undefined ? 'no claim' : `consistency ${r.claimed.consistency}, speed ${r.claimed.speed}${r.contradictions.map((c) => `; **contradicted: ${c}**`).join('')}`;
+    const claim = r.claimed === undefined ? 'no claim' : `consistency ${cell(r.claimed.consistency)}, speed ${cell(r.claimed.speed)}${r.contradictions.map((c) => `; **contradicted: ${cell(c)}**`).join('')}`;
     lines.push(
-      `| ${cell(r.name)} | ${cell(r.unsafeUnfenced.join(', ') || 'none')} | ${cell(r.unsafeFenced.join(', ') || 'none')} | ${fmt(r.p50Ms)} | ${fmt(r.p99Ms)} | ${fmt(r.acquisitionsPerSec)} | ${r.servers} | ${cell(r.roundTrips)} | ${cell(r.bestFor)} | ${cell(claim)} |`,
+      `| ${cell(r.name)} | ${cell(r.unsafeUnfenced.join(', ') || 'none')} | ${cell(r.unsafeFenced.join(', ') || 'none')} | ${fmt(r.p50Ms)} | ${fmt(r.p99Ms)} | ${fmt(r.acquisitionsPerSec)} | ${cell(r.servers)} | ${cell(r.roundTrips)} | ${cell(r.bestFor)} | ${claim} |`,
     );
   }
   lines.push('', '## Charts', '');
@@ -42,7 +53,7 @@ export function renderMarkdown(report: Report): string {
   for (const t of timelines.shown) lines.push(`![${cell(t.caption)}](charts/${t.name}.png)`, '', code(replayOf(t.run)), '');
   if (timelines.omitted > 0) lines.push(`${timelines.omitted} more unsafe run(s) are not drawn.`, '');
   lines.push('## Provenance', '');
-  for (const s of loaded.sources) lines.push(`- ${code(s.dir)}: ${cell(s.mode)}, lockstep ${cell(s.version)}, ${cell(s.createdAt)}: ${code(s.command)}`);
-  lines.push('', '```', ...loaded.runs.map((r) => `${replayOf(r).replace(/`/g, "'")}   # ${r.verdict}`), '```', '');
+  for (const s of loaded.sources) lines.push(`- ${code(s.dir)}: ${cell(s.mode)}, lockstep ${cell(s.version)}, ${cell(s.createdAt)}: ${code(redactSecrets(s.command))}`);
+  lines.push('', '```', ...loaded.runs.map((r) => `${replayOf(r).replace(/`/g, "'").replace(/[\r\n]+/g, ' ')}   # ${r.verdict}`), '```', '');
   return lines.join('\n');
 }

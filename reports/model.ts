@@ -190,20 +190,45 @@ export function timeline(run: LoadedRun): Timeline | null {
   const history = readHistory(run);
   if (history === null) return null;
   const clientOps = history.ops.filter((op) => op.process !== NEMESIS);
-  const endMs = Math.max(run.simulatedMs, ...history.ops.map((op) => op.timeMs));
-  const faults: Timeline['faults'] = [];
-  for (const start of history.ops.filter((op) => op.f === 'fault-start')) {
-    const end = history.ops.find((op) => op.f === 'fault-end' && op.value === start.value && op.timeMs >= start.timeMs);
-    faults.push({ label: start.detail ?? `fault ${start.value ?? ''}`, startMs: start.timeMs, endMs: end?.timeMs ?? endMs });
-  }
+  // A loop, not Math.max(...ops): a long history has more operations than a call may take arguments.
+  const endMs = history.ops.reduce((max, op) => Math.max(max, op.timeMs), run.simulatedMs);
   return {
     run,
     title: `${run.scenario}: ${run.system}, fencing ${run.fencing ? 'on' : 'off'}, seed ${run.seed} (${run.mode})`,
     endMs,
     holds: holdingIntervals(clientOps, endMs).map((i) => ({ client: i.process, startMs: i.startMs, endMs: i.endMs })),
-    faults,
+    faults: faultBands(history.ops, endMs),
     writes: classifyWrites(clientOps, history.writes).map(({ write, stale }) => ({ client: write.process, atMs: write.timeMs, accepted: write.accepted, stale })),
   };
+}
+
+/**
+ * Each fault-start with the first fault-end of the same fault at or after it. Histories are in
+ * time order, so each fault's ends are sorted and a binary search finds it: searching the whole
+ * history per start is quadratic, and a hostile history can hold a million starts.
+ */
+function faultBands(ops: readonly Op[], endMs: number): Timeline['faults'] {
+  const ends = new Map<number | undefined, number[]>();
+  for (const op of ops) {
+    if (op.f !== 'fault-end') continue;
+    const times = ends.get(op.value) ?? [];
+    times.push(op.timeMs);
+    ends.set(op.value, times);
+  }
+  return ops
+    .filter((op) => op.f === 'fault-start')
+    .map((start) => ({ label: start.detail ?? `fault ${start.value ?? ''}`, startMs: start.timeMs, endMs: firstAtOrAfter(ends.get(start.value) ?? [], start.timeMs) ?? endMs }));
+}
+
+function firstAtOrAfter(sorted: readonly number[], timeMs: number): number | undefined {
+  let low = 0;
+  let high = sorted.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if (sorted[middle]! < timeMs) low = middle + 1;
+    else high = middle;
+  }
+  return sorted[low];
 }
 
 /** The replay command of a run; runs from before results.json named their file are assumed to be library scenarios. */

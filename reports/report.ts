@@ -1,12 +1,14 @@
 /**
  * `lockstep report`: one or more run directories in, a report out (index.html, report.md and
  * charts/*.svg and *.png). Files are written to a staging folder and moved into place at the end.
+ * A report replaces the report already in its directory, and only a report: it writes into a new
+ * or empty directory, a run directory, or one holding REPORT_MARKER (the mark of an earlier report).
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { failoverChart, latencyChart, safetyChart, throughputChart, timelineChart } from './charts.ts';
 import { renderHtml } from './html.ts';
-import { loadRunDirs, readHistory, type LoadedRun, type LoadedRuns } from './load.ts';
+import { loadRunDirs, readHistory, ReportError, type LoadedRun, type LoadedRuns } from './load.ts';
 import { renderMarkdown } from './markdown.ts';
 import {
   comparison,
@@ -78,9 +80,34 @@ export async function buildReport(dirs: readonly string[]): Promise<Report> {
   };
 }
 
+/** The file every report leaves in its directory: the next report may replace what is beside it. */
+export const REPORT_MARKER = '.lockstep-report';
+
+/**
+ * Refuses, before anything is written, a directory a report must not write into: one holding files
+ * that are neither a run (results.json) nor an earlier report (REPORT_MARKER). Writing a report
+ * deletes charts/ and replaces index.html and report.md, which may be someone else's.
+ */
+export function checkReportDir(outDir: string): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(outDir);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return;
+    throw new ReportError(`${outDir}: cannot write a report there (${code === 'ENOTDIR' ? 'not a directory' : (code ?? String(error))})`);
+  }
+  if (entries.length === 0 || entries.includes(REPORT_MARKER) || entries.includes('results.json')) return;
+  throw new ReportError(`${outDir}: not empty, and neither a lockstep report (no ${REPORT_MARKER}) nor a run directory (no results.json); refusing to replace its files: name a new or empty directory`);
+}
+
 /** Build the report of `dirs` and write it into `outDir`; returns the paths written. */
 export async function writeReport(dirs: readonly string[], outDir: string): Promise<{ html: string; markdown: string }> {
+  checkReportDir(outDir);
   const report = await buildReport(dirs);
+  mkdirSync(outDir, { recursive: true });
+  // The marker goes first, so that a report that fails half-way leaves a directory the next one may use.
+  writeFileSync(join(outDir, REPORT_MARKER), 'written by lockstep report: index.html, report.md and charts/ here are replaced by the next report\n');
   const staging = join(outDir, '.report-partial');
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(join(staging, 'charts'), { recursive: true });

@@ -1,0 +1,110 @@
+/**
+ * The results contract (DESIGN section 7): what a run directory's results.json and its
+ * history/*.jsonl lines hold, as zod schemas. Both Worlds write these files and every reader
+ * (the report, and tools to come) validates them here, since run directories are shared between
+ * people and CI and a file may have been written by anyone.
+ *
+ * Objects are loose: a tool may add fields freely and they are carried along unchecked. The
+ * fields named here are checked strictly: their types, numbers finite, strings bounded in length.
+ */
+import { z } from 'zod';
+
+/** Longest scenario, system, subject or client name, version, timestamp or provider. */
+export const MAX_NAME_CHARS = 1000;
+/** Longest scenario file path. */
+export const MAX_PATH_CHARS = 4096;
+/** Longest note, error or fault description. */
+export const MAX_TEXT_CHARS = 10_000;
+/** Longest command line stored in results.json. */
+export const MAX_COMMAND_CHARS = 100_000;
+
+const text = (max: number) => z.string().max(max, { error: `expected a string of at most ${max} characters` });
+const name = text(MAX_NAME_CHARS);
+const label = name.min(1, { error: 'expected a non-empty string' });
+// JSON.parse turns 1e999 into Infinity; zod's number refuses infinities, so every number is finite.
+const finite = z.number();
+const count = z.number().int({ error: 'expected a whole number' }).min(0, { error: 'expected a number >= 0' });
+const nonNegative = finite.min(0, { error: 'expected a number >= 0' });
+
+export const percentilesSchema = z.looseObject({ p50: finite, p95: finite, p99: finite, max: finite });
+
+/** A run's metrics. Election metrics, and takeoverMs (added later), are absent from some runs. */
+export const runMetricsSchema = z.looseObject({
+  lostUpdates: finite,
+  staleWritesAccepted: finite,
+  staleWritesRejected: finite,
+  overlaps: finite,
+  acquisitions: finite,
+  acquireFailures: finite,
+  acquireLatencyMs: percentilesSchema.nullable(),
+  unavailableMs: finite,
+  takeoverMs: z.array(finite).optional(),
+  leaderOverlapMs: finite.optional(),
+  leaderlessMs: finite.optional(),
+  failoverMs: z.array(finite).optional(),
+});
+
+/** One entry of results.json `runs`: a sim run, a live run, or a live run of a third-party subject. */
+export const runEntrySchema = z.looseObject({
+  scenario: label,
+  system: label,
+  /** Live runs of a third-party library: the library (null for the system's own recipe). */
+  subject: label.nullable().optional(),
+  fencing: z.boolean(),
+  seed: count.max(Number.MAX_SAFE_INTEGER, { error: 'expected a safe integer' }),
+  mode: z.enum(['sim', 'live']),
+  verdict: z.enum(['safe', 'unsafe', 'skipped', 'unknown']),
+  skipped: text(MAX_TEXT_CHARS).nullable(),
+  expected: z.enum(['safe', 'unsafe']).nullable(),
+  expectationMet: z.boolean().nullable(),
+  fencingSound: z.boolean().optional(),
+  simulatedMs: nonNegative,
+  wallMs: nonNegative.optional(),
+  events: count.optional(),
+  traceHash: name.nullable().optional(),
+  file: text(MAX_PATH_CHARS).optional(),
+  notes: z.array(text(MAX_TEXT_CHARS)).optional(),
+  metrics: runMetricsSchema.nullable(),
+  provider: name.optional(),
+  durationMs: nonNegative.optional(),
+});
+
+/** A results.json file. createdAt and command are optional: DESIGN's example of the contract has neither. */
+export const resultsFileSchema = z.looseObject({
+  tool: z.looseObject({ name, version: name }),
+  mode: z.enum(['sim', 'live']),
+  provider: name.optional(),
+  createdAt: name.optional(),
+  command: text(MAX_COMMAND_CHARS).optional(),
+  runs: z.array(runEntrySchema),
+});
+
+const opSchema = z.looseObject({
+  kind: z.literal('op'),
+  index: count,
+  process: name,
+  type: z.enum(['invoke', 'ok', 'fail', 'info']),
+  f: z.enum(['acquire', 'release', 'read', 'write', 'campaign', 'resign', 'crash', 'fault-start', 'fault-end']),
+  timeMs: finite,
+  value: finite.optional(),
+  token: finite.nullable().optional(),
+  error: text(MAX_TEXT_CHARS).optional(),
+  detail: text(MAX_TEXT_CHARS).optional(),
+});
+
+const registerWriteSchema = z.looseObject({
+  kind: z.literal('register-write'),
+  timeMs: finite,
+  process: name,
+  value: finite,
+  token: finite.nullable(),
+  accepted: z.boolean(),
+});
+
+/** One line of a history file: an operation (runner/history.ts Op) or a write the register judged (RegisterWrite). */
+export const historyLineSchema = z.discriminatedUnion('kind', [opSchema, registerWriteSchema]);
+
+export type RunMetricsEntry = z.infer<typeof runMetricsSchema>;
+export type RunEntry = z.infer<typeof runEntrySchema>;
+export type ResultsFileContents = z.infer<typeof resultsFileSchema>;
+export type HistoryLine = z.infer<typeof historyLineSchema>;
