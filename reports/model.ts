@@ -139,19 +139,42 @@ export function comparison(runs: readonly LoadedRun[]): ComparisonRow[] {
 }
 
 /** Acquire latencies (invoke to ok) of every judged run, from the histories. */
+/**
+ * Acquire latencies (waiting included) per system and mode, reduced to the five values a min-max
+ * box plot is drawn from: min, q1, median, q3, max. Vega's quartiles interpolate (d3's R-7), so
+ * these five points give it exactly the box all the samples would, while a report of thousands
+ * of runs hands it five points a group instead of millions. Histories are read one at a time.
+ */
 export function latencySamples(runs: readonly LoadedRun[], histories: (run: LoadedRun) => { ops: Op[] } | null): { system: string; mode: Mode; latencyMs: number }[] {
-  return runs.flatMap((run) => {
+  const groups = new Map<string, { system: string; mode: Mode; values: number[] }>();
+  for (const run of runs) {
     const history = histories(run);
-    if (history === null) return [];
+    if (history === null) continue;
+    const key = `${run.mode} ${run.system}`;
+    const group = groups.get(key) ?? { system: run.system, mode: run.mode, values: [] };
+    groups.set(key, group);
     const started = new Map<string, number>();
-    const out: { system: string; mode: Mode; latencyMs: number }[] = [];
     for (const op of history.ops) {
       if (op.f !== 'acquire' && op.f !== 'campaign') continue;
+      const since = started.get(op.process);
       if (op.type === 'invoke') started.set(op.process, op.timeMs);
-      else if (op.type === 'ok' && started.has(op.process)) out.push({ system: run.system, mode: run.mode, latencyMs: Math.max(0.01, round(op.timeMs - started.get(op.process)!)) });
+      else if (op.type === 'ok' && since !== undefined) group.values.push(Math.max(0.01, round(op.timeMs - since)));
     }
-    return out;
-  });
+  }
+  return [...groups.values()].flatMap((g) => boxPoints(g.values).map((latencyMs) => ({ system: g.system, mode: g.mode, latencyMs })));
+}
+
+/** min, q1, median, q3 and max of `values`, quantiles interpolated as d3 (and so Vega) does. */
+export function boxPoints(values: number[]): number[] {
+  if (values.length === 0) return [];
+  const sorted = Float64Array.from(values).sort();
+  const quantile = (p: number) => {
+    const h = (sorted.length - 1) * p;
+    const low = Math.floor(h);
+    const below = sorted[low] ?? 0;
+    return below + ((sorted[Math.min(low + 1, sorted.length - 1)] ?? below) - below) * (h - low);
+  };
+  return [0, 0.25, 0.5, 0.75, 1].map(quantile);
 }
 
 export function safetyRows(runs: readonly LoadedRun[]): { system: string; fencing: 'off' | 'on'; lostUpdates: number; staleWritesAccepted: number }[] {
