@@ -77,6 +77,9 @@ export function lockSuite(system: SystemModule, expected: LockExpectations): voi
       assert.ok(waited >= expected.crashRecoveryMs[0] && waited <= expected.crashRecoveryMs[1], `took over after ${waited}ms`);
     });
 
+    // These two faults drive the kernel directly rather than through the fault kinds of
+    // runner/faults/: they hit the holder at an instant of the run's own (mid-hold), through the
+    // harness's hook, and each suite test pins the system's verdict to exactly these kernel events.
     for (const [fault, verdict] of [
       ['pause', expected.pauseBeyondTtl],
       ['partition', expected.partitionBeyondTtl],

@@ -220,6 +220,22 @@ describe('charts', () => {
     assert.match(svg, />true time \(ms\)<\/text>/, "the host chart's axis title stands");
   });
 
+  test("each fault band is drawn in its kind's colour, sand when its kind is not known", async () => {
+    const { svg } = await renderChart({
+      layer: [
+        faultBands(
+          [
+            { label: 'crash server-1', startMs: 0, endMs: 500, color: '#bfa3c9' },
+            { label: 'fault 2', startMs: 600, endMs: 900 },
+          ],
+          1000,
+        ),
+      ],
+    });
+    assert.match(svg, /fill="#bfa3c9"/);
+    assert.match(svg, /fill="#cdb99c"/);
+  });
+
   test('the timeline clips holds and faults to the run', () => {
     const json = JSON.stringify(timelineChart(timeline));
     assert.match(json, /"client":"c2","startMs":9000,"endMs":10000/);

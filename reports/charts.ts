@@ -26,7 +26,8 @@ export const FENCING_COLORS = { off: '#9d755d', on: '#4c78a8' } as const;
 const ELECTION_COLORS = { failover: '#4c78a8', leaderless: '#72b7b2' } as const;
 
 const HOLD_COLOR = '#6f9bd1';
-const FAULT_COLOR = '#cdb99c'; // sand: a neutral that no verdict or measure uses
+// Sand: a neutral that no verdict or measure uses, for a fault band whose kind is not known.
+const FAULT_COLOR = '#cdb99c';
 
 /**
  * The systems in the order the design lists them (DESIGN.md section 4), so every chart and table
@@ -72,6 +73,8 @@ export interface FaultWindow {
   label: string;
   startMs: number;
   endMs: number;
+  /** Its kind's colour (runner/faults/), so a band of each kind looks the same in every chart. */
+  color?: string;
 }
 
 /** A span of true time during which a client believed it held the lock. */
@@ -322,13 +325,14 @@ export function faultBands(faults: FaultWindow[], endMs: number): ChartLayer {
   // No axis title here: when the layers' axes merge, the host chart's explicit title wins.
   const x = { field: 'startMs', type: 'quantitative' } as const;
   return {
-    data: { values: clipToRun(faults, endMs) },
+    data: { values: clipToRun(faults, endMs).map((w) => ({ ...w, color: w.color ?? FAULT_COLOR })) },
     layer: [
       {
         name: 'fault_bands',
-        // A rect with x and x2 but no y spans the full height of the plot: every lane.
-        mark: { type: 'rect', color: FAULT_COLOR, opacity: 0.45 },
-        encoding: { x, x2: { field: 'endMs' } },
+        // A rect with x and x2 but no y spans the full height of the plot: every lane. The colour
+        // is the data's own (no scale), so no legend: each band's label names its kind already.
+        mark: { type: 'rect', opacity: 0.45 },
+        encoding: { x, x2: { field: 'endMs' }, color: { field: 'color', type: 'nominal', scale: null } },
       },
       {
         name: 'fault_labels',

@@ -3,6 +3,7 @@
  * and the timeline of every unsafe run. Pure functions; the files are read by load.ts.
  */
 import { classifyWrites, holdingIntervals } from '../checkers/mutex.ts';
+import { kindOfLabel } from '../runner/faults/index.ts';
 import { NEMESIS, type Op } from '../runner/history.ts';
 import { MECHANISMS, mechanism, type Level } from './claims.ts';
 import { readHistory, type LoadedRun } from './load.ts';
@@ -204,7 +205,7 @@ export interface Timeline {
   readonly title: string;
   readonly endMs: number;
   readonly holds: { client: string; startMs: number; endMs: number }[];
-  readonly faults: { label: string; startMs: number; endMs: number }[];
+  readonly faults: { label: string; startMs: number; endMs: number; color?: string }[];
   readonly writes: { client: string; atMs: number; accepted: boolean; stale: boolean }[];
 }
 
@@ -226,9 +227,11 @@ export function timeline(run: LoadedRun): Timeline | null {
 }
 
 /**
- * Each fault-start with the first fault-end of the same fault at or after it. Histories are in
- * time order, so each fault's ends are sorted and a binary search finds it: searching the whole
- * history per start is quadratic, and a hostile history can hold a million starts.
+ * Each fault-start with the first fault-end of the same fault at or after it, coloured by the kind
+ * its label names (the planner's labels begin with the kind: 'pause c1', 'partition halves
+ * (drop)'). Histories are in time order, so each fault's ends are sorted and a binary search finds
+ * it: searching the whole history per start is quadratic, and a hostile history can hold a
+ * million starts.
  */
 function faultBands(ops: readonly Op[], endMs: number): Timeline['faults'] {
   const ends = new Map<number | undefined, number[]>();
@@ -240,7 +243,11 @@ function faultBands(ops: readonly Op[], endMs: number): Timeline['faults'] {
   }
   return ops
     .filter((op) => op.f === 'fault-start')
-    .map((start) => ({ label: start.detail ?? `fault ${start.value ?? ''}`, startMs: start.timeMs, endMs: firstAtOrAfter(ends.get(start.value) ?? [], start.timeMs) ?? endMs }));
+    .map((start) => {
+      const label = start.detail ?? `fault ${start.value ?? ''}`;
+      const color = kindOfLabel(label)?.color;
+      return { label, startMs: start.timeMs, endMs: firstAtOrAfter(ends.get(start.value) ?? [], start.timeMs) ?? endMs, ...(color === undefined ? {} : { color }) };
+    });
 }
 
 function firstAtOrAfter(sorted: readonly number[], timeMs: number): number | undefined {

@@ -10,6 +10,7 @@
 import fc from 'fast-check';
 import type { SystemId } from '../backends/recipe.ts';
 import { scenarioSchema, type Scenario } from '../scenarios/schema.ts';
+import { FAULT_KIND_NAMES, FAULT_KINDS } from './faults/index.ts';
 
 export interface SearchSpace {
   readonly system: SystemId;
@@ -26,9 +27,6 @@ export interface SearchSpace {
   readonly diskless: boolean;
 }
 
-export const FAULT_KINDS = ['pause', 'crash', 'partition', 'delay', 'loss', 'clock'] as const;
-type FaultKind = (typeof FAULT_KINDS)[number];
-
 const MAX_FAULTS = 4;
 
 /** Selectors that every run of this system can resolve: never a reason to skip. */
@@ -44,43 +42,19 @@ function trigger(space: SearchSpace): fc.Arbitrary<Record<string, unknown>> {
   );
 }
 
-function faultOf(kind: FaultKind, space: SearchSpace, ttlMs: number): fc.Arbitrary<Record<string, unknown>> {
+/** One fault of `kind`: a trigger, then the kind's own fields as its module generates them. */
+function faultOf(kind: string, space: SearchSpace, ttlMs: number): fc.Arbitrary<Record<string, unknown>> {
   const who = fc.constantFrom(...selectors(space));
   const forMs = fc.integer({ min: 100, max: 4 * ttlMs });
-  const body: fc.Arbitrary<Record<string, unknown>> = (() => {
-    switch (kind) {
-      case 'pause':
-        return fc.record({ pause: who, forMs });
-      case 'crash':
-        return fc.record(
-          { crash: who, restartAfterMs: fc.integer({ min: 0, max: 3 * ttlMs }), persist: space.diskless ? fc.boolean() : fc.constant(true) },
-          { requiredKeys: ['crash'] },
-        );
-      case 'partition': {
-        const shapes: fc.Arbitrary<Record<string, unknown>>[] = [who.map((isolate) => ({ isolate }))];
-        if (space.servers >= 2) shapes.push(fc.constant({ halves: true }));
-        if (space.servers >= 3) shapes.push(fc.constant({ bridge: true }));
-        return fc.record({ partition: fc.oneof(...shapes), mode: fc.constantFrom('drop', 'hold'), forMs });
-      }
-      case 'delay':
-        return fc.record({ delay: who, delayMs: fc.integer({ min: 1, max: ttlMs }), forMs });
-      case 'loss':
-        return fc.record({ loss: who, probability: fc.integer({ min: 5, max: 60 }).map((p) => p / 100), forMs });
-      case 'clock':
-        return fc.oneof(
-          fc.record({ clock: who, jumpMs: fc.integer({ min: -2 * ttlMs, max: 5 * ttlMs }) }),
-          fc.record({ clock: who, driftPpm: fc.integer({ min: -100_000, max: 100_000 }), forMs }),
-        );
-    }
-  })();
+  const body = FAULT_KINDS.find((k) => k.name === kind)!.arbitrary({ who, forMs, ttlMs, servers: space.servers, diskless: space.diskless });
   return fc.tuple(trigger(space), body).map(([when, what]) => ({ ...when, ...what }));
 }
 
 /** Scenarios for one system and fencing setting; each parses with the scenario schema. */
 export function scenarioArbitrary(space: SearchSpace): fc.Arbitrary<Scenario> {
   const kinds = space.swarm
-    ? fc.subarray([...FAULT_KINDS], { minLength: 1 })
-    : fc.constant([...FAULT_KINDS]);
+    ? fc.subarray([...FAULT_KIND_NAMES], { minLength: 1 })
+    : fc.constant([...FAULT_KIND_NAMES]);
   return fc
     .record({
       kinds,
