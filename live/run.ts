@@ -33,8 +33,8 @@ import type { SystemConfig } from '../backends/system.ts';
 import { planFaults, whyNot, type Cast, type FaultTarget } from '../runner/faults.ts';
 import { History, holderOf, isGrant, NEMESIS } from '../runner/history.ts';
 import { Register } from '../runner/register.ts';
-import { expectationOf, judge, round, unjudged, type RunOutput, type RunResult } from '../runner/run.ts';
-import { graceMs } from '../runner/sim-harness.ts';
+import { expectationOf, graceMs, judge, round, unjudged } from '../runner/loop.ts';
+import type { RunOutput, RunResult } from '../runner/run.ts';
 import type { Fault, Scenario } from '../scenarios/schema.ts';
 import { selectorsOf } from '../scenarios/schema.ts';
 import type { PartitionMode } from '../sim/network.ts';
@@ -188,8 +188,7 @@ export async function runLive(spec: LiveRunSpec): Promise<LiveRunOutput> {
     whyNot(scenario.faults, { servers: serverList.length, hasLeader: module.leader !== undefined || serverList.length === 1 }) ??
     whyNotLive(scenario.faults, system, subject, fencing, cluster);
   if (skipped !== null) {
-    const output = unjudged({ ...base, verdict: 'skipped', skipped, notes: [] });
-    return { ...output, result: { ...output.result, ...extra } };
+    return unjudged({ ...base, ...extra }, 'skipped', skipped, []);
   }
 
   const persist = scenario.faults.some((f) => f.crash !== undefined && f.persist === true);
