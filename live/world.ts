@@ -4,6 +4,7 @@
  * workloads. True time is the machine's monotonic clock from the run's epoch. Faults are signals
  * and toxics (target.ts).
  */
+import type { SystemId } from '../backends/recipe.ts';
 import type { SystemConfig } from '../backends/system.ts';
 import { History, isGrant } from '../runner/history.ts';
 import { round } from '../runner/loop.ts';
@@ -14,6 +15,7 @@ import { ActionChain } from './actions.ts';
 import type { ClientSpec } from './client-protocol.ts';
 import { ClientProcesses } from './clients.ts';
 import { machineMonotonicMs } from './clock.ts';
+import type { Cluster } from './cluster.ts';
 import { ClientLinks } from './links.ts';
 import { EnvironmentError, sleep } from './process.ts';
 import { serveRegister } from './register.ts';
@@ -45,8 +47,8 @@ export class LiveWorld implements World<LiveFields>, LiveRun {
   // A scenario's expectations are about lockstep's own recipes; a third-party library is measured,
   // not held to them (its verdict next to the recipe's is the finding).
   readonly expectationsApply: boolean;
-  readonly system;
-  readonly cluster;
+  readonly system: SystemId;
+  readonly cluster: Cluster;
   readonly actions = new ActionChain();
   readonly links: ClientLinks;
   readonly processes: ClientProcesses;

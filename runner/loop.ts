@@ -120,7 +120,7 @@ export function round(ms: number): number {
 type Base = Pick<RunResult, 'scenario' | 'system' | 'fencing' | 'seed' | 'mode' | 'expected' | 'fencingSound'>;
 
 /** A run that has no verdict (skipped, or unknown): nothing measured, and an expectation of it is not met. */
-export function unjudged<Extra extends object>(base: Base & Extra, verdict: Verdict, skipped: string | null, notes: readonly string[]): WorldOutput<Extra> {
+function unjudged<Extra extends object>(base: Base & Extra, verdict: Verdict, skipped: string | null, notes: readonly string[]): WorldOutput<Extra> {
   return {
     result: { ...base, verdict, skipped, notes, metrics: null, expectationMet: base.expected === null ? null : false, simulatedMs: 0, events: 0, traceHash: null },
     history: [],

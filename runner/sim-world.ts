@@ -11,7 +11,7 @@ import { ClientEndpoint } from '../backends/sim/endpoint.ts';
 import { serverIds, type SystemConfig, type SystemModule } from '../backends/system.ts';
 import { electionClient } from './election.ts';
 import type { FaultTarget } from './faults.ts';
-import { History, holderOf, isGrant } from './history.ts';
+import { History, isGrant } from './history.ts';
 import { round } from './loop.ts';
 import { mutexClient, type RegisterClient } from './mutex.ts';
 import { Register, REGISTER_NODE, registerServer, type RegisterReply } from './register.ts';
@@ -92,11 +92,6 @@ export class SimWorld implements World {
     const { system } = this.options;
     if (system.leader !== undefined) return system.leader(this.servers, (id) => this.sim.host(id));
     return this.servers.length === 1 ? this.servers[0]! : undefined;
-  }
-
-  /** The client that holds the lock right now by the history (last acquire ok without a release), if any. */
-  holder(): string | null {
-    return holderOf(this.history);
   }
 
   afterGrant(nth: number, who: (process: string) => boolean, fire: (client: string) => void): void {
