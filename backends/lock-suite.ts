@@ -7,7 +7,8 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { checkMutex, type MutexSafety } from '../checkers/mutex.ts';
 import type { Op } from '../runner/history.ts';
-import { runSimMutex, type SimMutexOptions, type SimMutexResult, type SimWorld } from '../runner/sim-harness.ts';
+import { runSimMutex, type SimMutexOptions, type SimMutexResult } from '../runner/sim-harness.ts';
+import type { SimWorld } from '../runner/sim-world.ts';
 import type { Sim } from '../sim/sim.ts';
 import type { SystemModule } from './system.ts';
 

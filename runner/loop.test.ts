@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseScenario } from '../scenarios/loader.ts';
+import { BudgetExceededError } from '../sim/errors.ts';
+import type { FaultTarget } from './faults.ts';
+import { History, type RegisterWrite } from './history.ts';
+import { graceMs, runWorld } from './loop.ts';
+import type { Measured, World } from './world.ts';
+
+const scenarioWith = (faults: string, expect = '  - { system: redis, fencing: off, verdict: safe }') =>
+  parseScenario(
+    `
+name: fake
+description: the loop against a scripted world
+clients: 2
+durationMs: 5000
+lock: { ttlMs: 1000, holdMs: 100, thinkMs: 50 }
+faults:
+${faults}
+expect:
+${expect}
+`,
+    'inline.yaml',
+  );
+
+const PAUSE_C1 = '  - { at: 1000, pause: c1, forMs: 500 }';
+const write = (timeMs: number, process: string): RegisterWrite => ({ timeMs, process, value: 1, token: null, accepted: true });
+
+/** c1 then c2 hold the lock in turn; with `overlap`, c2 is granted it while c1 still holds it, and one write is lost. */
+type Script = 'in turn' | 'overlap';
+
+/** A world whose verbs record what the loop asked of it, and whose workload writes a scripted history. */
+class FakeWorld implements World<{ fake: true }> {
+  readonly mode = 'sim';
+  readonly sim = null;
+  readonly servers = ['server-1'];
+  readonly clients = ['c1', 'c2'];
+  readonly nodes = ['server-1', 'register', 'c1', 'c2'];
+  readonly notes: string[] = [];
+  readonly calls: string[] = [];
+  readonly expectationsApply = true;
+  readonly register: { writes: RegisterWrite[]; value: number } = { writes: [], value: 0 };
+  nowMs = 0;
+  readonly history = new History(() => this.nowMs);
+  private readonly timers: { atMs: number; fire: () => void }[] = [];
+  private readonly paused = new Set<string>();
+  readonly target: FaultTarget;
+
+  constructor(
+    private readonly script: Script,
+    private readonly options: { whyNot?: string; throwOnRun?: Error; unknownBecause?: string } = {},
+  ) {
+    const verb = (name: string) => (...args: unknown[]) => void this.calls.push(`${name} ${args.join(' ')}`);
+    const world = this;
+    this.target = {
+      get nowMs() {
+        return world.nowMs;
+      },
+      pause: (node) => {
+        this.paused.add(node);
+        verb('pause')(node);
+      },
+      resume: (node) => {
+        this.paused.delete(node);
+        verb('resume')(node);
+      },
+      crash: verb('crash'),
+      restart: verb('restart'),
+      isCrashed: () => false,
+      isPaused: (node) => this.paused.has(node),
+      partition: verb('partition'),
+      heal: verb('heal'),
+      delay: verb('delay'),
+      loss: verb('loss'),
+      jumpClock: verb('jumpClock'),
+      setDrift: verb('setDrift'),
+      at: (atMs, fire) => void this.timers.push({ atMs, fire }),
+    };
+  }
+
+  whyNot() {
+    return this.options.whyNot ?? null;
+  }
+  async start() {
+    this.calls.push('start');
+  }
+  leader() {
+    return 'server-1';
+  }
+  afterGrant() {}
+  /** Fires the scheduled faults in time order, including heals they schedule, and writes the script. */
+  async run(durationMs: number) {
+    this.calls.push(`run ${durationMs}`);
+    if (this.options.throwOnRun !== undefined) throw this.options.throwOnRun;
+    for (let next = this.nextTimer(durationMs); next !== undefined; next = this.nextTimer(durationMs)) {
+      this.nowMs = next.atMs;
+      next.fire();
+    }
+    this.perform();
+  }
+  async healAll() {
+    this.calls.push('healAll');
+  }
+  async grace(ms: number) {
+    this.calls.push(`grace ${ms}`);
+  }
+  whyUnknown() {
+    return this.options.unknownBecause === undefined ? [] : [this.options.unknownBecause];
+  }
+  measured(): Measured {
+    return { simulatedMs: 5000, events: this.history.ops.length, traceHash: null };
+  }
+  resultFields() {
+    return { fake: true as const };
+  }
+  async close() {
+    this.calls.push('close');
+  }
+
+  private nextTimer(untilMs: number) {
+    const due = this.timers.filter((t) => t.atMs <= untilMs).sort((a, b) => a.atMs - b.atMs)[0];
+    if (due !== undefined) this.timers.splice(this.timers.indexOf(due), 1);
+    return due;
+  }
+
+  private perform(): void {
+    const at = (timeMs: number, process: string, type: 'invoke' | 'ok', f: 'acquire' | 'release') => this.history.append({ timeMs, process, type, f });
+    const c2GrantedMs = this.script === 'overlap' ? 200 : 400;
+    at(100, 'c1', 'ok', 'acquire');
+    at(c2GrantedMs, 'c2', 'ok', 'acquire');
+    at(300, 'c1', 'invoke', 'release');
+    at(500, 'c2', 'invoke', 'release');
+    this.register.writes.push(write(150, 'c1'), write(450, 'c2'));
+    this.register.value = this.script === 'overlap' ? 1 : 2;
+  }
+}
+
+const spec = (faults = PAUSE_C1, expect?: string) => ({ scenario: scenarioWith(faults, expect), system: 'redis' as const, fencing: false, seed: 1 });
+
+describe('the run loop', () => {
+  it('skips a run whose faults cannot apply to the system, with the reason, and starts nothing', async () => {
+    const world = new FakeWorld('in turn');
+    const { result } = await runWorld(spec('  - { at: 1000, pause: server-3, forMs: 500 }'), world);
+    assert.equal(result.verdict, 'skipped');
+    assert.match(result.skipped ?? '', /server-3/);
+    assert.equal(result.expectationMet, false);
+    assert.deepEqual(world.calls, []);
+  });
+
+  it('skips a run the world itself cannot perform, with the world\'s reason', async () => {
+    const world = new FakeWorld('in turn', { whyNot: 'this world cannot pause c1' });
+    const { result } = await runWorld(spec(), world);
+    assert.equal(result.verdict, 'skipped');
+    assert.equal(result.skipped, 'this world cannot pause c1');
+    assert.equal(result.fake, true);
+    assert.deepEqual(world.calls, []);
+  });
+
+  it('plans the faults on the world\'s verbs, heals them, logs them as the nemesis, then heals everything and gives a grace period', async () => {
+    const world = new FakeWorld('in turn');
+    const { history } = await runWorld(spec(), world);
+    assert.deepEqual(world.calls, ['start', 'run 5000', 'pause c1', 'resume c1', 'healAll', `grace ${graceMs(1000, 100)}`, 'close']);
+    const nemesis = history.filter((op) => op.process === 'nemesis').map((op) => `${op.f}@${op.timeMs}`);
+    assert.deepEqual(nemesis, ['fault-start@1000', 'fault-end@1500']);
+  });
+
+  it('judges the history and meets the expectation, with what the world measured and adds', async () => {
+    const { result } = await runWorld(spec(), new FakeWorld('in turn'));
+    assert.equal(result.verdict, 'safe');
+    assert.equal(result.expected, 'safe');
+    assert.equal(result.expectationMet, true);
+    assert.equal(result.metrics?.acquisitions, 2);
+    assert.equal(result.simulatedMs, 5000);
+    assert.equal(result.mode, 'sim');
+    assert.equal(result.fake, true);
+  });
+
+  it('an unsafe history fails a safe expectation', async () => {
+    const { result } = await runWorld(spec(), new FakeWorld('overlap'));
+    assert.equal(result.verdict, 'unsafe');
+    assert.equal(result.expectationMet, false);
+    assert.ok((result.metrics?.lostUpdates ?? 0) > 0);
+  });
+
+  it('a run the world says has no verdict is unknown, with the world\'s reason in its notes', async () => {
+    const { result } = await runWorld(spec(), new FakeWorld('in turn', { unknownBecause: 'the machine was too busy' }));
+    assert.equal(result.verdict, 'unknown');
+    assert.equal(result.expectationMet, false);
+    assert.ok(result.notes.includes('the machine was too busy'));
+  });
+
+  it('a run that exceeds its event budget is unknown with the reason, and the world is still closed', async () => {
+    const world = new FakeWorld('in turn', { throwOnRun: new BudgetExceededError('event budget of 10 exceeded') });
+    const { result } = await runWorld(spec(), world);
+    assert.equal(result.verdict, 'unknown');
+    assert.equal(result.skipped, null);
+    assert.equal(result.metrics, null);
+    assert.deepEqual(result.notes, ['event budget of 10 exceeded']);
+    assert.deepEqual(world.calls, ['start', 'run 5000', 'close']);
+  });
+
+  it('any other error ends the run as a failure, after closing the world', async () => {
+    const world = new FakeWorld('in turn', { throwOnRun: new Error('the cluster went away') });
+    await assert.rejects(runWorld(spec(), world), /the cluster went away/);
+    assert.deepEqual(world.calls.at(-1), 'close');
+  });
+});

@@ -1,0 +1,171 @@
+/**
+ * The simulator's World: servers, the register and clients c1..cN as nodes of one Sim, each
+ * client running the mutex or election workload over simulated ports. Faults are kernel verbs;
+ * true time is kernel time.
+ */
+import { Sim } from '../sim/sim.ts';
+import type { Host } from '../sim/node.ts';
+import type { Latency } from '../sim/network.ts';
+import type { TraceOptions } from '../sim/trace.ts';
+import { ClientEndpoint } from '../backends/sim/endpoint.ts';
+import { serverIds, type SystemConfig, type SystemModule } from '../backends/system.ts';
+import { electionClient } from './election.ts';
+import type { FaultTarget } from './faults.ts';
+import { History, isGrant } from './history.ts';
+import { round } from './loop.ts';
+import { mutexClient, type RegisterClient } from './mutex.ts';
+import { Register, REGISTER_NODE, registerServer, type RegisterReply } from './register.ts';
+import type { Measured, World } from './world.ts';
+
+export interface SimWorldOptions {
+  readonly system: SystemModule;
+  /** mutex (default): acquire/hold/release; election: campaign and do leader work every holdMs. */
+  readonly workload?: 'mutex' | 'election';
+  readonly seed: number;
+  readonly clients: number;
+  readonly ttlMs: number;
+  readonly holdMs: number;
+  readonly thinkMs: number;
+  readonly fencing: boolean;
+  readonly latency?: Latency;
+  readonly trace?: TraceOptions;
+  readonly acquireTimeoutMs?: number;
+  /** Most kernel events the whole run may fire, grace included (the loop's eventBudget). */
+  readonly eventBudget: number;
+}
+
+const REGISTER_TIMEOUT_MS = 1000;
+
+export class SimWorld implements World {
+  readonly mode = 'sim';
+  readonly sim: Sim;
+  readonly history: History;
+  readonly register: Register;
+  readonly servers: readonly string[];
+  readonly clients: readonly string[];
+  readonly nodes: readonly string[];
+  readonly notes: string[] = [];
+  readonly target: FaultTarget;
+  readonly expectationsApply = true;
+  private readonly config: SystemConfig;
+  private stopping = false;
+  private durationMs = 0;
+
+  constructor(private readonly options: SimWorldOptions) {
+    this.sim = new Sim({ seed: options.seed, network: { latency: options.latency ?? { minMs: 1, maxMs: 3 } }, trace: options.trace, eventBudget: options.eventBudget });
+    this.history = new History(() => this.sim.nowMs);
+    this.register = new Register(options.fencing);
+    this.config = { ttlMs: options.ttlMs, fencing: options.fencing, acquireTimeoutMs: options.acquireTimeoutMs ?? 4 * options.ttlMs, name: 'lockstep-lock' };
+    this.servers = serverIds(options.system.serverCount(this.config));
+    this.clients = Array.from({ length: options.clients }, (_, i) => `c${i + 1}`);
+    this.nodes = [...this.servers, REGISTER_NODE, ...this.clients];
+    this.target = simTarget(this.sim);
+  }
+
+  whyNot(): null {
+    return null;
+  }
+
+  /** Adds the nodes in the order of `nodes`; each boots as a kernel event once the run starts. */
+  async start(): Promise<void> {
+    const { sim, options, config, servers, history } = this;
+    servers.forEach((id, i) => sim.addNode(id, (host) => options.system.bootServer(host, i + 1, servers, config)));
+    sim.addNode(REGISTER_NODE, (host) => registerServer(host, this.register, () => sim.nowMs));
+    for (const id of this.clients) {
+      sim.addNode(id, (host) => {
+        host.onCrash(() => history.record(id, 'info', 'crash'));
+        const ports = options.system.simPorts(host, servers, config);
+        const register = simRegister(host, id);
+        const { holdMs, thinkMs, fencing } = options;
+        if (options.workload === 'election') {
+          const election = options.system.election(host, ports, config);
+          host.spawn('election', () => electionClient(id, host, election, register, history, { workMs: holdMs, thinkMs, fencing }, () => this.stopping));
+        } else {
+          const lock = options.system.lock(host, ports, config);
+          host.spawn('mutex', () => mutexClient(id, host, lock, register, history, { holdMs, thinkMs, fencing }, () => this.stopping));
+        }
+      });
+    }
+  }
+
+  leader(): string | null | undefined {
+    const { system } = this.options;
+    if (system.leader !== undefined) return system.leader(this.servers, (id) => this.sim.host(id));
+    return this.servers.length === 1 ? this.servers[0]! : undefined;
+  }
+
+  afterGrant(nth: number, who: (process: string) => boolean, fire: (client: string) => void): void {
+    let seen = 0;
+    this.history.observe((op) => {
+      if (isGrant(op) && who(op.process) && ++seen === nth) this.sim.after(0, 'fault', () => fire(op.process));
+    });
+  }
+
+  /** The same, counting every grant. */
+  afterAcquired(nth: number, fire: (client: string) => void): void {
+    this.afterGrant(nth, () => true, fire);
+  }
+
+  async run(durationMs: number): Promise<void> {
+    this.durationMs = durationMs;
+    await this.sim.run({ untilMs: durationMs });
+  }
+
+  /** Links, paused nodes, and crashed servers (from their disks); clients stop after their round. */
+  async healAll(): Promise<void> {
+    this.stopping = true;
+    this.sim.healAll();
+    for (const id of this.servers) if (this.sim.node(id).crashed) this.sim.restart(id, { persist: true });
+  }
+
+  async grace(graceMs: number): Promise<void> {
+    await this.sim.run({ untilMs: this.durationMs + graceMs });
+  }
+
+  whyUnknown(): readonly string[] {
+    return [];
+  }
+
+  measured(): Measured {
+    const summary = this.sim.summary();
+    return { simulatedMs: round(summary.nowMs), events: summary.events, traceHash: summary.traceHash };
+  }
+
+  resultFields(): object {
+    return {};
+  }
+
+  async close(): Promise<void> {}
+}
+
+function simTarget(sim: Sim): FaultTarget {
+  return {
+    get nowMs() {
+      return sim.nowMs;
+    },
+    pause: (node) => sim.pause(node),
+    resume: (node) => sim.resume(node),
+    crash: (node) => sim.crash(node),
+    restart: (node, persist) => sim.restart(node, { persist }),
+    isCrashed: (node) => sim.node(node).crashed,
+    isPaused: (node) => sim.node(node).paused,
+    partition: (from, to, mode) => sim.network.partition(from, to, mode),
+    heal: (from, to) => sim.network.heal(from, to),
+    delay: (from, to, extraMs) => sim.network.configure(from, to, { extraDelayMs: extraMs }),
+    loss: (from, to, probability) => sim.network.configure(from, to, { lossProbability: probability }),
+    jumpClock: (node, deltaMs) => sim.jumpClock(node, deltaMs),
+    setDrift: (node, driftPpm) => sim.setDrift(node, driftPpm),
+    at: (atMs, fire) => void sim.at(Math.max(atMs, sim.nowMs), 'fault', fire),
+  };
+}
+
+function simRegister(host: Host, process: string): RegisterClient {
+  const endpoint = ClientEndpoint.of(host);
+  const call = (op: string, body: object): Promise<RegisterReply> =>
+    Promise.resolve(endpoint.request<RegisterReply>(REGISTER_NODE, op, { process, ...body }, REGISTER_TIMEOUT_MS));
+  return {
+    read: (token) => call('read', { token }),
+    write: (value, token) => call('write', { value, token }),
+    increment: (token) => call('increment', { token }),
+  };
+}
