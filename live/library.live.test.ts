@@ -18,7 +18,8 @@ import type { Cluster } from './cluster.ts';
 import { liveEnabled } from './gate.ts';
 import { openCluster } from './providers.ts';
 import { NEMESIS, type Op } from '../runner/history.ts';
-import { runLive, touchesOnlyClients, type LiveRunOutput, type LiveRunResult } from './run.ts';
+import { runLive, type LiveRunOutput, type LiveRunResult } from './run.ts';
+import { touchesOnlyClients } from '../runner/faults/live.ts';
 
 const LIBRARY = fileURLToPath(new URL('../scenarios', import.meta.url));
 const SCENARIOS = ['no-faults', 'gc-pause-beyond-ttl', 'db-connection-cut'];

@@ -9,7 +9,7 @@ import { z } from 'zod';
 /**
  * Every limit of the format, in one place. Each is chosen so that the largest scenario accepted
  * still runs within 2 GB and a couple of minutes per run (README, "Limits"): a run's cost grows
- * with its events, which runner/sim-harness.ts caps, and with what a scenario makes the tool build
+ * with its events, which runner/loop.ts caps, and with what a scenario makes the tool build
  * before the run starts (partition links, fault timers), which these bound.
  */
 export const LIMITS = {

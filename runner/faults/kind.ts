@@ -53,7 +53,7 @@ export interface Topology {
  * What a live world can do to its servers, as fault kinds need to know it. Defined here, not in
  * live/, because runner/ never imports live/: the live world builds this from its cluster.
  */
-export interface LiveWorld {
+export interface LiveCapabilities {
   /** The provider's name, for reasons: local, external, compose. */
   readonly provider: string;
   readonly system: string;
@@ -122,7 +122,7 @@ export interface FaultKind<F = unknown> {
   /** Why a system of this shape cannot take it (beyond unknown selectors), or null. */
   cannotApply?(fault: F, topology: Topology): string | null;
   /** Why a live world cannot perform it, or null; `hitsServers` says whether it names a server. */
-  whyNotLive?(fault: F, live: LiveWorld, hitsServers: boolean): string | null;
+  whyNotLive?(fault: F, live: LiveCapabilities, hitsServers: boolean): string | null;
   /** Whether it touches what concurrent runs share: a server process or clock, a link between servers. */
   touchesShared(fault: F, servers: number, hitsServers: boolean): boolean;
   /** Hit the world, and arrange the heal. */

@@ -1,9 +1,9 @@
 /**
  * What the live world asks of faults, as pure functions of the faults and what the world can do
- * (kind.ts, LiveWorld): whether it can perform them, and whether runs may share its servers.
+ * (kind.ts, LiveCapabilities): whether it can perform them, and whether runs may share its servers.
  */
 import { kindOf, selectorsOf, type Fault } from './index.ts';
-import type { LiveWorld } from './kind.ts';
+import type { LiveCapabilities } from './kind.ts';
 import { namesServer } from './selectors.ts';
 
 /** Whether a fault names a server of a system of `servers` servers, directly or by a server selector. */
@@ -12,7 +12,7 @@ export function hitsServers(fault: Fault, servers: number): boolean {
 }
 
 /** Why a live world cannot perform these faults (the run is then skipped), or null. */
-export function whyNotLive(faults: readonly Fault[], live: LiveWorld): string | null {
+export function whyNotLive(faults: readonly Fault[], live: LiveCapabilities): string | null {
   for (const fault of faults) {
     const reason = kindOf(fault).whyNotLive?.(fault, live, hitsServers(fault, live.servers)) ?? null;
     if (reason !== null) return reason;
