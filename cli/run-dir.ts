@@ -13,45 +13,24 @@
 import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import { accessSync, constants } from 'node:fs';
 import { join, parse, relative, resolve, sep } from 'node:path';
-import type { Op, RegisterWrite } from '../runner/history.ts';
-import type { RunResult } from '../runner/run.ts';
+import { RESULTS_FORMAT_VERSION, historyFileName, type OpWritten, type RegisterWriteWritten, type ResultsHeaderWritten, type RunEntryWritten } from '../runner/results.ts';
 import { UsageError } from './run.ts';
 
-export interface TimedRun extends RunResult {
-  readonly wallMs: number;
-  /** The scenario file the run came from, as given on the command line. */
-  readonly file: string;
-}
+/** A finished run's entry in results.json: the results contract's type (runner/results.ts). */
+export type TimedRun = RunEntryWritten;
 
 /** results.json without its runs: what is known before the first run. */
-export interface ResultsHeader {
-  readonly tool: { readonly name: 'lockstep'; readonly version: string };
-  readonly mode: 'sim' | 'live';
-  /** Live runs: the provider of the cluster. */
-  readonly provider?: string;
-  readonly createdAt: string;
-  /** The command line, passwords redacted (live/redact.ts). */
-  readonly command: string;
-}
+export type ResultsHeader = ResultsHeaderWritten;
 
 /** What a finished run leaves: its result, and the history behind it. */
 export interface FinishedRun {
   readonly run: TimedRun;
-  readonly history: readonly Op[];
-  readonly writes: readonly RegisterWrite[];
+  readonly history: readonly OpWritten[];
+  readonly writes: readonly RegisterWriteWritten[];
 }
 
 const PARTIAL = '.partial';
 const OWNER_FILE = '.lockstep-writer';
-
-/** The system, or for a live run of a third-party library, that library (it runs on the system's servers). */
-export function runLabel(result: RunResult): string {
-  return (result as { subject?: string | null }).subject ?? result.system;
-}
-
-export function historyFileName(result: RunResult): string {
-  return `${result.scenario}.${runLabel(result)}.${result.fencing ? 'on' : 'off'}.${result.seed}.jsonl`;
-}
 
 /**
  * Make `dir` ready to receive run directories, or refuse with a UsageError naming `option`:
@@ -155,7 +134,7 @@ export class RunDirWriter {
     mkdirSync(join(this.staging, 'history'), { recursive: true });
     writeFileSync(join(this.staging, OWNER_FILE), `${writerIdentity(process.pid) ?? `${process.pid} ?`}\n`);
     this.results = openSync(join(this.staging, 'results.json'), 'w');
-    const head = JSON.stringify({ ...header, runs: [] }, null, 2);
+    const head = JSON.stringify({ formatVersion: RESULTS_FORMAT_VERSION, ...header, runs: [] }, null, 2);
     writeSync(this.results, `${head.slice(0, head.lastIndexOf('[]'))}[`);
   }
 
