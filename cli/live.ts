@@ -14,11 +14,11 @@ import { openCluster, type ProviderOptions } from '../live/providers.ts';
 import { runLive, touchesOnlyClients, type LiveRunOutput } from '../live/run.ts';
 import { liveSubject, liveSubjects, liveSystems } from '../live/systems/index.ts';
 import { keepFailedLogsIn, removeOnExit } from '../live/process.ts';
-import { redactUrl } from '../live/redact.ts';
+import { redactUrl } from '../runner/redact.ts';
 import { writeReport } from '../reports/report.ts';
-import { RunDirWriter, type TimedRun } from './run-dir.ts';
+import { RunDirWriter, type TimedRun } from '../runner/run-dir.ts';
 import { summaryTable } from './summary.ts';
-import { UsageError } from './run.ts';
+import { UsageError } from '../runner/errors.ts';
 
 export interface LiveCommand {
   readonly scenarios: readonly { file: string; scenario: Scenario }[];

@@ -43,7 +43,7 @@ import { machineMonotonicMs } from './clock.ts';
 import type { Cluster } from './cluster.ts';
 import type { ClientSpec, FromClient, ToClient } from './client-protocol.ts';
 import { EnvironmentError, forkDying, keepLog, sleep, track } from './process.ts';
-import { redactSecrets } from './redact.ts';
+import { redactSecrets } from '../runner/redact.ts';
 import { withAddress } from './servers/database.ts';
 import { serveRegister } from './register.ts';
 import { liveSubject } from './systems/index.ts';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runCommand } from '../cli/run.ts';
-import type { TimedRun } from '../cli/run-dir.ts';
+import type { TimedRun } from '../runner/run-dir.ts';
 import type { LiveRunResult } from '../live/run.ts';
 import { loadRunDirs, ReportError } from '../reports/load.ts';
 import type { Op, RegisterWrite } from '../runner/history.ts';
