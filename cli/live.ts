@@ -19,6 +19,7 @@ import { writeReport } from '../reports/report.ts';
 import { RunDirWriter, type TimedRun } from '../runner/run-dir.ts';
 import { summaryTable } from './summary.ts';
 import { UsageError } from '../runner/errors.ts';
+import { runLabel } from '../runner/results.ts';
 
 export interface LiveCommand {
   readonly scenarios: readonly { file: string; scenario: Scenario }[];
@@ -109,7 +110,7 @@ export async function liveCommand(command: LiveCommand, print: (line: string) =>
   print(summaryTable(runs));
   print('');
   const failed = runs.filter((r) => r.expectationMet === false && r.verdict !== 'skipped');
-  for (const run of failed) print(`expectation failed: ${run.scenario} on ${(run as { subject?: string | null }).subject ?? run.system}, fencing ${run.fencing ? 'on' : 'off'}: expected ${run.expected}, got ${run.verdict}`);
+  for (const run of failed) print(`expectation failed: ${run.scenario} on ${runLabel(run)}, fencing ${run.fencing ? 'on' : 'off'}: expected ${run.expected}, got ${run.verdict}`);
   if (command.report !== false) {
     const report = await writeReport([dir], dir);
     print(`report: ${report.html} (and ${report.markdown})`);
