@@ -7,8 +7,9 @@ import { availableSystems, systemModule } from '../backends/index.ts';
 import type { SystemId } from '../backends/recipe.ts';
 import { check, type CheckOutcome, type Counterexample } from '../runner/check.ts';
 import type { Fault } from '../scenarios/schema.ts';
-import { JudgePool } from './check-pool.ts';
-import { parseSystems, UsageError } from './run.ts';
+import { JudgePool } from '../runner/check-pool.ts';
+import { UsageError } from '../runner/errors.ts';
+import { parseSystems } from './run.ts';
 
 export interface CheckCommand {
   readonly system: SystemId;

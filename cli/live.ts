@@ -15,11 +15,12 @@ import { runLive, type LiveRunOutput } from '../live/run.ts';
 import { touchesOnlyClients } from '../runner/faults/live.ts';
 import { liveSubject, liveSubjects, liveSystems } from '../live/systems/index.ts';
 import { keepFailedLogsIn, removeOnExit } from '../live/process.ts';
-import { redactUrl } from '../live/redact.ts';
+import { redactUrl } from '../runner/redact.ts';
 import { writeReport } from '../reports/report.ts';
-import { RunDirWriter, type TimedRun } from './run-dir.ts';
+import { RunDirWriter, type TimedRun } from '../runner/run-dir.ts';
 import { summaryTable } from './summary.ts';
-import { UsageError } from './run.ts';
+import { UsageError } from '../runner/errors.ts';
+import { runLabel } from '../runner/results.ts';
 
 export interface LiveCommand {
   readonly scenarios: readonly { file: string; scenario: Scenario }[];
@@ -110,7 +111,7 @@ export async function liveCommand(command: LiveCommand, print: (line: string) =>
   print(summaryTable(runs));
   print('');
   const failed = runs.filter((r) => r.expectationMet === false && r.verdict !== 'skipped');
-  for (const run of failed) print(`expectation failed: ${run.scenario} on ${(run as { subject?: string | null }).subject ?? run.system}, fencing ${run.fencing ? 'on' : 'off'}: expected ${run.expected}, got ${run.verdict}`);
+  for (const run of failed) print(`expectation failed: ${run.scenario} on ${runLabel(run)}, fencing ${run.fencing ? 'on' : 'off'}: expected ${run.expected}, got ${run.verdict}`);
   if (command.report !== false) {
     const report = await writeReport([dir], dir);
     print(`report: ${report.html} (and ${report.markdown})`);

@@ -7,10 +7,11 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { fileURLToPath } from 'node:url';
 import { formatBench, runBench } from './bench.ts';
 import { runDemo } from './demo.ts';
-import { parseSystems, plan, runCommand, UsageError } from './run.ts';
+import { UsageError } from '../runner/errors.ts';
+import { parseSystems, plan, runCommand } from './run.ts';
 import { checkCommand, MAX_CHECK_RUNS, runCheck } from './check.ts';
-import { ensureWritableDirectory, prepareOutDir } from './run-dir.ts';
-import { redactCommandLine } from '../live/redact.ts';
+import { ensureWritableDirectory, prepareOutDir } from '../runner/run-dir.ts';
+import { redactCommandLine } from '../runner/redact.ts';
 import { loadScenarios, ScenarioError } from '../scenarios/loader.ts';
 import { loadRunDirs, ReportError } from '../reports/load.ts';
 import { writeReport } from '../reports/report.ts';
@@ -54,7 +55,7 @@ program
   .option('--live', 'measure the live tier instead: acquire latency per system, harness overhead, lockstep RedLock vs node-redlock')
   .action(async (options: { json?: boolean; live?: boolean }) => {
     if (options.live === true) {
-      const { runLiveBench } = await import('./bench-live.ts');
+      const { runLiveBench } = await import('../live/bench.ts');
       const result = { tool: { name: 'lockstep', version }, node: process.version, ...(await runLiveBench()) };
       process.stdout.write(`${JSON.stringify(result, null, options.json === true ? undefined : 2)}\n`);
       return;

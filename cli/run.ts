@@ -11,7 +11,8 @@ import { SYSTEM_IDS, type SystemId } from '../backends/recipe.ts';
 import type { Scenario } from '../scenarios/schema.ts';
 import { runScenario } from '../runner/run.ts';
 import { writeReport } from '../reports/report.ts';
-import { RunDirWriter, type TimedRun } from './run-dir.ts';
+import { UsageError } from '../runner/errors.ts';
+import { RunDirWriter, type TimedRun } from '../runner/run-dir.ts';
 import { replayCommand } from '../runner/replay.ts';
 import { summaryTable } from './summary.ts';
 
@@ -33,10 +34,6 @@ export interface RunPlanItem {
   readonly system: SystemId;
   readonly fencing: boolean;
   readonly seed: number;
-}
-
-export class UsageError extends Error {
-  override name = 'UsageError';
 }
 
 /** Parse a comma-separated list of known system ids, given as `option`. */

@@ -1,7 +1,7 @@
 /** The summary table after `lockstep run` and `lockstep live`: one row per run, named so a reader can tell them apart. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { TimedRun } from './run-dir.ts';
+import type { TimedRun } from '../runner/run-dir.ts';
 import { summaryTable } from './summary.ts';
 
 function run(fields: Partial<TimedRun> & { subject?: string | null }): TimedRun {

@@ -1,5 +1,6 @@
 /** The summary table printed after a run. */
-import { runLabel, type TimedRun } from './run-dir.ts';
+import { runLabel } from '../runner/results.ts';
+import type { TimedRun } from '../runner/run-dir.ts';
 
 const COLUMNS = ['scenario', 'system', 'fencing', 'seed', 'verdict', 'expected', 'lost', 'stale', 'p50 ms', 'p99 ms'] as const;
 

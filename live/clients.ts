@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import type { History } from '../runner/history.ts';
 import type { ClientSpec, FromClient, ToClient } from './client-protocol.ts';
 import { EnvironmentError, forkDying, keepLog, track } from './process.ts';
-import { redactSecrets } from './redact.ts';
+import { redactSecrets } from '../runner/redact.ts';
 
 const CLIENT_MAIN = fileURLToPath(new URL('./client-main.ts', import.meta.url));
 // Resolved here, not by the client: `--import tsx` is looked up from the working directory, which need not be this project.

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CONFORMANCE_CONFIG, runConformanceOutside, type ConformanceCase } from '../backends/conformance.ts';
 import type { SystemConfig, SystemModule } from '../backends/system.ts';
-import { ConnectionLost } from '../backends/sim/endpoint.ts';
+import { ConnectionLost } from '../backends/errors.ts';
 import { TimeoutError } from '../sim/errors.ts';
 import { RealClock } from './clock.ts';
 import type { ManagedServer } from './process.ts';

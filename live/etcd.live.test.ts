@@ -18,7 +18,7 @@ import { etcdClient, LiveEtcdPort } from '../backends/etcd/live-port.ts';
 import type { EtcdGrant } from '../backends/etcd/lock.ts';
 import type { EtcdPort } from '../backends/etcd/port.ts';
 import type { SystemConfig } from '../backends/system.ts';
-import { ConnectionLost } from '../backends/sim/endpoint.ts';
+import { ConnectionLost } from '../backends/errors.ts';
 import { TimeoutError } from '../sim/errors.ts';
 import { RealClock } from './clock.ts';
 import { LiveRuntime } from './runtime.ts';

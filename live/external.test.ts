@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
-import { UsageError } from '../cli/run.ts';
+import { UsageError } from '../runner/errors.ts';
 import { externalServers, loadExternalConfig } from './external.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'lockstep-endpoints-'));

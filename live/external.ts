@@ -20,9 +20,9 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import type { SystemId } from '../backends/recipe.ts';
-import { UsageError } from '../cli/run.ts';
+import { UsageError } from '../runner/errors.ts';
 import type { Cluster, ClusterServer } from './cluster.ts';
-import { redactSecrets } from './redact.ts';
+import { redactSecrets } from '../runner/redact.ts';
 import { addressOf } from './servers/database.ts';
 import { portRange, Toxiproxy } from './toxiproxy.ts';
 

@@ -13,7 +13,7 @@ import { runConformanceOutside } from '../backends/conformance.ts';
 import { redisConformance } from '../backends/redis/conformance.ts';
 import { LiveRedisPort } from '../backends/redis/live-port.ts';
 import { TimeoutError } from '../sim/errors.ts';
-import { ConnectionLost } from '../backends/sim/endpoint.ts';
+import { ConnectionLost } from '../backends/errors.ts';
 import { RealClock } from './clock.ts';
 import { LiveRuntime } from './runtime.ts';
 import { RedisLock } from '../backends/redis/lock.ts';

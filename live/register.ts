@@ -5,7 +5,7 @@
  * with the machine's monotonic clock, the true time of live histories.
  */
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
-import { ConnectionLost } from '../backends/sim/endpoint.ts';
+import { ConnectionLost } from '../backends/errors.ts';
 import type { RegisterClient } from '../runner/mutex.ts';
 import type { Register, RegisterReply, RegisterRequest } from '../runner/register.ts';
 import { TimeoutError } from '../sim/errors.ts';

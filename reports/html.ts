@@ -6,7 +6,7 @@
  * which escapes the text it draws (reports/load.test.ts checks it).
  */
 import type { Report } from './report.ts';
-import { redactSecrets } from '../live/redact.ts';
+import { redactSecrets } from '../runner/redact.ts';
 import { cellKey, replayOf, type Cell, type Mode } from './model.ts';
 
 export function escapeHtml(value: string | number): string {

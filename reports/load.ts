@@ -11,7 +11,7 @@ import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Sta
 import { join } from 'node:path';
 import type { z } from 'zod';
 import type { Op, RegisterWrite } from '../runner/history.ts';
-import { historyLineSchema, resultsFileSchema, type RunEntry } from '../runner/results.ts';
+import { historyFileName, historyLineSchema, resultsFileSchema, type RunEntry } from '../runner/results.ts';
 
 export class ReportError extends Error {
   override name = 'ReportError';
@@ -61,7 +61,7 @@ export function loadRunDirs(dirs: readonly string[]): LoadedRuns {
  * path separator would reach outside history/ (lockstep could not have written such a file).
  */
 export function historyPath(run: LoadedRun): string | null {
-  const name = `${run.scenario}.${run.system}.${run.fencing ? 'on' : 'off'}.${run.seed}.jsonl`;
+  const name = historyFileName(run);
   return /[/\\\0]/.test(name) ? null : join(run.dir, 'history', name);
 }
 

@@ -3,7 +3,7 @@
  * Every value from a run directory goes through `cell` (or `code`): Markdown passes raw HTML
  * through, and a pipe, bracket or backtick would break a table, a link or a code span.
  */
-import { redactSecrets } from '../live/redact.ts';
+import { redactSecrets } from '../runner/redact.ts';
 import type { Report } from './report.ts';
 import { cellKey, replayOf, type Mode } from './model.ts';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseScenario } from '../scenarios/loader.ts';
 import { counterexampleYaml } from '../cli/check.ts';
-import { JudgePool } from '../cli/check-pool.ts';
+import { JudgePool } from './check-pool.ts';
 import fc from 'fast-check';
 import { candidates, check, searchSpace } from './check.ts';
 import { scenarioArbitrary } from './search.ts';

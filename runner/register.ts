@@ -7,7 +7,7 @@
  * It never fails, pauses or loses data: it is the yardstick, not a subject.
  */
 import type { Host } from '../sim/node.ts';
-import { ServerEndpoint } from '../backends/sim/endpoint.ts';
+import { ServerEndpoint } from '../backends/shared/endpoint/endpoint.ts';
 import type { RegisterWrite } from './history.ts';
 
 export const REGISTER_NODE = 'register';

@@ -44,8 +44,8 @@ export const runMetricsSchema = z.looseObject({
   failoverMs: z.array(finite).optional(),
 });
 
-/** One entry of results.json `runs`: a sim run, a live run, or a live run of a third-party subject. */
-export const runEntrySchema = z.looseObject({
+/** The fields of one entry of results.json `runs`: a sim run, a live run, or a live run of a third-party subject. */
+const runEntryFields = z.object({
   scenario: label,
   system: label,
   /** Live runs of a third-party library: the library (null for the system's own recipe). */
@@ -68,18 +68,29 @@ export const runEntrySchema = z.looseObject({
   provider: name.optional(),
   durationMs: nonNegative.optional(),
 });
+export const runEntrySchema = runEntryFields.loose();
 
-/** A results.json file. createdAt and command are optional: DESIGN's example of the contract has neither. */
-export const resultsFileSchema = z.looseObject({
+/**
+ * The version of the results format this lockstep writes. Readers take a file without one as
+ * version 1 (run directories written before the field existed), and refuse a version they do
+ * not know rather than misread it.
+ */
+export const RESULTS_FORMAT_VERSION = 1;
+
+/** results.json without its runs. createdAt and command are optional: DESIGN's example of the contract has neither. */
+const resultsHeaderFields = z.object({
+  formatVersion: z.literal(RESULTS_FORMAT_VERSION, { error: `expected formatVersion ${RESULTS_FORMAT_VERSION} (or none)` }).optional(),
   tool: z.looseObject({ name, version: name }),
   mode: z.enum(['sim', 'live']),
   provider: name.optional(),
   createdAt: name.optional(),
   command: text(MAX_COMMAND_CHARS).optional(),
-  runs: z.array(runEntrySchema),
 });
 
-const opSchema = z.looseObject({
+/** A results.json file. */
+export const resultsFileSchema = resultsHeaderFields.extend({ runs: z.array(runEntrySchema) }).loose();
+
+const opFields = z.object({
   kind: z.literal('op'),
   index: count,
   process: name,
@@ -91,8 +102,9 @@ const opSchema = z.looseObject({
   error: text(MAX_TEXT_CHARS).optional(),
   detail: text(MAX_TEXT_CHARS).optional(),
 });
+const opSchema = opFields.loose();
 
-const registerWriteSchema = z.looseObject({
+const registerWriteFields = z.object({
   kind: z.literal('register-write'),
   timeMs: finite,
   process: name,
@@ -100,6 +112,7 @@ const registerWriteSchema = z.looseObject({
   token: finite.nullable(),
   accepted: z.boolean(),
 });
+const registerWriteSchema = registerWriteFields.loose();
 
 /** One line of a history file: an operation (runner/history.ts Op) or a write the register judged (RegisterWrite). */
 export const historyLineSchema = z.discriminatedUnion('kind', [opSchema, registerWriteSchema]);
@@ -108,3 +121,34 @@ export type RunMetricsEntry = z.infer<typeof runMetricsSchema>;
 export type RunEntry = z.infer<typeof runEntrySchema>;
 export type ResultsFileContents = z.infer<typeof resultsFileSchema>;
 export type HistoryLine = z.infer<typeof historyLineSchema>;
+
+/**
+ * Read-only all the way down, so that writers' readonly fields and arrays fit the types below, and
+ * without the index signatures of loose objects: a writer's type names its fields.
+ */
+type Written<T> = T extends readonly (infer E)[] ? readonly Written<E>[] : T extends object ? { readonly [K in keyof T as string extends K ? never : K]: Written<T[K]> } : T;
+
+/**
+ * What lockstep writes, derived from the schemas above: the fields they name and no others (these
+ * types have no index signature, so a writer's field the contract lacks shows in a type check, see
+ * test/results-contract.test.ts). A writer's type that stops fitting its schema fails to compile.
+ */
+export type RunEntryWritten = Written<z.input<typeof runEntryFields>>;
+/** results.json's header as a writer gives it; the writer adds formatVersion itself. */
+export type ResultsHeaderWritten = Written<Omit<z.input<typeof resultsHeaderFields>, 'formatVersion'>>;
+/** History lines as written: `kind` is added by the writer. */
+export type OpWritten = Written<Omit<z.input<typeof opFields>, 'kind'>>;
+export type RegisterWriteWritten = Written<Omit<z.input<typeof registerWriteFields>, 'kind'>>;
+
+/** The fields of a run entry that name its history file. */
+export type HistoryKey = Pick<RunEntryWritten, 'scenario' | 'system' | 'subject' | 'fencing' | 'seed'>;
+
+/** The system, or for a live run of a third-party library, that library (it runs on the system's servers). */
+export function runLabel(run: Pick<RunEntryWritten, 'system' | 'subject'>): string {
+  return run.subject ?? run.system;
+}
+
+/** history/<scenario>.<system or subject>.<on|off>.<seed>.jsonl, the file holding a run's history. */
+export function historyFileName(run: HistoryKey): string {
+  return `${run.scenario}.${runLabel(run)}.${run.fencing ? 'on' : 'off'}.${run.seed}.jsonl`;
+}

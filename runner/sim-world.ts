@@ -7,7 +7,7 @@ import { Sim } from '../sim/sim.ts';
 import type { Host } from '../sim/node.ts';
 import type { Latency } from '../sim/network.ts';
 import type { TraceOptions } from '../sim/trace.ts';
-import { ClientEndpoint } from '../backends/sim/endpoint.ts';
+import { ClientEndpoint } from '../backends/shared/endpoint/endpoint.ts';
 import { serverIds, type SystemConfig, type SystemModule } from '../backends/system.ts';
 import { electionClient } from './election.ts';
 import type { FaultTarget } from './faults.ts';

@@ -1,6 +1,6 @@
 /**
  * The scenario format: what a scenario file may say, checked field by field. The JSON Schema in
- * scenario.schema.json is generated from this (npm run schema) so that editors can check files too.
+ * scenario.schema.json is generated from this (npm run schema, scripts/write-schemas.ts) so that editors can check files too.
  */
 import { z } from 'zod';
 import { SYSTEM_IDS } from '../backends/recipe.ts';

@@ -10,8 +10,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFi
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { prepareOutDir, RunDirWriter } from '../cli/run-dir.ts';
-import { redactCommandLine, redactSecrets, redactUrl } from '../live/redact.ts';
+import { prepareOutDir, RunDirWriter } from '../runner/run-dir.ts';
+import { redactCommandLine, redactSecrets, redactUrl } from '../runner/redact.ts';
 import { tempDir } from './temp.ts';
 
 const BIN = fileURLToPath(new URL('../bin/lockstep.js', import.meta.url));

@@ -1,7 +1,7 @@
 import type { Host } from '../../sim/node.ts';
 import type { SystemConfig, SystemModule } from '../system.ts';
 import { recipeOptions, requestTimeoutMs } from '../timing.ts';
-import { highestLeader } from '../quorum/leader.ts';
+import { highestLeader } from '../shared/quorum/leader.ts';
 import { EtcdElection } from './election.ts';
 import { EtcdLock, type EtcdLockOptions } from './lock.ts';
 import type { EtcdPort } from './port.ts';

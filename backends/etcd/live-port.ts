@@ -38,8 +38,7 @@ import {
   type IOptions,
   type IWatchResponse,
 } from 'etcd3';
-import { TimeoutError } from '../../sim/errors.ts';
-import { ConnectionLost } from '../sim/endpoint.ts';
+import { ConnectionLost, TimeoutError } from '../errors.ts';
 import { Compacted, LeaseNotFound, Unavailable, type EtcdPort, type KeyValue, type Lease, type PutIfAbsentResult, type RangeOptions, type RangeResult } from './port.ts';
 
 type Policy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;

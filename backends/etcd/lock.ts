@@ -11,7 +11,7 @@
 import type { Runtime } from '../runtime.ts';
 import { checkRecipeOptions, positive, type Grant, type LockRecipe, type RecipeOptions } from '../recipe.ts';
 import type { EtcdPort } from './port.ts';
-import { isTransient, Session } from './session.ts';
+import { isTransient, Session } from './client/session.ts';
 
 export interface EtcdLockOptions extends RecipeOptions {
   /** Wait after a request whose outcome is unknown before trying again. */

@@ -4,7 +4,7 @@
  *
  * Fault model.
  *   - Members crash, restart, pause and are partitioned (the kernel). Writes and reads go through
- *     the Raft log (backends/quorum/raft.ts), so they need a leader and a majority; a member cut
+ *     the Raft log (backends/shared/quorum/raft.ts), so they need a leader and a majority; a member cut
  *     off in a minority answers `unavailable` and its leader steps down by CheckQuorum.
  *   - Term, vote and log are on the member's disk; a restart without persistence comes back
  *     empty and catches up from the leader. The store, the lease deadlines and the watches are
@@ -25,11 +25,11 @@
  */
 import type { Host } from '../../sim/node.ts';
 import type { Message } from '../../sim/network.ts';
-import { RaftNode, type RaftOptions } from '../quorum/raft.ts';
-import { ServerEndpoint, type Incoming } from '../sim/endpoint.ts';
-import { Lessor, type LessorOptions } from './lessor.ts';
-import { EtcdStore, type Applied, type EtcdCommand } from './store.ts';
-import { Watches } from './watches.ts';
+import { RaftNode, type RaftOptions } from '../shared/quorum/raft.ts';
+import { ServerEndpoint, type Incoming } from '../shared/endpoint/endpoint.ts';
+import { Lessor, type LessorOptions } from './model/lessor.ts';
+import { EtcdStore, type Applied, type EtcdCommand } from './model/store.ts';
+import { Watches } from './model/watches.ts';
 
 export interface EtcdServerOptions extends LessorOptions {
   readonly heartbeatMs: number;

@@ -1,7 +1,8 @@
 import type { Future } from '../../sim/future.ts';
 import type { Host } from '../../sim/node.ts';
-import { ClientEndpoint, ConnectionLost, RemoteError } from '../sim/endpoint.ts';
-import { COMPACTED, LEASE_NOT_FOUND } from './store.ts';
+import { ClientEndpoint } from '../shared/endpoint/endpoint.ts';
+import { ConnectionLost, RemoteError } from '../errors.ts';
+import { COMPACTED, LEASE_NOT_FOUND } from './model/store.ts';
 import { UNAVAILABLE } from './server.ts';
 import { Compacted, LeaseNotFound, Unavailable, type EtcdPort, type KeyValue, type Lease, type PutIfAbsentResult, type RangeOptions, type RangeResult } from './port.ts';
 

@@ -5,10 +5,10 @@
  * sockets (net.ipv4.tcp_keepalive_time = ttl/2, tcp_keepalive_intvl = ttl/6,
  * tcp_keepalive_probes = 3) closes a silent client's connection, and ends its session, ttl after
  * it last heard from it. Plain statements time out on the client at ttl/4 (5..1000 ms); GET_LOCK
- * gets its own timeout plus one of those. See dbsession/settings.ts.
+ * gets its own timeout plus one of those. See shared/dbsession/settings.ts.
  */
 import type { SystemModule } from '../system.ts';
-import { sessionKeepalive, sessionLockOptions, sessionTimeouts } from '../dbsession/settings.ts';
+import { sessionKeepalive, sessionLockOptions, sessionTimeouts } from '../shared/dbsession/settings.ts';
 import type { MySqlPort } from './port.ts';
 import { mysqlElection } from './election.ts';
 import { mysqlLock } from './lock.ts';

@@ -1,6 +1,6 @@
 /**
  * MySqlPort on a real MySQL or MariaDB through mysql2: one dedicated connection per session, with
- * the session semantics of dbsession/live-session.ts, which are the sim port's.
+ * the session semantics of shared/dbsession/live-session.ts, which are the sim port's.
  *
  * Keepalive: neither server lets a session choose it. mysqld turns SO_KEEPALIVE on for client
  * sockets, timed by the kernel's net.ipv4.tcp_keepalive_* (2 hours by default) or, on MariaDB
@@ -10,10 +10,10 @@
  * and a session ends only when the proxy closes the connection.
  */
 import mysql from 'mysql2';
-import { RemoteError } from '../sim/endpoint.ts';
-import { sessionTimeouts } from '../dbsession/settings.ts';
-import { LiveSessionPort, type DriverConnection } from '../dbsession/live-session.ts';
-import type { SessionTimeouts } from '../dbsession/sim-port.ts';
+import { RemoteError } from '../errors.ts';
+import { sessionTimeouts } from '../shared/dbsession/settings.ts';
+import { LiveSessionPort, type DriverConnection } from '../shared/dbsession/live-session.ts';
+import type { SessionTimeouts } from '../shared/dbsession/sim-port.ts';
 import type { SystemConfig } from '../system.ts';
 import type { MySqlPort } from './port.ts';
 

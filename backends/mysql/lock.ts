@@ -1,5 +1,5 @@
 /**
- * The MySQL lock: GET_LOCK on a dedicated session (the shared recipe in dbsession/lock.ts), and a
+ * The MySQL lock: GET_LOCK on a dedicated session (the shared recipe in shared/dbsession/lock.ts), and a
  * fencing token from the counter row named after the lock.
  *
  * The acquire timeout is kept on the server: GET_LOCK waits whole seconds of what is left and
@@ -10,7 +10,7 @@
  */
 import type { Runtime } from '../runtime.ts';
 import { RecipeConfigError } from '../recipe.ts';
-import { SessionLock, type SessionLockOptions } from '../dbsession/lock.ts';
+import { SessionLock, type SessionLockOptions } from '../shared/dbsession/lock.ts';
 import type { MySqlPort } from './port.ts';
 import { MAX_LOCK_NAME } from './server.ts';
 

@@ -2,7 +2,7 @@
  * The few MySQL statements the lock and election recipes need, on one session. The simulated
  * port and a live (mysql2) port both implement it; the conformance suite checks that they agree.
  */
-import type { SessionPort } from '../dbsession/port.ts';
+import type { SessionPort } from '../shared/dbsession/port.ts';
 
 export interface MySqlPort extends SessionPort {
   /**

@@ -2,7 +2,7 @@
  * A MySQL server (8.x; MariaDB 10.0.2+ behaves alike here), as far as user-level locks and a
  * fencing counter need one.
  *
- * Fault model. One node; sessions, their locks and how they end are dbsession/server.ts: a session
+ * Fault model. One node; sessions, their locks and how they end are shared/dbsession/server.ts: a session
  * is a connection, and it ends (releasing its locks) when the connection is reset or TCP keepalive
  * gives up on a silent client, so a partitioned holder loses its lock after about one keepalive
  * timeout and a paused one keeps it. mysqld turns SO_KEEPALIVE on for client sockets and the
@@ -24,9 +24,9 @@
  * reads the wall clock (here a wall-clock jump on the server does not shorten it), replication.
  */
 import type { Host } from '../../sim/node.ts';
-import type { KeepaliveConfig } from '../sim/endpoint.ts';
-import { DbServer, durableMap, type Dialect, type Outcome } from '../dbsession/server.ts';
-import type { LockTable, SessionId } from '../dbsession/lock-table.ts';
+import type { KeepaliveConfig } from '../shared/endpoint/endpoint.ts';
+import { DbServer, durableMap, type Dialect, type Outcome } from '../shared/dbsession/server.ts';
+import type { LockTable, SessionId } from '../shared/dbsession/lock-table.ts';
 
 /** The longest user-level lock name MySQL accepts. */
 export const MAX_LOCK_NAME = 64;

@@ -1,5 +1,5 @@
 import type { Future } from '../../sim/future.ts';
-import { SimSessionPort } from '../dbsession/sim-port.ts';
+import { SimSessionPort } from '../shared/dbsession/sim-port.ts';
 import type { MySqlPort } from './port.ts';
 
 /**

@@ -5,10 +5,10 @@
  * (tcp_keepalives_idle = ttl/2, tcp_keepalives_interval = ttl/6, tcp_keepalives_count = 3) closes
  * a silent client's connection, and ends its session, ttl after it last heard from it. Plain
  * statements time out on the client at ttl/4 (5..1000 ms); pg_advisory_lock may wait the whole
- * acquire timeout. See dbsession/settings.ts.
+ * acquire timeout. See shared/dbsession/settings.ts.
  */
 import type { SystemModule } from '../system.ts';
-import { sessionKeepalive, sessionLockOptions, sessionTimeouts } from '../dbsession/settings.ts';
+import { sessionKeepalive, sessionLockOptions, sessionTimeouts } from '../shared/dbsession/settings.ts';
 import type { PostgresPort } from './port.ts';
 import { postgresElection } from './election.ts';
 import { postgresLock } from './lock.ts';

@@ -1,6 +1,6 @@
 /**
  * PostgresPort on a real PostgreSQL (14 or later) through node-postgres: one dedicated connection
- * per session, with the session semantics of dbsession/live-session.ts, which are the sim port's.
+ * per session, with the session semantics of shared/dbsession/live-session.ts, which are the sim port's.
  *
  * Each session asks the server, in its startup packet, to treat the client as the model does:
  *   - TCP keepalive on the server's socket (tcp_keepalives_idle/interval/count, whole seconds,
@@ -16,9 +16,9 @@
  */
 import { Socket } from 'node:net';
 import pg from 'pg';
-import { sessionKeepalive, sessionTimeouts } from '../dbsession/settings.ts';
-import { LiveSessionPort, type DriverConnection } from '../dbsession/live-session.ts';
-import type { SessionTimeouts } from '../dbsession/sim-port.ts';
+import { sessionKeepalive, sessionTimeouts } from '../shared/dbsession/settings.ts';
+import { LiveSessionPort, type DriverConnection } from '../shared/dbsession/live-session.ts';
+import type { SessionTimeouts } from '../shared/dbsession/sim-port.ts';
 import type { SystemConfig } from '../system.ts';
 import type { PostgresPort } from './port.ts';
 

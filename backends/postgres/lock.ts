@@ -1,6 +1,6 @@
 /**
  * The PostgreSQL lock: pg_advisory_lock on a dedicated session (the shared recipe in
- * dbsession/lock.ts), its key a hash of the lock name, and a fencing token from nextval on a
+ * shared/dbsession/lock.ts), its key a hash of the lock name, and a fencing token from nextval on a
  * sequence named after the lock.
  *
  * The acquire timeout is kept on the client. pg_advisory_lock has no timeout of its own, so the
@@ -13,7 +13,7 @@
  * path for both.
  */
 import type { Runtime } from '../runtime.ts';
-import { SessionLock, type SessionLockOptions } from '../dbsession/lock.ts';
+import { SessionLock, type SessionLockOptions } from '../shared/dbsession/lock.ts';
 import type { PostgresPort } from './port.ts';
 
 /** The advisory lock key for a lock name: 32-bit FNV-1a, stable across clients and runs. */

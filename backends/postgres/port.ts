@@ -3,7 +3,7 @@
  * simulated port and a live (node-postgres) port both implement it; the conformance suite checks
  * that they agree.
  */
-import type { SessionPort } from '../dbsession/port.ts';
+import type { SessionPort } from '../shared/dbsession/port.ts';
 
 export interface PostgresPort extends SessionPort {
   /** SELECT pg_advisory_lock(key): waits until this session holds the lock. */

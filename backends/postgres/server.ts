@@ -1,7 +1,7 @@
 /**
  * A PostgreSQL server, as far as advisory locks and a fencing sequence need one.
  *
- * Fault model. One node; sessions, their advisory locks and how they end are dbsession/server.ts:
+ * Fault model. One node; sessions, their advisory locks and how they end are shared/dbsession/server.ts:
  * a session is a connection, and it ends (releasing its locks) when the connection is reset or
  * the server's TCP keepalive (tcp_keepalives_idle/interval/count) gives up on a silent client, so
  * a partitioned holder loses its lock after about one keepalive timeout and a paused one keeps it.
@@ -19,9 +19,9 @@
  * replication and failover.
  */
 import type { Host } from '../../sim/node.ts';
-import type { KeepaliveConfig } from '../sim/endpoint.ts';
-import { DbServer, durableMap, type Dialect, type Outcome } from '../dbsession/server.ts';
-import type { LockTable, SessionId } from '../dbsession/lock-table.ts';
+import type { KeepaliveConfig } from '../shared/endpoint/endpoint.ts';
+import { DbServer, durableMap, type Dialect, type Outcome } from '../shared/dbsession/server.ts';
+import type { LockTable, SessionId } from '../shared/dbsession/lock-table.ts';
 
 /** Values nextval logs ahead of the one it returns (src/backend/commands/sequence.c). */
 export const SEQ_LOG_VALS = 32;

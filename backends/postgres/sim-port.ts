@@ -1,5 +1,5 @@
 import type { Future } from '../../sim/future.ts';
-import { SimSessionPort } from '../dbsession/sim-port.ts';
+import { SimSessionPort } from '../shared/dbsession/sim-port.ts';
 import type { PostgresPort } from './port.ts';
 
 /** PostgresPort over the simulated network; pg_advisory_lock may wait up to the blocking timeout. */

@@ -6,8 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { TimeoutError } from '../../sim/errors.ts';
-import { ConnectionLost } from '../sim/endpoint.ts';
+import { ConnectionLost, TimeoutError } from '../errors.ts';
 import type { RedisPort } from './port.ts';
 
 const DELETE_IF_EQUAL = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";

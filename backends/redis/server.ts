@@ -13,7 +13,7 @@
  * Left out: replication (RedLock uses independent masters), eviction, memory limits, cluster.
  */
 import type { Host } from '../../sim/node.ts';
-import { ServerEndpoint, type Incoming } from '../sim/endpoint.ts';
+import { ServerEndpoint, type Incoming } from '../shared/endpoint/endpoint.ts';
 
 interface Entry {
   value: string;

@@ -1,5 +1,5 @@
 import type { Host } from '../../sim/node.ts';
-import { ClientEndpoint } from '../sim/endpoint.ts';
+import { ClientEndpoint } from '../shared/endpoint/endpoint.ts';
 import type { RedisPort } from './port.ts';
 import type { RedisCommand } from './server.ts';
 

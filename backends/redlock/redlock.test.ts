@@ -2,15 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Sim } from '../../sim/sim.ts';
 import type { Host } from '../../sim/node.ts';
-import { electionSuite } from '../election-suite.ts';
-import { lockSuite } from '../lock-suite.ts';
+import { electionSuite } from '../../test/suites/election-suite.ts';
+import { lockSuite } from '../../test/suites/lock-suite.ts';
 import { runConformanceInSim } from '../conformance.ts';
 import { serverIds } from '../system.ts';
 import type { RedisPort } from '../redis/port.ts';
 import { SimRedisPort } from '../redis/sim-port.ts';
 import { redlock } from './index.ts';
-import { redisConformance } from '../redis/conformance.ts';
-import type { SystemModule } from '../system.ts';
+import { redlockConformance } from './conformance.ts';
 import { Redlock, type RedlockGrant, type RedlockOptions } from './lock.ts';
 
 const NODES = serverIds(5);
@@ -25,9 +24,7 @@ function world(seed: number, latencyMs = { minMs: 1, maxMs: 3 }) {
   return { sim, client };
 }
 
-// RedLock talks to each node through the Redis port, so its conformance is Redis's, held on one node of five.
-const oneNode: SystemModule<RedisPort> = { ...redlock, election: () => { throw new Error('unused'); }, lock: () => { throw new Error('unused'); }, simPorts: (host, servers, config) => redlock.simPorts(host, servers, config)[0]! };
-describe('redlock port conformance', () => runConformanceInSim(oneNode, redisConformance));
+describe('redlock port conformance', () => runConformanceInSim(redlock, redlockConformance));
 
 describe('redlock algorithm', () => {
   it('refuses fewer than 3 nodes, and a per-node timeout that is not small next to the TTL', () => {

@@ -2,7 +2,7 @@
  * Leader election as Curator's LeaderLatch runs it: every candidate queues an ephemeral sequential
  * node under the election path, and the lowest sequence leads for as long as its session lasts.
  * It is the lock recipe, held until resigning. The token is the leader's czxid.
- * The leader believes it leads while its session hold (hold.ts) is trusted: not while the client
+ * The leader believes it leads while its session hold (client/hold.ts) is trusted: not while the client
  * is disconnected, and never again once the session expired or stayed disconnected for a whole
  * timeout. Unlike LeaderLatch, it does not requeue after a reconnect: a leader that stopped
  * believing resigns, and campaigns again.

@@ -3,7 +3,7 @@
  * simulated client does (sim-port.ts):
  *   - requests wait for a connection for at most a session timeout, then fail with ConnectionLoss;
  *     one sent gets the request timeout to answer, or fails with ConnectionLoss and the client
- *     moves to the next server (live-session.ts);
+ *     moves to the next server (client/live-session.ts);
  *   - an expired session ends its watches with 'expired', and a new session is opened at once, as
  *     Curator does; the state goes from 'expired' to 'connected' when it opens;
  *   - watches survive reconnections in the same session (the library's SetWatches), and one whose
@@ -11,9 +11,9 @@
  * The client tries the servers in a random order, as ZooKeeper's shuffles its connect string.
  */
 import { randomInt } from 'node:crypto';
-import { LiveSession, type SessionEvent, type SessionTiming } from './live-session.ts';
+import { LiveSession, type SessionEvent, type SessionTiming } from './client/live-session.ts';
 import { ZooKeeperError, type CreateMode, type Created, type ExistsWatch, type SessionState, type Stat, type WatchEvent, type ZooKeeperPort } from './port.ts';
-import { ClientWatches } from './client-watches.ts';
+import { ClientWatches } from './client/client-watches.ts';
 
 export interface LiveZooKeeperOptions {
   readonly sessionTimeoutMs: number;

@@ -8,7 +8,7 @@
  *     block the lock for as long as its session lives.
  *   - The fencing token is the node's czxid, which is larger than that of every node created
  *     before it; grants go in sequence order, so each grant's token is larger than the last.
- *   - A grant is only as good as the session it was won in (hold.ts). Beyond Curator, the recipe
+ *   - A grant is only as good as the session it was won in (client/hold.ts). Beyond Curator, the recipe
  *     will not grant on a listing older than the session timeout, which a pause between the reply
  *     and the decision would otherwise turn into a grant the session may no longer back. It cannot
  *     stop a holder that goes on working after its session expired; the token can, at the resource.
@@ -18,7 +18,7 @@
 import type { Runtime } from '../runtime.ts';
 import { RecipeConfigError, checkRecipeOptions, positive, type Grant, type LockRecipe, type RecipeOptions } from '../recipe.ts';
 import { driftAllowanceMs } from '../lease.ts';
-import { SessionHold } from './hold.ts';
+import { SessionHold } from './client/hold.ts';
 import { isZooKeeperError, type Created, type ZooKeeperPort } from './port.ts';
 
 export interface ZooKeeperLockOptions extends RecipeOptions {

@@ -6,13 +6,13 @@
  * disk rejoins empty and catches up from the leader; lose a majority's disks and committed writes
  * can go, as in ZooKeeper. Through all the rest:
  *   - Writes go through the leader and commit once a majority has them. The log is the shared
- *     Raft-style quorum log (../quorum/raft.ts), standing in for ZAB: for what a lock depends on,
+ *     Raft-style quorum log (../shared/quorum/raft.ts), standing in for ZAB: for what a lock depends on,
  *     one leader at a time, a majority-committed total order and re-election under a new epoch,
  *     the two agree. The Raft term is the epoch; the log index is the zxid.
  *   - Reads go through the log too, so every read is linearizable and needs no `sync`. Each server
  *     answers its own clients once it has applied the transaction itself, so replies, watch
  *     events and session ends reach a client in the order of the log.
- *   - Sessions are timed by the leader alone, on its monotonic clock (sessions.ts): a wall-clock
+ *   - Sessions are timed by the leader alone, on its monotonic clock (model/sessions.ts): a wall-clock
  *     jump changes nothing. Followers answer pings themselves and relay the sessions they heard
  *     from to the leader every half tick. An expired session is closed through the log, which
  *     deletes its ephemerals and fires the watches on them on every server.
@@ -29,14 +29,14 @@
  * negotiation of the session timeout, quotas.
  */
 import type { Host } from '../../sim/node.ts';
-import { highestLeader } from '../quorum/leader.ts';
+import { highestLeader } from '../shared/quorum/leader.ts';
 import type { Message } from '../../sim/network.ts';
-import { ServerEndpoint, type Incoming } from '../sim/endpoint.ts';
-import { RaftNode, type RaftOptions } from '../quorum/raft.ts';
-import { failure, ok, type Ops, type Push, type Reply } from './protocol.ts';
-import { SessionTracker } from './sessions.ts';
-import { DataTree, type Applied, type Txn } from './tree.ts';
-import { WatchTable, type Watcher } from './watches.ts';
+import { ServerEndpoint, type Incoming } from '../shared/endpoint/endpoint.ts';
+import { RaftNode, type RaftOptions } from '../shared/quorum/raft.ts';
+import { failure, ok, type Ops, type Push, type Reply } from './model/protocol.ts';
+import { SessionTracker } from './model/sessions.ts';
+import { DataTree, type Applied, type Txn } from './model/tree.ts';
+import { WatchTable, type Watcher } from './model/watches.ts';
 
 /** How the ensemble's clocks relate to the session timeout. */
 export interface EnsembleTiming {

@@ -16,11 +16,11 @@
  */
 import type { Future } from '../../sim/future.ts';
 import type { Host } from '../../sim/node.ts';
-import { ClientEndpoint } from '../sim/endpoint.ts';
+import { ClientEndpoint } from '../shared/endpoint/endpoint.ts';
 import { RecipeConfigError, positive } from '../recipe.ts';
 import { ZooKeeperError, isZooKeeperError, type CreateMode, type Created, type ExistsWatch, type SessionState, type Stat, type WatchEvent, type ZooKeeperPort } from './port.ts';
-import type { Op, Ops, Push, Reply } from './protocol.ts';
-import { ClientWatches } from './client-watches.ts';
+import type { Op, Ops, Push, Reply } from './model/protocol.ts';
+import { ClientWatches } from './client/client-watches.ts';
 
 export interface ClientTiming {
   readonly pingIntervalMs: number;

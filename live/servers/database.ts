@@ -9,7 +9,7 @@ import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { EnvironmentError, removeOnExit, sleep } from '../process.ts';
-import { redactSecrets, redactUrl } from '../redact.ts';
+import { redactSecrets, redactUrl } from '../../runner/redact.ts';
 
 /** The uid and gid to run a server as: the service account when the harness is root, else none. */
 export interface RunAs {

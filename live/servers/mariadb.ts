@@ -15,7 +15,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import mysql from 'mysql2/promise';
-import { sessionKeepalive } from '../../backends/dbsession/settings.ts';
+import { sessionKeepalive } from '../../backends/shared/dbsession/settings.ts';
 import { EnvironmentError, freePort, ManagedServer } from '../process.ts';
 import { databaseTarget, ownedSubdirectory, startFresh, serverDirectory, serviceAccount, type DatabaseTarget, type RunAs } from './database.ts';
 

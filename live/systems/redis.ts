@@ -5,6 +5,7 @@
  */
 import { Redis } from 'ioredis';
 import { redlockOptions } from '../../backends/redlock/index.ts';
+import { liveRedlockPorts } from '../../backends/redlock/live-port.ts';
 import { LiveRedisPort } from '../../backends/redis/live-port.ts';
 import type { RedisPort } from '../../backends/redis/port.ts';
 import { requestTimeoutMs } from '../../backends/timing.ts';
@@ -48,6 +49,6 @@ export const redlockLive: LiveSystem<RedisPort[]> = {
   connect: async (servers, config) => {
     const timeoutMs = redlockOptions(config).requestTimeoutMs;
     const clients = servers.map((s) => redisClient(s, timeoutMs));
-    return connection(clients, clients.map((c) => new LiveRedisPort(c)));
+    return connection(clients, liveRedlockPorts(clients));
   },
 };

@@ -1,0 +1,192 @@
+/**
+ * `lockstep bench --live`: what the live tier costs, on a private local cluster, with Toxiproxy in
+ * front and no toxics.
+ *
+ *   liveAcquireMs         per system, one client alone: p50 and p99 of acquire and of a whole
+ *                         acquire + release, through the system's own recipe and live port;
+ *   harnessOverhead       the recipe's acquire through the harness (LiveRuntime, recipe, port)
+ *                         divided by a bare loop of the same client calls on the same connection
+ *                         path (Redis: SET NX PX; RedLock: SET NX PX on five nodes at once, done
+ *                         at the third answer, as the recipe's round is);
+ *   redlockVsNodeRedlock  lockstep's RedLock median acquire + release divided by node-redlock's,
+ *                         the two interleaved in one run on the same five nodes.
+ */
+import { performance } from 'node:perf_hooks';
+import { Redis } from 'ioredis';
+import { systemModule } from '../backends/index.ts';
+import { SYSTEM_IDS, type LockRecipe, type SystemId } from '../backends/recipe.ts';
+import { withAddress } from './servers/database.ts';
+import type { SystemConfig } from '../backends/system.ts';
+import type { Cluster } from './cluster.ts';
+import { openCluster } from './providers.ts';
+import { LiveRuntime } from './runtime.ts';
+import { nodeRedlockConnection } from './subjects/node-redlock.ts';
+import type { Endpoint } from './system.ts';
+import { liveSystem } from './systems/index.ts';
+import { redisClient } from './systems/redis.ts';
+import { redlockOptions } from '../backends/redlock/index.ts';
+
+const SYSTEMS = SYSTEM_IDS;
+const WARMUP = 30;
+const ROUNDS = 300;
+/** The ratios compare medians a few percent apart: they get more rounds. */
+const RATIO_WARMUP = 100;
+const RATIO_ROUNDS = 1500;
+
+export interface LatencyFigures {
+  readonly p50: number;
+  readonly p99: number;
+}
+
+export interface LiveBenchResult {
+  readonly clusterReadyMs: number;
+  readonly liveAcquireMs: Partial<Record<SystemId, { readonly acquire: LatencyFigures; readonly acquireRelease: LatencyFigures }>>;
+  /** Harness acquire median / bare acquire median, per system measured; `max` is the figure held to its target. */
+  readonly harnessOverhead: { readonly max: number; readonly bySystem: Partial<Record<SystemId, number>> };
+  readonly redlockVsNodeRedlock: { readonly ratio: number; readonly lockstepMedianMs: number; readonly nodeRedlockMedianMs: number };
+  readonly rounds: { readonly latency: number; readonly ratios: number };
+}
+
+function config(name: string): SystemConfig {
+  return { ttlMs: 2000, fencing: false, acquireTimeoutMs: 8000, name };
+}
+
+/** Nearest-rank percentile of sorted samples, unrounded (the checkers' percentiles round to 0.1 ms). */
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+function figures(samples: readonly number[]): LatencyFigures {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { p50: round(percentile(sorted, 50)), p99: round(percentile(sorted, 99)) };
+}
+
+function median(samples: readonly number[]): number {
+  return percentile([...samples].sort((a, b) => a - b), 50);
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+/** Resolves once `count` of the promises resolved. */
+function firstOf(count: number, promises: readonly Promise<unknown>[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = 0;
+    for (const p of promises) p.then(() => ++seen === count && resolve(), reject);
+  });
+}
+
+async function timed(call: () => Promise<unknown>): Promise<number> {
+  const started = performance.now();
+  await call();
+  return performance.now() - started;
+}
+
+/** One bench client's proxies: one per server of the system. */
+async function proxiesFor(cluster: Cluster, system: SystemId, client: string): Promise<Endpoint[]> {
+  const endpoints: Endpoint[] = [];
+  for (const [i, server] of cluster.servers(system).entries()) {
+    const port = await cluster.toxiproxy.proxy(`bench-${client}-${system}-${i + 1}`, `${server.upstream.host}:${server.upstream.port}`, cluster.proxyListenHost);
+    const url = server.url === undefined ? undefined : withAddress(server.url, cluster.clientHost, port);
+    endpoints.push({ host: cluster.clientHost, port, ...(url === undefined ? {} : { url }) });
+  }
+  return endpoints;
+}
+
+async function recipeLock(cluster: Cluster, system: SystemId, client: string, name: string): Promise<{ lock: LockRecipe; close(): Promise<void> }> {
+  const runtime = new LiveRuntime(client);
+  const connection = await liveSystem(system).connect(await proxiesFor(cluster, system, client), config(name), runtime);
+  return { lock: systemModule(system).lock(runtime, connection.ports, config(name)), close: () => connection.close() };
+}
+
+export async function runLiveBench(): Promise<LiveBenchResult> {
+  const started = performance.now();
+  const cluster = await openCluster({ provider: 'local' }, SYSTEMS, 2000);
+  const clusterReadyMs = Math.round(performance.now() - started);
+  try {
+    const liveAcquireMs: LiveBenchResult['liveAcquireMs'] = {};
+    for (const system of SYSTEMS) {
+      const { lock, close } = await recipeLock(cluster, system, 'solo', `bench-solo-${system}`);
+      const acquire: number[] = [];
+      const cycle: number[] = [];
+      for (let i = 0; i < WARMUP + ROUNDS; i++) {
+        const t0 = performance.now();
+        const grant = await lock.acquire();
+        const t1 = performance.now();
+        if (grant === null) throw new Error(`bench: ${system} did not grant an uncontended lock`);
+        await lock.release(grant);
+        const t2 = performance.now();
+        if (i < WARMUP) continue;
+        acquire.push(t1 - t0);
+        cycle.push(t2 - t0);
+      }
+      await close();
+      liveAcquireMs[system] = { acquire: figures(acquire), acquireRelease: figures(cycle) };
+    }
+
+    // Harness against bare client calls, interleaved round by round so that drift hits both alike.
+    const bySystem: Partial<Record<SystemId, number>> = {};
+    for (const system of ['redis', 'redlock'] as const) {
+      const name = `bench-overhead-${system}`;
+      const { lock, close } = await recipeLock(cluster, system, 'harness', name);
+      const timeoutMs = system === 'redlock' ? redlockOptions(config(name)).requestTimeoutMs : 500;
+      const bare = (await proxiesFor(cluster, system, 'bare')).map((e) => redisClient(e, timeoutMs));
+      const bareKey = `${name}-bare`;
+      const harnessTimes: number[] = [];
+      const bareTimes: number[] = [];
+      const harnessRound = async () => {
+        let grant = null;
+        const ms = await timed(async () => (grant = await lock.acquire()));
+        await lock.release(grant!);
+        return ms;
+      };
+      const majority = Math.floor(bare.length / 2) + 1;
+      const bareRound = async (i: number) => {
+        const value = `v${i}`;
+        // The recipe's round ends at a majority of yes; so does the bare one.
+        const ms = await timed(() => firstOf(majority, bare.map((c) => c.set(bareKey, value, 'PX', 2000, 'NX'))));
+        await Promise.all(bare.map((c) => c.del(bareKey)));
+        return ms;
+      };
+      for (let i = 0; i < RATIO_WARMUP + RATIO_ROUNDS; i++) {
+        // Alternate which goes first, so that neither always follows the other's traffic.
+        const [harness, plain] = i % 2 === 0 ? [await harnessRound(), await bareRound(i)] : [await bareRound(i), await harnessRound()].reverse();
+        if (i < RATIO_WARMUP) continue;
+        harnessTimes.push(harness!);
+        bareTimes.push(plain!);
+      }
+      bare.forEach((c) => c.disconnect());
+      await close();
+      bySystem[system] = round(median(harnessTimes) / median(bareTimes));
+    }
+
+    // lockstep's RedLock against node-redlock, on the same nodes, interleaved.
+    const ours = await recipeLock(cluster, 'redlock', 'ours', 'bench-redlock-ours');
+    const theirClients = (await proxiesFor(cluster, 'redlock', 'theirs')).map((e) => redisClient(e, redlockOptions(config('x')).requestTimeoutMs));
+    const theirs = nodeRedlockConnection(theirClients, config('bench-redlock-theirs')).lock(new LiveRuntime('theirs'));
+    const oursTimes: number[] = [];
+    const theirsTimes: number[] = [];
+    const oursRound = () => timed(async () => ours.lock.release((await ours.lock.acquire())!));
+    const theirsRound = () => timed(async () => theirs.release((await theirs.acquire())!));
+    for (let i = 0; i < RATIO_WARMUP + RATIO_ROUNDS; i++) {
+      const [a, b] = i % 2 === 0 ? [await oursRound(), await theirsRound()] : [await theirsRound(), await oursRound()].reverse();
+      if (i < RATIO_WARMUP) continue;
+      oursTimes.push(a!);
+      theirsTimes.push(b!);
+    }
+    await ours.close();
+    theirClients.forEach((c) => c.disconnect());
+    const lockstepMedianMs = median(oursTimes);
+    const nodeRedlockMedianMs = median(theirsTimes);
+    return {
+      clusterReadyMs,
+      liveAcquireMs,
+      harnessOverhead: { max: Math.max(...Object.values(bySystem)), bySystem },
+      redlockVsNodeRedlock: { ratio: round(lockstepMedianMs / nodeRedlockMedianMs), lockstepMedianMs: round(lockstepMedianMs), nodeRedlockMedianMs: round(nodeRedlockMedianMs) },
+      rounds: { latency: ROUNDS, ratios: RATIO_ROUNDS },
+    };
+  } finally {
+    await cluster.stop();
+  }
+}
