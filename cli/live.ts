@@ -12,7 +12,7 @@ import type { Scenario } from '../scenarios/schema.ts';
 import type { Cluster } from '../live/cluster.ts';
 import { openCluster, type ProviderOptions } from '../live/providers.ts';
 import { runLive, type LiveRunOutput } from '../live/run.ts';
-import { touchesOnlyClients } from '../runner/faults/live.ts';
+import { touchesOnlyClients } from '../faults/live.ts';
 import { liveSubject, liveSubjects, liveSystems } from '../live/systems/index.ts';
 import { keepFailedLogsIn, removeOnExit } from '../live/process.ts';
 import { redactUrl } from '../runner/redact.ts';

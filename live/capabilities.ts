@@ -1,11 +1,11 @@
 /**
  * What a live cluster can do to a system's servers, as the fault kinds ask it
- * (runner/faults/kind.ts, LiveCapabilities): each kind's module decides from this whether a live
+ * (faults/kind.ts, LiveCapabilities): each kind's module decides from this whether a live
  * run can perform it, so the live harness keeps no list of fault kinds of its own.
  */
 import type { SystemId } from '../backends/recipe.ts';
-import type { LiveCapabilities } from '../runner/faults/kind.ts';
-import { whyNotLive as faultsWhyNotLive } from '../runner/faults/live.ts';
+import type { LiveCapabilities } from '../faults/kind.ts';
+import { whyNotLive as faultsWhyNotLive } from '../faults/live.ts';
 import type { Fault } from '../scenarios/schema.ts';
 import type { Cluster } from './cluster.ts';
 import { liveSubject } from './systems/index.ts';

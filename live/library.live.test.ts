@@ -19,7 +19,7 @@ import { liveEnabled } from './gate.ts';
 import { openCluster } from './providers.ts';
 import { NEMESIS, type Op } from '../runner/history.ts';
 import { runLive, type LiveRunOutput, type LiveRunResult } from './run.ts';
-import { touchesOnlyClients } from '../runner/faults/live.ts';
+import { touchesOnlyClients } from '../faults/live.ts';
 
 const LIBRARY = fileURLToPath(new URL('../scenarios', import.meta.url));
 const SCENARIOS = ['no-faults', 'gc-pause-beyond-ttl', 'db-connection-cut'];

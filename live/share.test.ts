@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { loadScenarios } from '../scenarios/loader.ts';
 import { faultSchema } from '../scenarios/schema.ts';
-import { touchesOnlyClients } from '../runner/faults/live.ts';
+import { touchesOnlyClients } from '../faults/live.ts';
 
 const LIBRARY = fileURLToPath(new URL('../scenarios', import.meta.url));
 

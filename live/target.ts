@@ -23,7 +23,7 @@
  * two servers is the cluster's business; links between clients carry nothing.
  */
 import type { SystemId } from '../backends/recipe.ts';
-import type { FaultTarget } from '../runner/faults.ts';
+import type { FaultTarget } from '../faults/kind.ts';
 import type { PartitionMode } from '../sim/network.ts';
 import type { ActionChain } from './actions.ts';
 import type { ClientProcesses } from './clients.ts';

@@ -73,7 +73,7 @@ export interface FaultWindow {
   label: string;
   startMs: number;
   endMs: number;
-  /** Its kind's colour (runner/faults/), so a band of each kind looks the same in every chart. */
+  /** Its kind's colour (faults/), so a band of each kind looks the same in every chart. */
   color?: string;
 }
 

@@ -3,7 +3,7 @@
  * and the timeline of every unsafe run. Pure functions; the files are read by load.ts.
  */
 import { classifyWrites, holdingIntervals } from '../checkers/mutex.ts';
-import { kindOfLabel } from '../runner/faults/index.ts';
+import { kindOfLabel } from '../faults/index.ts';
 import { NEMESIS, type Op } from '../runner/history.ts';
 import { MECHANISMS, mechanism, type Level } from './claims.ts';
 import { readHistory, type LoadedRun } from './load.ts';

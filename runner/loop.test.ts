@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseScenario } from '../scenarios/loader.ts';
 import { BudgetExceededError } from '../sim/errors.ts';
-import type { FaultTarget } from './faults.ts';
+import type { FaultTarget } from '../faults/kind.ts';
 import { History, type RegisterWrite } from './history.ts';
 import { graceMs, runWorld } from './loop.ts';
 import type { Measured, World } from './world.ts';

@@ -10,7 +10,7 @@
 import fc from 'fast-check';
 import type { SystemId } from '../backends/recipe.ts';
 import { scenarioSchema, type Scenario } from '../scenarios/schema.ts';
-import { FAULT_KIND_NAMES, FAULT_KINDS } from './faults/index.ts';
+import { FAULT_KIND_NAMES, FAULT_KINDS } from '../faults/index.ts';
 
 export interface SearchSpace {
   readonly system: SystemId;

@@ -10,7 +10,7 @@ import type { TraceOptions } from '../sim/trace.ts';
 import { ClientEndpoint } from '../backends/shared/endpoint/endpoint.ts';
 import { serverIds, type SystemConfig, type SystemModule } from '../backends/system.ts';
 import { electionClient } from './election.ts';
-import type { FaultTarget } from './faults.ts';
+import type { FaultTarget } from '../faults/kind.ts';
 import { History, isGrant } from './history.ts';
 import { round } from './loop.ts';
 import { mutexClient, type RegisterClient } from './mutex.ts';

@@ -4,7 +4,7 @@
  * harness (live/world.ts) each implement it, and nothing more.
  */
 import type { Sim } from '../sim/sim.ts';
-import type { FaultTarget } from './faults.ts';
+import type { FaultTarget } from '../faults/kind.ts';
 import type { History, RegisterWrite } from './history.ts';
 import type { RunMetrics } from './run.ts';
 

@@ -4,10 +4,10 @@
  */
 import { z } from 'zod';
 import { SYSTEM_IDS } from '../backends/recipe.ts';
-import { FAULT_KIND_NAMES, FAULT_KINDS, selectorsOf, type Fault } from '../runner/faults/index.ts';
-import { forMs, LIMITS, ms, positiveMs, trigger } from './fields.ts';
+import { FAULT_KIND_NAMES, FAULT_KINDS, selectorsOf, type Fault } from '../faults/index.ts';
+import { forMs, LIMITS, ms, positiveMs, trigger } from '../faults/fields.ts';
 
-export { LIMITS, SELECTOR } from './fields.ts';
+export { LIMITS, SELECTOR } from '../faults/fields.ts';
 export { selectorsOf, type Fault };
 
 const system = z.enum(SYSTEM_IDS, { error: `expected one of ${SYSTEM_IDS.join(', ')}` });

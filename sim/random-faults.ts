@@ -2,7 +2,7 @@
  * Generated fault lists applied to a simulation, for property tests that throw random faults at a
  * cluster: each fault fires at its time and heals after `forMs` (a clock jump stays).
  *
- * A vocabulary of its own, not the fault kinds of runner/faults/: these act on raw kernel nodes by
+ * A vocabulary of its own, not the fault kinds of faults/: these act on raw kernel nodes by
  * name, below selectors, holders and leaders, for the Raft and ZooKeeper models' property tests;
  * and sim/ may not import runner/ (the kernel knows nothing about locks).
  */

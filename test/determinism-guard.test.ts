@@ -11,7 +11,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const DETERMINISTIC_DIRS = ['sim', 'runner', 'checkers', 'backends'];
+const DETERMINISTIC_DIRS = ['sim', 'faults', 'runner', 'checkers', 'backends'];
 
 const FORBIDDEN: { name: string; pattern: RegExp }[] = [
   { name: 'Date.now', pattern: /\bDate\s*\.\s*now\s*\(/ },

@@ -18,12 +18,13 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   sim: ['sim'],
   backends: ['sim', 'backends'],
   checkers: ['checkers', 'runner/history.ts'],
-  scenarios: ['scenarios', 'sim', 'backends'],
-  runner: ['runner', 'sim', 'backends', 'checkers', 'scenarios'],
-  live: ['live', 'sim', 'backends', 'checkers', 'scenarios', 'runner'],
-  reports: ['reports', 'runner', 'checkers', 'scenarios'],
+  faults: ['faults', 'sim'],
+  scenarios: ['scenarios', 'sim', 'backends', 'faults'],
+  runner: ['runner', 'sim', 'backends', 'checkers', 'scenarios', 'faults'],
+  live: ['live', 'sim', 'backends', 'checkers', 'scenarios', 'faults', 'runner'],
+  reports: ['reports', 'runner', 'checkers', 'scenarios', 'faults'],
   bench: ['bench', 'sim', 'backends', 'checkers', 'scenarios', 'runner'],
-  cli: ['cli', 'sim', 'backends', 'checkers', 'scenarios', 'runner', 'live', 'reports', 'bench'],
+  cli: ['cli', 'sim', 'backends', 'checkers', 'scenarios', 'faults', 'runner', 'live', 'reports', 'bench'],
 };
 
 // `from '…'`, `import '…'` and `import('…')`, relative specifiers only: packages are not layers.

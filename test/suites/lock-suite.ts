@@ -79,7 +79,7 @@ export function lockSuite(system: SystemModule, expected: LockExpectations): voi
     });
 
     // These two faults drive the kernel directly rather than through the fault kinds of
-    // runner/faults/: they hit the holder at an instant of the run's own (mid-hold), through the
+    // faults/: they hit the holder at an instant of the run's own (mid-hold), through the
     // harness's hook, and each suite test pins the system's verdict to exactly these kernel events.
     for (const [fault, verdict] of [
       ['pause', expected.pauseBeyondTtl],

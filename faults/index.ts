@@ -3,7 +3,7 @@
  * the planner, the live world's checks and the report all read it, so adding a kind is one module
  * (see kind.ts) and one entry here.
  */
-import type { Trigger } from '../../scenarios/fields.ts';
+import type { Trigger } from './fields.ts';
 import { clock } from './clock.ts';
 import { crash } from './crash.ts';
 import type { FaultKind } from './kind.ts';

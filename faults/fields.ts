@@ -1,6 +1,6 @@
 /**
  * The fields the scenario format shares between its parts: the limits, durations, selectors and a
- * fault's trigger. Kept apart from schema.ts because each fault kind (runner/faults/) builds its
+ * fault's trigger. Kept apart from schema.ts because each fault kind (faults/) builds its
  * own fields from these, and schema.ts builds the fault from the kinds: with both in one file the
  * two would import each other.
  */

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { z } from 'zod';
-import { forMs, LIMITS, selector } from '../../scenarios/fields.ts';
+import { forMs, LIMITS, selector } from './fields.ts';
 import { defineKind, type Cast, type FieldsOf } from './kind.ts';
 import { LinkSet, pairsBetween } from './links.ts';
 import { majorityOf, namesOnlyClients } from './selectors.ts';

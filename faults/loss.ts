@@ -1,7 +1,7 @@
 /** loss: lose each packet on links to or from the nodes a selector names with a probability, until forMs. */
 import fc from 'fast-check';
 import { z } from 'zod';
-import { forMs, selector } from '../../scenarios/fields.ts';
+import { forMs, selector } from './fields.ts';
 import { defineKind } from './kind.ts';
 import { touching } from './links.ts';
 

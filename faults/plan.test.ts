@@ -5,8 +5,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { faultSchema, type Fault } from '../scenarios/schema.ts';
-import { planFaults, resolve, whyNot } from './faults.ts';
-import { castOf, RecordingWorld } from './faults/recording-world.ts';
+import { planFaults, whyNot } from './plan.ts';
+import { resolve } from './selectors.ts';
+import { castOf, RecordingWorld } from './recording-world.ts';
 
 const faults = (...raw: object[]): Fault[] => raw.map((f) => faultSchema.parse(f));
 

@@ -7,7 +7,7 @@
  */
 import type fc from 'fast-check';
 import type { z } from 'zod';
-import type { PartitionMode } from '../../sim/network.ts';
+import type { PartitionMode } from '../sim/network.ts';
 
 /** The verbs a world offers for faults. The simulator implements them; so will the live harness. */
 export interface FaultTarget {

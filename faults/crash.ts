@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { z } from 'zod';
-import { LIMITS, ms, selector } from '../../scenarios/fields.ts';
+import { LIMITS, ms, selector } from './fields.ts';
 import { defineKind } from './kind.ts';
 
 export const crash = defineKind({

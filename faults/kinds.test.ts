@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { faultSchema } from '../../scenarios/schema.ts';
+import { faultSchema } from '../scenarios/schema.ts';
 import { planFaults } from './plan.ts';
 import { castOf, RecordingWorld } from './recording-world.ts';
 

@@ -3,7 +3,7 @@
  * keeps answering keepalives, so only what the process itself does stops.
  */
 import fc from 'fast-check';
-import { forMs, selector } from '../../scenarios/fields.ts';
+import { forMs, selector } from './fields.ts';
 import { defineKind } from './kind.ts';
 
 export const pause = defineKind({

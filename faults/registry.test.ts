@@ -7,9 +7,9 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { scenarioJsonSchema } from '../../scenarios/json-schema.ts';
-import { faultSchema, selectorsOf } from '../../scenarios/schema.ts';
-import { scenarioArbitrary } from '../search.ts';
+import { scenarioJsonSchema } from '../scenarios/json-schema.ts';
+import { faultSchema, selectorsOf } from '../scenarios/schema.ts';
+import { scenarioArbitrary } from '../runner/search.ts';
 import { FAULT_KIND_NAMES, FAULT_KINDS, kindOf, kindOfLabel } from './index.ts';
 
 describe('the fault kind registry', () => {
@@ -38,8 +38,7 @@ describe('the fault kind registry', () => {
   });
 
   it('is the only production file that lists every kind by name', () => {
-    const root = join(import.meta.dirname, '../..');
-    const listing = productionFiles(root).filter((file) => {
+    const listing = productionFiles(ROOT).filter((file) => {
       const text = readFileSync(file, 'utf8');
       return FAULT_KIND_NAMES.every((name) => text.includes(`'${name}'`));
     });
@@ -47,11 +46,13 @@ describe('the fault kind registry', () => {
   });
 });
 
+const ROOT = join(import.meta.dirname, '..');
+
 /** The TypeScript sources outside tests, node_modules and the registry itself. */
 function productionFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
-    if (['node_modules', 'tools', '.git', 'test'].includes(name) || path.endsWith(join('runner', 'faults'))) return [];
+    if (['node_modules', 'tools', '.git', 'test'].includes(name) || path === join(ROOT, 'faults')) return [];
     if (statSync(path).isDirectory()) return productionFiles(path);
     return name.endsWith('.ts') && !name.endsWith('.test.ts') ? [path] : [];
   });

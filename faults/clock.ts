@@ -4,7 +4,7 @@
  */
 import fc from 'fast-check';
 import { z } from 'zod';
-import { forMs, LIMITS, selector } from '../../scenarios/fields.ts';
+import { forMs, LIMITS, selector } from './fields.ts';
 import { defineKind } from './kind.ts';
 
 export const clock = defineKind({

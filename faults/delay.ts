@@ -1,6 +1,6 @@
 /** delay: add delayMs of latency to every link to or from the nodes a selector names, until forMs. */
 import fc from 'fast-check';
-import { forMs, LIMITS, positiveMs, selector } from '../../scenarios/fields.ts';
+import { forMs, LIMITS, positiveMs, selector } from './fields.ts';
 import { defineKind } from './kind.ts';
 import { touching } from './links.ts';
 
