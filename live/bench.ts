@@ -106,87 +106,94 @@ export async function runLiveBench(): Promise<LiveBenchResult> {
   const clusterReadyMs = Math.round(performance.now() - started);
   try {
     const liveAcquireMs: LiveBenchResult['liveAcquireMs'] = {};
-    for (const system of SYSTEMS) {
-      const { lock, close } = await recipeLock(cluster, system, 'solo', `bench-solo-${system}`);
-      const acquire: number[] = [];
-      const cycle: number[] = [];
-      for (let i = 0; i < WARMUP + ROUNDS; i++) {
-        const t0 = performance.now();
-        const grant = await lock.acquire();
-        const t1 = performance.now();
-        if (grant === null) throw new Error(`bench: ${system} did not grant an uncontended lock`);
-        await lock.release(grant);
-        const t2 = performance.now();
-        if (i < WARMUP) continue;
-        acquire.push(t1 - t0);
-        cycle.push(t2 - t0);
-      }
-      await close();
-      liveAcquireMs[system] = { acquire: figures(acquire), acquireRelease: figures(cycle) };
-    }
-
-    // Harness against bare client calls, interleaved round by round so that drift hits both alike.
+    for (const system of SYSTEMS) liveAcquireMs[system] = await acquireLatency(cluster, system);
     const bySystem: Partial<Record<SystemId, number>> = {};
-    for (const system of ['redis', 'redlock'] as const) {
-      const name = `bench-overhead-${system}`;
-      const { lock, close } = await recipeLock(cluster, system, 'harness', name);
-      const timeoutMs = system === 'redlock' ? redlockOptions(config(name)).requestTimeoutMs : 500;
-      const bare = (await proxiesFor(cluster, system, 'bare')).map((e) => redisClient(e, timeoutMs));
-      const bareKey = `${name}-bare`;
-      const harnessTimes: number[] = [];
-      const bareTimes: number[] = [];
-      const harnessRound = async () => {
-        let grant = null;
-        const ms = await timed(async () => (grant = await lock.acquire()));
-        await lock.release(grant!);
-        return ms;
-      };
-      const majority = Math.floor(bare.length / 2) + 1;
-      const bareRound = async (i: number) => {
-        const value = `v${i}`;
-        // The recipe's round ends at a majority of yes; so does the bare one.
-        const ms = await timed(() => firstOf(majority, bare.map((c) => c.set(bareKey, value, 'PX', 2000, 'NX'))));
-        await Promise.all(bare.map((c) => c.del(bareKey)));
-        return ms;
-      };
-      for (let i = 0; i < RATIO_WARMUP + RATIO_ROUNDS; i++) {
-        // Alternate which goes first, so that neither always follows the other's traffic.
-        const [harness, plain] = i % 2 === 0 ? [await harnessRound(), await bareRound(i)] : [await bareRound(i), await harnessRound()].reverse();
-        if (i < RATIO_WARMUP) continue;
-        harnessTimes.push(harness!);
-        bareTimes.push(plain!);
-      }
-      bare.forEach((c) => c.disconnect());
-      await close();
-      bySystem[system] = round(median(harnessTimes) / median(bareTimes));
-    }
-
-    // lockstep's RedLock against node-redlock, on the same nodes, interleaved.
-    const ours = await recipeLock(cluster, 'redlock', 'ours', 'bench-redlock-ours');
-    const theirClients = (await proxiesFor(cluster, 'redlock', 'theirs')).map((e) => redisClient(e, redlockOptions(config('x')).requestTimeoutMs));
-    const theirs = nodeRedlockConnection(theirClients, config('bench-redlock-theirs')).lock(new LiveRuntime('theirs'));
-    const oursTimes: number[] = [];
-    const theirsTimes: number[] = [];
-    const oursRound = () => timed(async () => ours.lock.release((await ours.lock.acquire())!));
-    const theirsRound = () => timed(async () => theirs.release((await theirs.acquire())!));
-    for (let i = 0; i < RATIO_WARMUP + RATIO_ROUNDS; i++) {
-      const [a, b] = i % 2 === 0 ? [await oursRound(), await theirsRound()] : [await theirsRound(), await oursRound()].reverse();
-      if (i < RATIO_WARMUP) continue;
-      oursTimes.push(a!);
-      theirsTimes.push(b!);
-    }
-    await ours.close();
-    theirClients.forEach((c) => c.disconnect());
-    const lockstepMedianMs = median(oursTimes);
-    const nodeRedlockMedianMs = median(theirsTimes);
+    for (const system of ['redis', 'redlock'] as const) bySystem[system] = await harnessOverhead(cluster, system);
     return {
       clusterReadyMs,
       liveAcquireMs,
       harnessOverhead: { max: Math.max(...Object.values(bySystem)), bySystem },
-      redlockVsNodeRedlock: { ratio: round(lockstepMedianMs / nodeRedlockMedianMs), lockstepMedianMs: round(lockstepMedianMs), nodeRedlockMedianMs: round(nodeRedlockMedianMs) },
+      redlockVsNodeRedlock: await redlockVsNodeRedlock(cluster),
       rounds: { latency: ROUNDS, ratios: RATIO_ROUNDS },
     };
   } finally {
     await cluster.stop();
   }
+}
+
+/** One client alone: p50 and p99 of acquire, and of acquire + release, after a warm-up. */
+async function acquireLatency(cluster: Cluster, system: SystemId): Promise<{ acquire: LatencyFigures; acquireRelease: LatencyFigures }> {
+  const { lock, close } = await recipeLock(cluster, system, 'solo', `bench-solo-${system}`);
+  const acquire: number[] = [];
+  const cycle: number[] = [];
+  for (let i = 0; i < WARMUP + ROUNDS; i++) {
+    const t0 = performance.now();
+    const grant = await lock.acquire();
+    const t1 = performance.now();
+    if (grant === null) throw new Error(`bench: ${system} did not grant an uncontended lock`);
+    await lock.release(grant);
+    const t2 = performance.now();
+    if (i < WARMUP) continue;
+    acquire.push(t1 - t0);
+    cycle.push(t2 - t0);
+  }
+  await close();
+  return { acquire: figures(acquire), acquireRelease: figures(cycle) };
+}
+
+/**
+ * Medians of two kinds of round, interleaved round by round so that drift hits both alike, and
+ * alternating which goes first, so that neither always follows the other's traffic.
+ */
+async function interleaved(first: (i: number) => Promise<number>, second: (i: number) => Promise<number>): Promise<[number, number]> {
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < RATIO_WARMUP + RATIO_ROUNDS; i++) {
+    const [x, y] = i % 2 === 0 ? [await first(i), await second(i)] : [await second(i), await first(i)].reverse();
+    if (i < RATIO_WARMUP) continue;
+    a.push(x!);
+    b.push(y!);
+  }
+  return [median(a), median(b)];
+}
+
+/** The recipe's acquire through the harness, divided by a bare loop of the same client calls. */
+async function harnessOverhead(cluster: Cluster, system: 'redis' | 'redlock'): Promise<number> {
+  const name = `bench-overhead-${system}`;
+  const { lock, close } = await recipeLock(cluster, system, 'harness', name);
+  const timeoutMs = system === 'redlock' ? redlockOptions(config(name)).requestTimeoutMs : 500;
+  const bare = (await proxiesFor(cluster, system, 'bare')).map((e) => redisClient(e, timeoutMs));
+  const bareKey = `${name}-bare`;
+  const harnessRound = async () => {
+    let grant = null;
+    const ms = await timed(async () => (grant = await lock.acquire()));
+    // The grant was checked by the recipe's own suite; an uncontended acquire always gets one.
+    await lock.release(grant!);
+    return ms;
+  };
+  const majority = Math.floor(bare.length / 2) + 1;
+  const bareRound = async (i: number) => {
+    // The recipe's round ends at a majority of yes; so does the bare one.
+    const ms = await timed(() => firstOf(majority, bare.map((c) => c.set(bareKey, `v${i}`, 'PX', 2000, 'NX'))));
+    await Promise.all(bare.map((c) => c.del(bareKey)));
+    return ms;
+  };
+  const [harness, plain] = await interleaved(harnessRound, bareRound);
+  bare.forEach((c) => c.disconnect());
+  await close();
+  return round(harness / plain);
+}
+
+/** lockstep's RedLock against node-redlock, on the same nodes, interleaved. */
+async function redlockVsNodeRedlock(cluster: Cluster): Promise<LiveBenchResult['redlockVsNodeRedlock']> {
+  const ours = await recipeLock(cluster, 'redlock', 'ours', 'bench-redlock-ours');
+  const theirClients = (await proxiesFor(cluster, 'redlock', 'theirs')).map((e) => redisClient(e, redlockOptions(config('x')).requestTimeoutMs));
+  const theirs = nodeRedlockConnection(theirClients, config('bench-redlock-theirs')).lock(new LiveRuntime('theirs'));
+  const [lockstepMedianMs, nodeRedlockMedianMs] = await interleaved(
+    () => timed(async () => ours.lock.release((await ours.lock.acquire())!)),
+    () => timed(async () => theirs.release((await theirs.acquire())!)),
+  );
+  await ours.close();
+  theirClients.forEach((c) => c.disconnect());
+  return { ratio: round(lockstepMedianMs / nodeRedlockMedianMs), lockstepMedianMs: round(lockstepMedianMs), nodeRedlockMedianMs: round(nodeRedlockMedianMs) };
 }
