@@ -24,10 +24,19 @@ export interface ConformanceCase<P> {
 
 const CASE_LIMIT_MS = 120_000;
 
-export const CONFORMANCE_CONFIG: SystemConfig = { ttlMs: 1000, fencing: true, acquireTimeoutMs: 4000, name: 'conformance' };
+export const CONFORMANCE_CONFIG: SystemConfig = {
+  ttlMs: 1000,
+  fencing: true,
+  acquireTimeoutMs: 4000,
+  name: 'conformance',
+};
 
 /** Register one node:test case per conformance case, each run in a fresh simulation. */
-export function runConformanceInSim<P>(system: SystemModule<P>, cases: readonly ConformanceCase<P>[], config: SystemConfig = CONFORMANCE_CONFIG): void {
+export function runConformanceInSim<P>(
+  system: SystemModule<P>,
+  cases: readonly ConformanceCase<P>[],
+  config: SystemConfig = CONFORMANCE_CONFIG,
+): void {
   for (const c of cases) {
     it(`${system.id} sim port: ${c.name}`, async () => {
       const sim = new Sim({ seed: 1, network: { latency: { minMs: 1, maxMs: 3 } } });
@@ -37,7 +46,11 @@ export function runConformanceInSim<P>(system: SystemModule<P>, cases: readonly 
       let finished = false;
       sim.addNode('client', (host) =>
         host.spawn('conformance', async () => {
-          await c.run({ port: system.simPorts(host, servers, config), other: system.simPorts(other, servers, config), clock: host.clock });
+          await c.run({
+            port: system.simPorts(host, servers, config),
+            other: system.simPorts(other, servers, config),
+            clock: host.clock,
+          });
           finished = true;
         }),
       );

@@ -23,7 +23,10 @@ export class UnknownSystemError extends Error {
 
 export function systemModule(id: SystemId): SystemModule {
   const module = MODULES[id];
-  if (module === undefined) throw new UnknownSystemError(`system '${id}' is not available in the simulator (available: ${availableSystems().join(', ')})`);
+  if (module === undefined)
+    throw new UnknownSystemError(
+      `system '${id}' is not available in the simulator (available: ${availableSystems().join(', ')})`,
+    );
   return module;
 }
 

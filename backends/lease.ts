@@ -81,5 +81,12 @@ export async function leaseCampaign<G extends Grant & { readonly validUntilMs: n
   const grant: G | null = await lock.acquire();
   if (grant === null) return null;
   const deadlineMs: number = grant.validUntilMs;
-  return new LeaseLeadership(runtime, grant.token, deadlineMs, ttlMs, () => renew(grant), () => lock.release(grant));
+  return new LeaseLeadership(
+    runtime,
+    grant.token,
+    deadlineMs,
+    ttlMs,
+    () => renew(grant),
+    () => lock.release(grant),
+  );
 }

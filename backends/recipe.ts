@@ -59,7 +59,8 @@ export class RecipeConfigError extends Error {
 
 /** Check the options every recipe shares; throws naming the parameter. */
 export function checkRecipeOptions(options: RecipeOptions): void {
-  if (typeof options.name !== 'string' || options.name.length === 0) throw new RecipeConfigError('name must be a non-empty string');
+  if (typeof options.name !== 'string' || options.name.length === 0)
+    throw new RecipeConfigError('name must be a non-empty string');
   positive('ttlMs', options.ttlMs);
   positive('acquireTimeoutMs', options.acquireTimeoutMs);
 }

@@ -23,7 +23,11 @@ export interface Runtime {
    * accepts, or once every task has settled: the results so far, undefined where a task has not
    * finished (it goes on). A task that rejects rejects the whole.
    */
-  quorum<T>(tasks: ReadonlyArray<() => PromiseLike<T>>, needed: number, counts: (value: T) => boolean): PromiseLike<(T | undefined)[]>;
+  quorum<T>(
+    tasks: ReadonlyArray<() => PromiseLike<T>>,
+    needed: number,
+    counts: (value: T) => boolean,
+  ): PromiseLike<(T | undefined)[]>;
   /** Run `task`; reject with a TimeoutError if it has not settled after `ms` of local time. */
   deadline<T>(task: () => PromiseLike<T>, ms: number): PromiseLike<T>;
   /** Run `body` in the background (a renewal loop, a watch). Its failure fails the run. */

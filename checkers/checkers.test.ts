@@ -9,7 +9,13 @@ function history(rows: [number, string, OpType, OpName][]): Op[] {
   return rows.map(([timeMs, process, type, f], index) => ({ index, timeMs, process, type, f }));
 }
 
-const write = (timeMs: number, process: string, accepted = true, value = 1): RegisterWrite => ({ timeMs, process, value, token: null, accepted });
+const write = (timeMs: number, process: string, accepted = true, value = 1): RegisterWrite => ({
+  timeMs,
+  process,
+  value,
+  token: null,
+  accepted,
+});
 
 describe('mutex checkers on hand-written histories', () => {
   it('a believed hold runs from acquire ok to release invoke; touching holds do not overlap', () => {
@@ -92,10 +98,24 @@ describe('mutex checkers on hand-written histories', () => {
       { index: 0, process: 'c3', type: 'ok', f: 'acquire', timeMs: 10, token: 6 },
       { index: 1, process: 'c2', type: 'ok', f: 'acquire', timeMs: 20, token: 7 },
     ];
-    const tokened = (timeMs: number, process: string, token: number, accepted: boolean): RegisterWrite => ({ timeMs, process, value: 1, token, accepted });
+    const tokened = (timeMs: number, process: string, token: number, accepted: boolean): RegisterWrite => ({
+      timeMs,
+      process,
+      value: 1,
+      token,
+      accepted,
+    });
     assert.deepEqual(staleWrites(ops, [tokened(30, 'c2', 7, true)]), { accepted: 0, rejected: 0 });
-    assert.deepEqual(staleWrites(ops, [tokened(25, 'c3', 6, true)]), { accepted: 0, rejected: 0 }, 'the register had not seen token 7 yet');
-    assert.deepEqual(staleWrites(ops, [tokened(35, 'c3', 6, false)]), { accepted: 0, rejected: 1 }, 'refused: the register had seen 7');
+    assert.deepEqual(
+      staleWrites(ops, [tokened(25, 'c3', 6, true)]),
+      { accepted: 0, rejected: 0 },
+      'the register had not seen token 7 yet',
+    );
+    assert.deepEqual(
+      staleWrites(ops, [tokened(35, 'c3', 6, false)]),
+      { accepted: 0, rejected: 1 },
+      'refused: the register had seen 7',
+    );
   });
 
   it('a run with no violation is safe', () => {

@@ -21,7 +21,9 @@ export function electionTiming(ops: readonly Op[], endMs: number): ElectionTimin
     leaderOverlapMs: coveredBy(intervals, endMs, (n) => n >= 2),
     leaderlessMs: intervals.length === 0 ? 0 : coveredBy(intervals, endMs, (n) => n === 0, intervals[0]!.startMs),
     failoverMs: intervals.flatMap((ended) => {
-      const next = intervals.find((i) => i.process !== ended.process && i.startMs >= ended.startMs && i.endMs > ended.endMs);
+      const next = intervals.find(
+        (i) => i.process !== ended.process && i.startMs >= ended.startMs && i.endMs > ended.endMs,
+      );
       return next === undefined ? [] : [Math.max(0, next.startMs - ended.endMs)];
     }),
   };

@@ -36,7 +36,10 @@ export interface MutexSafety {
 }
 
 /** Believed-holding intervals; one still open when the history ends runs to `endMs` (default: the last operation). */
-export function holdingIntervals(ops: readonly Op[], endMs: number = ops.reduce((max, op) => Math.max(max, op.timeMs), 0)): Interval[] {
+export function holdingIntervals(
+  ops: readonly Op[],
+  endMs: number = ops.reduce((max, op) => Math.max(max, op.timeMs), 0),
+): Interval[] {
   const open = new Map<string, number>();
   const intervals: Interval[] = [];
   for (const op of ops) {
@@ -68,7 +71,10 @@ export function lostUpdates(writes: readonly RegisterWrite[], finalValue: number
 }
 
 /** Every write the register judged, with whether it was stale (see the header for "stale"). */
-export function classifyWrites(ops: readonly Op[], writes: readonly RegisterWrite[]): { write: RegisterWrite; stale: boolean }[] {
+export function classifyWrites(
+  ops: readonly Op[],
+  writes: readonly RegisterWrite[],
+): { write: RegisterWrite; stale: boolean }[] {
   const grants = ops.filter(isGrant);
   return writes.map((write) => {
     const own = lastBefore(grants, write.process, write.timeMs);
@@ -81,7 +87,10 @@ export function classifyWrites(ops: readonly Op[], writes: readonly RegisterWrit
   });
 }
 
-export function staleWrites(ops: readonly Op[], writes: readonly RegisterWrite[]): { accepted: number; rejected: number } {
+export function staleWrites(
+  ops: readonly Op[],
+  writes: readonly RegisterWrite[],
+): { accepted: number; rejected: number } {
   let accepted = 0;
   let rejected = 0;
   for (const { write, stale } of classifyWrites(ops, writes)) {

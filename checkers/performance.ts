@@ -79,7 +79,11 @@ function takeovers(ops: readonly Op[]): number[] {
 }
 
 /** Time in [0, endMs) covered by some waiting interval and by no holding interval. */
-function unavailable(waiting: readonly { startMs: number; endMs: number }[], holding: readonly { startMs: number; endMs: number }[], endMs: number): number {
+function unavailable(
+  waiting: readonly { startMs: number; endMs: number }[],
+  holding: readonly { startMs: number; endMs: number }[],
+  endMs: number,
+): number {
   const edges: { atMs: number; wait: number; hold: number }[] = [];
   for (const w of waiting) edges.push({ atMs: w.startMs, wait: 1, hold: 0 }, { atMs: w.endMs, wait: -1, hold: 0 });
   for (const h of holding) edges.push({ atMs: h.startMs, wait: 0, hold: 1 }, { atMs: h.endMs, wait: 0, hold: -1 });

@@ -32,7 +32,12 @@ export interface BenchResult {
   readonly checkRunsPerSec: number;
   readonly checkRunsPerSecBySystem: Partial<Record<SystemId, number>>;
   readonly details: {
-    readonly kernel: { readonly pairs: number; readonly events: number; readonly samplesPerSec: number[]; readonly traceHash: string };
+    readonly kernel: {
+      readonly pairs: number;
+      readonly events: number;
+      readonly samplesPerSec: number[];
+      readonly traceHash: string;
+    };
     readonly promiseLoop: { readonly iterations: number; readonly samplesPerSec: number[] };
   };
 }
@@ -84,7 +89,16 @@ const SPEED_DURATION_MS = 60_000;
 /** Median of three no-fault runs, after two warm-up runs of the same size (the JIT needs them). */
 async function systemSpeed(id: SystemId): Promise<number> {
   const run = (durationMs: number, seed: number) =>
-    runSimMutex({ system: systemModule(id), seed, fencing: true, clients: 5, durationMs, ttlMs: 2000, holdMs: 100, thinkMs: 50 });
+    runSimMutex({
+      system: systemModule(id),
+      seed,
+      fencing: true,
+      clients: 5,
+      durationMs,
+      ttlMs: 2000,
+      holdMs: 100,
+      thinkMs: 50,
+    });
   for (const seed of [100, 101]) await run(SPEED_DURATION_MS, seed);
   const samples: number[] = [];
   for (let seed = 1; seed <= 3; seed++) {
@@ -104,7 +118,10 @@ async function checkSpeed(): Promise<{ overall: number; bySystem: Partial<Record
   let seconds = 0;
   for (const system of availableSystems()) {
     const fencing = systemModule(system).fencing === 'sound';
-    const candidates = fc.sample(scenarioArbitrary(searchSpace({ system, fencing, durationMs: CHECK_DURATION_MS, swarm: true })), { seed: 1, numRuns: CHECK_RUNS });
+    const candidates = fc.sample(
+      scenarioArbitrary(searchSpace({ system, fencing, durationMs: CHECK_DURATION_MS, swarm: true })),
+      { seed: 1, numRuns: CHECK_RUNS },
+    );
     for (const scenario of candidates.slice(0, 10)) await isUnsafe(scenario, 1, system, fencing);
     const started = performance.now();
     for (const scenario of candidates) await isUnsafe(scenario, 1, system, fencing);
@@ -117,13 +134,22 @@ async function checkSpeed(): Promise<{ overall: number; bySystem: Partial<Record
 }
 
 async function librarySeconds(library: string): Promise<number> {
-  const items = plan({ scenarios: loadScenarios([library]), systems: availableSystems(), fencing: 'both', seed: 1, seeds: 1 });
+  const items = plan({
+    scenarios: loadScenarios([library]),
+    systems: availableSystems(),
+    fencing: 'both',
+    seed: 1,
+    seeds: 1,
+  });
   const started = performance.now();
   for (const item of items) await runScenario(item);
   return round((performance.now() - started) / 1000, 2);
 }
 
-async function kernelSample(pairs: number, rounds: number): Promise<{ perSec: number; events: number; traceHash: string }> {
+async function kernelSample(
+  pairs: number,
+  rounds: number,
+): Promise<{ perSec: number; events: number; traceHash: string }> {
   const sim = pingPong({ seed: 1, pairs, rounds });
   const started = performance.now();
   const summary = await sim.run();
@@ -153,8 +179,12 @@ export function formatBench(result: BenchResult): string {
     `kernel events   ${m(result.kernelEventsPerSec)}  (${result.details.kernel.pairs} client/server pairs, ${result.details.kernel.events} events per sample)`,
     `promise loop    ${m(result.promiseLoopPerSec)}  (bare wake-and-reblock loop)`,
     `efficiency      ${result.kernelEfficiency}`,
-    ...Object.entries(result.simulatedPerWall).map(([id, x]) => `${id.padEnd(15)} ${x}x real time (5 clients, no faults)`),
+    ...Object.entries(result.simulatedPerWall).map(
+      ([id, x]) => `${id.padEnd(15)} ${x}x real time (5 clients, no faults)`,
+    ),
     `library         ${result.librarySeconds} s for the default lockstep run`,
-    `check           ${result.checkRunsPerSec} runs/s (${Object.entries(result.checkRunsPerSecBySystem).map(([id, n]) => `${id} ${n}`).join(', ')})`,
+    `check           ${result.checkRunsPerSec} runs/s (${Object.entries(result.checkRunsPerSecBySystem)
+      .map(([id, n]) => `${id} ${n}`)
+      .join(', ')})`,
   ].join('\n');
 }

@@ -28,19 +28,44 @@ export const CHECK_DURATION_MS = 5000;
 export const MAX_CHECK_RUNS = 1_000_000;
 
 /** Turn raw option strings into a CheckCommand, or throw a UsageError naming the option. */
-export function checkCommand(options: { system?: string; fencing: string; runs: number; seed: number; out: string; workers: number; swarm?: boolean }): CheckCommand {
-  if (options.system === undefined) throw new UsageError('--system is required (one of ' + availableSystems().join(', ') + ')');
+export function checkCommand(options: {
+  system?: string;
+  fencing: string;
+  runs: number;
+  seed: number;
+  out: string;
+  workers: number;
+  swarm?: boolean;
+}): CheckCommand {
+  if (options.system === undefined)
+    throw new UsageError('--system is required (one of ' + availableSystems().join(', ') + ')');
   const [system, ...more] = parseSystems(options.system, '--system');
-  if (system === undefined || more.length > 0) throw new UsageError(`--system takes exactly one system, got '${options.system}'`);
-  if (!availableSystems().includes(system)) throw new UsageError(`--system: ${system} is not available in the simulator`);
-  if (options.fencing !== 'off' && options.fencing !== 'on') throw new UsageError(`--fencing must be off or on, got '${options.fencing}'`);
+  if (system === undefined || more.length > 0)
+    throw new UsageError(`--system takes exactly one system, got '${options.system}'`);
+  if (!availableSystems().includes(system))
+    throw new UsageError(`--system: ${system} is not available in the simulator`);
+  if (options.fencing !== 'off' && options.fencing !== 'on')
+    throw new UsageError(`--fencing must be off or on, got '${options.fencing}'`);
   if (options.fencing === 'on' && systemModule(system).fencing === 'unsound') {
-    throw new UsageError(`--fencing on is meaningless for ${system}: it has no sound fencing token (lockstep run shows how its best-known attempt fails)`);
+    throw new UsageError(
+      `--fencing on is meaningless for ${system}: it has no sound fencing token (lockstep run shows how its best-known attempt fails)`,
+    );
   }
-  if (options.runs < 1 || options.runs > MAX_CHECK_RUNS) throw new UsageError(`--runs must be between 1 and ${MAX_CHECK_RUNS}, got ${options.runs}`);
+  if (options.runs < 1 || options.runs > MAX_CHECK_RUNS)
+    throw new UsageError(`--runs must be between 1 and ${MAX_CHECK_RUNS}, got ${options.runs}`);
   if (options.seed < 0) throw new UsageError(`--seed must be >= 0, got ${options.seed}`);
-  if (options.workers < 1 || options.workers > 64) throw new UsageError(`--workers must be between 1 and 64, got ${options.workers}`);
-  return { system, fencing: options.fencing === 'on', runs: options.runs, seed: options.seed, outDir: options.out, workers: options.workers, swarm: options.swarm === true, durationMs: CHECK_DURATION_MS };
+  if (options.workers < 1 || options.workers > 64)
+    throw new UsageError(`--workers must be between 1 and 64, got ${options.workers}`);
+  return {
+    system,
+    fencing: options.fencing === 'on',
+    runs: options.runs,
+    seed: options.seed,
+    outDir: options.out,
+    workers: options.workers,
+    swarm: options.swarm === true,
+    durationMs: CHECK_DURATION_MS,
+  };
 }
 
 /** Run the search; returns the exit code (0 held, 1 counterexample found). */
@@ -51,7 +76,9 @@ export async function runCheck(command: CheckCommand, print: (line: string) => v
       `workers=${command.workers} swarm=${command.swarm ? 'on' : 'off'} durationMs=${command.durationMs}`,
   );
   const pool = command.workers > 1 ? new JudgePool(command.workers) : null;
-  const bar = process.stdout.isTTY ? new SingleBar({ format: '{bar} {value}/{total} {phase}', hideCursor: true }, Presets.shades_classic) : null;
+  const bar = process.stdout.isTTY
+    ? new SingleBar({ format: '{bar} {value}/{total} {phase}', hideCursor: true }, Presets.shades_classic)
+    : null;
   bar?.start(command.runs, 0, { phase: 'searching' });
   let outcome: CheckOutcome;
   try {
@@ -62,7 +89,8 @@ export async function runCheck(command: CheckCommand, print: (line: string) => v
       onProgress: (event) => {
         if (event.phase === 'search') {
           bar?.update(event.tried, { phase: 'searching' });
-          if (bar === null && (event.tried % 50 === 0 || event.tried === event.total)) print(`  tried ${event.tried}/${event.total}`);
+          if (bar === null && (event.tried % 50 === 0 || event.tried === event.total))
+            print(`  tried ${event.tried}/${event.total}`);
         } else {
           bar?.update({ phase: `shrinking (${event.shrinks} shrinks)` });
         }
@@ -73,7 +101,9 @@ export async function runCheck(command: CheckCommand, print: (line: string) => v
     await pool?.close();
   }
   if (outcome.counterexample === null) {
-    print(`no counterexample: ${command.system} fencing ${fencing} stayed safe in all ${outcome.tried} schedules tried`);
+    print(
+      `no counterexample: ${command.system} fencing ${fencing} stayed safe in all ${outcome.tried} schedules tried`,
+    );
     return 0;
   }
   const file = join(command.outDir, 'counterexample.yaml');
@@ -93,7 +123,8 @@ function violation({ result }: Counterexample): string {
 }
 
 function describeFault(fault: Fault): string {
-  const when = fault.at !== undefined ? `at ${fault.at} ms` : `${fault.after!.waitMs} ms after grant ${fault.after!.nth}`;
+  const when =
+    fault.at !== undefined ? `at ${fault.at} ms` : `${fault.after!.waitMs} ms after grant ${fault.after!.nth}`;
   const { at: _at, after: _after, ...what } = fault;
   return `${JSON.stringify(what)} ${when}`;
 }

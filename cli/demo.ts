@@ -29,7 +29,11 @@ export function buildDemo(seed: number, log: (line: Line) => void, trace?: { rec
 
   sim.at(1_000, 'fault', () => (sim.pause('c1'), say('c1 paused (a stop-the-world GC)')));
   sim.at(2_500, 'heal', () => (sim.resume('c1'), say('c1 resumed')));
-  sim.at(3_000, 'fault', () => (sim.partition('c2', 'store', { mode: 'hold' }), say('link c2<->store holds its packets')));
+  sim.at(
+    3_000,
+    'fault',
+    () => (sim.partition('c2', 'store', { mode: 'hold' }), say('link c2<->store holds its packets')),
+  );
   sim.at(3_800, 'heal', () => (sim.heal('c2', 'store'), say('link c2<->store healed: held packets arrive now')));
   sim.at(4_200, 'fault', () => (sim.jumpClock('c2', 10_000), say("c2's wall clock jumps 10 s forward")));
   sim.at(5_000, 'fault', () => (sim.crash('store'), say('store crashed')));
@@ -61,7 +65,9 @@ function client(host: Host, say: (text: string) => void): void {
         const seen = await call({ type: 'read' });
         await host.sleep(150 + host.rng.int(0, 100));
         const stored = await call({ type: 'write', value: seen + 1 });
-        say(`${host.id} read ${seen}, wrote ${stored} (its wall clock reads ${(host.clock.now() / 1000).toFixed(3)} s)`);
+        say(
+          `${host.id} read ${seen}, wrote ${stored} (its wall clock reads ${(host.clock.now() / 1000).toFixed(3)} s)`,
+        );
       } catch (error) {
         say(`${host.id} gave up on a request: ${(error as Error).message}`);
       }
@@ -77,7 +83,9 @@ export async function runDemo(seed: number, print: (text: string) => void): Prom
   const increments = 24;
   const final = (sim.node('store').disk.get('counter') as number | undefined) ?? 0;
   print('');
-  print(`${summary.events} events in ${(summary.nowMs / 1000).toFixed(3)} s of virtual time; trace ${summary.traceHash}`);
+  print(
+    `${summary.events} events in ${(summary.nowMs / 1000).toFixed(3)} s of virtual time; trace ${summary.traceHash}`,
+  );
   print(`counter ends at ${final} after up to ${increments} attempted increments: without a lock, updates are lost.`);
   const report = await checkDeterminism(async (trace) => {
     const again = buildDemo(seed, () => undefined, trace);

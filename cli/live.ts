@@ -50,8 +50,14 @@ export function livePlan(command: Pick<LiveCommand, 'scenarios' | 'systems' | 's
   const items: LivePlanItem[] = [];
   const available = liveSystems();
   for (const { file, scenario } of command.scenarios) {
-    const systems = scenario.systems.filter((s) => (command.systems === null || command.systems.includes(s)) && available.includes(s));
-    const fencings = [false, true].filter((on) => (command.fencing === 'both' || (command.fencing === 'on') === on) && (scenario.fencing === 'both' || (scenario.fencing === 'on') === on));
+    const systems = scenario.systems.filter(
+      (s) => (command.systems === null || command.systems.includes(s)) && available.includes(s),
+    );
+    const fencings = [false, true].filter(
+      (on) =>
+        (command.fencing === 'both' || (command.fencing === 'on') === on) &&
+        (scenario.fencing === 'both' || (scenario.fencing === 'on') === on),
+    );
     for (const system of systems) {
       for (const fencing of fencings) items.push({ file, scenario, system, subject: null, fencing });
       for (const subject of command.subjects.map(liveSubject).filter((s) => s.system === system)) {
@@ -64,13 +70,20 @@ export function livePlan(command: Pick<LiveCommand, 'scenarios' | 'systems' | 's
 
 export async function liveCommand(command: LiveCommand, print: (line: string) => void): Promise<number> {
   const items = livePlan(command);
-  if (items.length === 0) throw new UsageError('nothing to run: no scenario runs a selected system with the selected fencing');
+  if (items.length === 0)
+    throw new UsageError('nothing to run: no scenario runs a selected system with the selected fencing');
   const systems = [...new Set(items.map((i) => i.system))];
-  print(`lockstep ${command.version} live: ${items.length} run(s) of ${command.scenarios.length} scenario(s) on ${systems.join(', ')} (provider ${command.provider.provider})`);
+  print(
+    `lockstep ${command.version} live: ${items.length} run(s) of ${command.scenarios.length} scenario(s) on ${systems.join(', ')} (provider ${command.provider.provider})`,
+  );
   const started = performance.now();
   // A server that dies or does not start is named with its log: kept here, since teardown removes the cluster's directory.
   keepFailedLogsIn(command.outDir);
-  const cluster: Cluster = await openCluster(command.provider, systems, Math.min(...items.map((i) => i.scenario.lock.ttlMs)));
+  const cluster: Cluster = await openCluster(
+    command.provider,
+    systems,
+    Math.min(...items.map((i) => i.scenario.lock.ttlMs)),
+  );
   print(`cluster ready in ${Math.round(performance.now() - started)} ms`);
   const logDir = mkdtempSync(join(tmpdir(), 'lockstep-clients-'));
   const removeLogs = removeOnExit(logDir);
@@ -85,13 +98,18 @@ export async function liveCommand(command: LiveCommand, print: (line: string) =>
     outputs[index] = output;
     runs[index] = { ...output.result, wallMs, file: item.file };
     const met = output.result.expectationMet;
-    print(`${label}: ${output.result.verdict}${output.result.skipped !== null ? ` (${output.result.skipped})` : met === null ? '' : met ? ' (as expected)' : ` (EXPECTED ${output.result.expected})`} (${wallMs} ms)`);
+    print(
+      `${label}: ${output.result.verdict}${output.result.skipped !== null ? ` (${output.result.skipped})` : met === null ? '' : met ? ' (as expected)' : ` (EXPECTED ${output.result.expected})`} (${wallMs} ms)`,
+    );
   };
   try {
     // Runs whose faults touch only their own clients go `parallel` at a time; the others, which
     // pause, crash or cut servers, go alone afterwards.
     const indexes = items.map((_, i) => i);
-    const shared = indexes.filter((i) => command.parallel > 1 && touchesOnlyClients(items[i]!.scenario.faults, cluster.servers(items[i]!.system).length));
+    const shared = indexes.filter(
+      (i) =>
+        command.parallel > 1 && touchesOnlyClients(items[i]!.scenario.faults, cluster.servers(items[i]!.system).length),
+    );
     const alone = indexes.filter((i) => !shared.includes(i));
     let next = 0;
     const worker = async () => {
@@ -103,7 +121,13 @@ export async function liveCommand(command: LiveCommand, print: (line: string) =>
     await cluster.stop();
     removeLogs();
   }
-  const header = { tool: { name: 'lockstep' as const, version: command.version }, mode: 'live' as const, provider: command.provider.provider, createdAt: new Date().toISOString(), command: command.commandLine };
+  const header = {
+    tool: { name: 'lockstep' as const, version: command.version },
+    mode: 'live' as const,
+    provider: command.provider.provider,
+    createdAt: new Date().toISOString(),
+    command: command.commandLine,
+  };
   const writer = RunDirWriter.open(command.outDir, new Date().toISOString().replace(/[:.]/g, '-'), header);
   outputs.forEach((output, i) => writer.add({ run: runs[i]!, history: output.history, writes: output.writes }));
   const dir = writer.finish();
@@ -111,7 +135,10 @@ export async function liveCommand(command: LiveCommand, print: (line: string) =>
   print(summaryTable(runs));
   print('');
   const failed = runs.filter((r) => r.expectationMet === false && r.verdict !== 'skipped');
-  for (const run of failed) print(`expectation failed: ${run.scenario} on ${runLabel(run)}, fencing ${run.fencing ? 'on' : 'off'}: expected ${run.expected}, got ${run.verdict}`);
+  for (const run of failed)
+    print(
+      `expectation failed: ${run.scenario} on ${runLabel(run)}, fencing ${run.fencing ? 'on' : 'off'}: expected ${run.expected}, got ${run.verdict}`,
+    );
   if (command.report !== false) {
     const report = await writeReport([dir], dir);
     print(`report: ${report.html} (and ${report.markdown})`);
@@ -122,24 +149,37 @@ export async function liveCommand(command: LiveCommand, print: (line: string) =>
 }
 
 /** The provider options from the command line, checked. */
-export function parseProvider(options: { provider: string; config?: string; postgres?: string; mysql?: string }): ProviderOptions {
+export function parseProvider(options: {
+  provider: string;
+  config?: string;
+  postgres?: string;
+  mysql?: string;
+}): ProviderOptions {
   const urlOption = (name: string, raw: string | undefined, schemes: string[]): string | undefined => {
     if (raw === undefined) return undefined;
     let url: URL;
     try {
       url = new URL(raw);
     } catch {
-      throw new UsageError(`${name} must be a URL like ${schemes[0]}://user@127.0.0.1:5432/db, got '${redactUrl(raw)}'`);
+      throw new UsageError(
+        `${name} must be a URL like ${schemes[0]}://user@127.0.0.1:5432/db, got '${redactUrl(raw)}'`,
+      );
     }
-    if (!schemes.includes(url.protocol.replace(/:$/, ''))) throw new UsageError(`${name} must be a ${schemes.join(' or ')}:// URL, got '${redactUrl(raw)}'`);
+    if (!schemes.includes(url.protocol.replace(/:$/, '')))
+      throw new UsageError(`${name} must be a ${schemes.join(' or ')}:// URL, got '${redactUrl(raw)}'`);
     return raw;
   };
   switch (options.provider) {
     case 'local':
       if (options.config !== undefined) throw new UsageError('--config is for --provider external');
-      return { provider: 'local', postgresUrl: urlOption('--postgres', options.postgres, ['postgres', 'postgresql']), mysqlUrl: urlOption('--mysql', options.mysql, ['mysql']) };
+      return {
+        provider: 'local',
+        postgresUrl: urlOption('--postgres', options.postgres, ['postgres', 'postgresql']),
+        mysqlUrl: urlOption('--mysql', options.mysql, ['mysql']),
+      };
     case 'external':
-      if (options.config === undefined) throw new UsageError('--provider external needs --config FILE (the endpoints of the running cluster)');
+      if (options.config === undefined)
+        throw new UsageError('--provider external needs --config FILE (the endpoints of the running cluster)');
       return { provider: 'external', config: options.config };
     case 'compose':
       return { provider: 'compose' };
@@ -150,8 +190,13 @@ export function parseProvider(options: { provider: string; config?: string; post
 
 export function parseSubjects(raw: string): string[] {
   const known = liveSubjects().map((s) => s.id);
-  const ids = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const ids = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   if (ids.length === 0) throw new UsageError(`--subjects needs at least one of ${known.join(', ')}`);
-  for (const id of ids) if (!known.includes(id)) throw new UsageError(`--subjects: unknown subject '${id}' (expected one of ${known.join(', ')})`);
+  for (const id of ids)
+    if (!known.includes(id))
+      throw new UsageError(`--subjects: unknown subject '${id}' (expected one of ${known.join(', ')})`);
   return ids;
 }

@@ -52,7 +52,10 @@ program
   .command('bench')
   .description('measure simulator throughput (events per second of wall time)')
   .option('--json', 'print one JSON object on stdout')
-  .option('--live', 'measure the live tier instead: acquire latency per system, harness overhead, lockstep RedLock vs node-redlock')
+  .option(
+    '--live',
+    'measure the live tier instead: acquire latency per system, harness overhead, lockstep RedLock vs node-redlock',
+  )
   .action(async (options: { json?: boolean; live?: boolean }) => {
     if (options.live === true) {
       const { runLiveBench } = await import('../live/bench.ts');
@@ -68,68 +71,133 @@ program
   .command('run')
   .description('run scenarios in the simulator against every system, fenced and unfenced')
   .argument('[scenarios...]', 'scenario files or directories (default: the whole library)')
-  .option('--systems <ids>', 'comma-separated systems to run (default: each scenario\'s own list)')
+  .option('--systems <ids>', "comma-separated systems to run (default: each scenario's own list)")
   .option('--fencing <mode>', 'off, on or both', 'both')
   .option('--seed <n>', 'first seed (>= 0; the last seed must stay a safe integer)', integerOption('--seed'), 1)
-  .option('--seeds <n>', `how many seeds, from --seed on (1..${MAX_SEEDS}; at most ${MAX_PLANNED_RUNS} runs in all)`, integerOption('--seeds'), 1)
+  .option(
+    '--seeds <n>',
+    `how many seeds, from --seed on (1..${MAX_SEEDS}; at most ${MAX_PLANNED_RUNS} runs in all)`,
+    integerOption('--seeds'),
+    1,
+  )
   .option('--out <dir>', 'where run directories go', 'runs')
   .option('--check-determinism', 'run each run twice and report the first event where they differ')
-  .action(async (paths: string[], options: { systems?: string; fencing: string; seed: number; seeds: number; out: string; checkDeterminism?: boolean }) => {
-    if (!['off', 'on', 'both'].includes(options.fencing)) throw new UsageError(`--fencing must be off, on or both, got '${options.fencing}'`);
-    if (options.seeds < 1 || options.seeds > MAX_SEEDS) throw new UsageError(`--seeds must be between 1 and ${MAX_SEEDS}, got ${options.seeds}`);
-    if (options.seed < 0) throw new UsageError(`--seed must be >= 0, got ${options.seed}`);
-    // Compared this way round because seed + seeds - 1 itself would round to a safe integer.
-    if (options.seeds - 1 > Number.MAX_SAFE_INTEGER - options.seed) throw new UsageError(`--seed ${options.seed} with --seeds ${options.seeds}: the last seed must be at most ${Number.MAX_SAFE_INTEGER}`);
-    const systems = options.systems === undefined ? null : parseSystems(options.systems);
-    const scenarios = loadScenarios(paths.length === 0 ? [LIBRARY] : paths);
-    const runs = plan({ scenarios, systems, fencing: options.fencing as 'off' | 'on' | 'both', seed: options.seed, seeds: 1 }).length * options.seeds;
-    if (runs > MAX_PLANNED_RUNS) throw new UsageError(`--seeds ${options.seeds}: ${runs} runs planned (scenarios x systems x fencing x seeds); at most ${MAX_PLANNED_RUNS}`);
-    prepareOutDir(options.out);
-    process.exitCode = await runCommand(
-      {
-        scenarios,
-        systems,
-        fencing: options.fencing as 'off' | 'on' | 'both',
-        seed: options.seed,
-        seeds: options.seeds,
-        outDir: options.out,
-        checkDeterminism: options.checkDeterminism === true,
-        version,
-        commandLine: redactCommandLine(['lockstep', ...process.argv.slice(2)]),
+  .action(
+    async (
+      paths: string[],
+      options: {
+        systems?: string;
+        fencing: string;
+        seed: number;
+        seeds: number;
+        out: string;
+        checkDeterminism?: boolean;
       },
-      (line) => process.stdout.write(`${line}\n`),
-    );
-  });
+    ) => {
+      if (!['off', 'on', 'both'].includes(options.fencing))
+        throw new UsageError(`--fencing must be off, on or both, got '${options.fencing}'`);
+      if (options.seeds < 1 || options.seeds > MAX_SEEDS)
+        throw new UsageError(`--seeds must be between 1 and ${MAX_SEEDS}, got ${options.seeds}`);
+      if (options.seed < 0) throw new UsageError(`--seed must be >= 0, got ${options.seed}`);
+      // Compared this way round because seed + seeds - 1 itself would round to a safe integer.
+      if (options.seeds - 1 > Number.MAX_SAFE_INTEGER - options.seed)
+        throw new UsageError(
+          `--seed ${options.seed} with --seeds ${options.seeds}: the last seed must be at most ${Number.MAX_SAFE_INTEGER}`,
+        );
+      const systems = options.systems === undefined ? null : parseSystems(options.systems);
+      const scenarios = loadScenarios(paths.length === 0 ? [LIBRARY] : paths);
+      const runs =
+        plan({ scenarios, systems, fencing: options.fencing as 'off' | 'on' | 'both', seed: options.seed, seeds: 1 })
+          .length * options.seeds;
+      if (runs > MAX_PLANNED_RUNS)
+        throw new UsageError(
+          `--seeds ${options.seeds}: ${runs} runs planned (scenarios x systems x fencing x seeds); at most ${MAX_PLANNED_RUNS}`,
+        );
+      prepareOutDir(options.out);
+      process.exitCode = await runCommand(
+        {
+          scenarios,
+          systems,
+          fencing: options.fencing as 'off' | 'on' | 'both',
+          seed: options.seed,
+          seeds: options.seeds,
+          outDir: options.out,
+          checkDeterminism: options.checkDeterminism === true,
+          version,
+          commandLine: redactCommandLine(['lockstep', ...process.argv.slice(2)]),
+        },
+        (line) => process.stdout.write(`${line}\n`),
+      );
+    },
+  );
 
 program
   .command('live')
   .description('run scenarios against real servers behind Toxiproxy (the same recipes, workloads and checkers)')
   .argument('[scenarios...]', 'scenario files or directories (default: the whole library)')
-  .option('--provider <name>', 'local (start private servers), compose (docker-compose.yml) or external (--config)', 'local')
+  .option(
+    '--provider <name>',
+    'local (start private servers), compose (docker-compose.yml) or external (--config)',
+    'local',
+  )
   .option('--config <file>', 'external provider: the endpoints file')
-  .option('--systems <ids>', 'comma-separated systems to run (default: each scenario\'s own list)')
-  .option('--subjects <ids>', 'third-party libraries to run too, on their system\'s servers: node-redlock, etcd3-lock')
+  .option('--systems <ids>', "comma-separated systems to run (default: each scenario's own list)")
+  .option('--subjects <ids>', "third-party libraries to run too, on their system's servers: node-redlock, etcd3-lock")
   .option('--fencing <mode>', 'off, on or both', 'both')
   .option('--seed <n>', 'seed of the fault selectors (one, any, ...); >= 0', integerOption('--seed'), 1)
   .option('--postgres <url>', 'local provider: use this PostgreSQL instead of starting one')
   .option('--mysql <url>', 'local provider: use this MySQL or MariaDB instead of starting one')
-  .option('--parallel <n>', 'runs whose faults touch only their own clients that may share the cluster at once', integerOption('--parallel'), 1)
+  .option(
+    '--parallel <n>',
+    'runs whose faults touch only their own clients that may share the cluster at once',
+    integerOption('--parallel'),
+    1,
+  )
   .option('--out <dir>', 'where run directories go', 'runs')
-  .action(async (paths: string[], options: { provider: string; config?: string; systems?: string; subjects?: string; fencing: string; seed: number; postgres?: string; mysql?: string; parallel: number; out: string }) => {
-    const { liveCommand, parseProvider, parseSubjects } = await import('./live.ts');
-    if (!['off', 'on', 'both'].includes(options.fencing)) throw new UsageError(`--fencing must be off, on or both, got '${options.fencing}'`);
-    if (options.parallel < 1 || options.parallel > 16) throw new UsageError(`--parallel must be between 1 and 16, got ${options.parallel}`);
-    if (options.seed < 0) throw new UsageError(`--seed must be >= 0, got ${options.seed}`);
-    const provider = parseProvider(options);
-    const systems = options.systems === undefined ? null : parseSystems(options.systems);
-    const subjects = options.subjects === undefined ? [] : parseSubjects(options.subjects);
-    const scenarios = loadScenarios(paths.length === 0 ? [LIBRARY] : paths);
-    prepareOutDir(options.out);
-    process.exitCode = await liveCommand(
-      { scenarios, systems, subjects, fencing: options.fencing as 'off' | 'on' | 'both', seed: options.seed, outDir: options.out, provider, parallel: options.parallel, version, commandLine: redactCommandLine(['lockstep', ...process.argv.slice(2)]) },
-      (line) => process.stdout.write(`${line}\n`),
-    );
-  });
+  .action(
+    async (
+      paths: string[],
+      options: {
+        provider: string;
+        config?: string;
+        systems?: string;
+        subjects?: string;
+        fencing: string;
+        seed: number;
+        postgres?: string;
+        mysql?: string;
+        parallel: number;
+        out: string;
+      },
+    ) => {
+      const { liveCommand, parseProvider, parseSubjects } = await import('./live.ts');
+      if (!['off', 'on', 'both'].includes(options.fencing))
+        throw new UsageError(`--fencing must be off, on or both, got '${options.fencing}'`);
+      if (options.parallel < 1 || options.parallel > 16)
+        throw new UsageError(`--parallel must be between 1 and 16, got ${options.parallel}`);
+      if (options.seed < 0) throw new UsageError(`--seed must be >= 0, got ${options.seed}`);
+      const provider = parseProvider(options);
+      const systems = options.systems === undefined ? null : parseSystems(options.systems);
+      const subjects = options.subjects === undefined ? [] : parseSubjects(options.subjects);
+      const scenarios = loadScenarios(paths.length === 0 ? [LIBRARY] : paths);
+      prepareOutDir(options.out);
+      process.exitCode = await liveCommand(
+        {
+          scenarios,
+          systems,
+          subjects,
+          fencing: options.fencing as 'off' | 'on' | 'both',
+          seed: options.seed,
+          outDir: options.out,
+          provider,
+          parallel: options.parallel,
+          version,
+          commandLine: redactCommandLine(['lockstep', ...process.argv.slice(2)]),
+        },
+        (line) => process.stdout.write(`${line}\n`),
+      );
+    },
+  );
 
 program
   .command('check')
@@ -139,13 +207,28 @@ program
   .option('--runs <n>', `how many schedules to try (1..${MAX_CHECK_RUNS})`, integerOption('--runs'), 200)
   .option('--seed <n>', 'the seed of the search and of every run (>= 0)', integerOption('--seed'), 1)
   .option('--out <dir>', 'where counterexample.yaml goes', '.')
-  .option('--workers <n>', 'worker threads judging schedules in parallel (same answer as 1)', integerOption('--workers'), 1)
+  .option(
+    '--workers <n>',
+    'worker threads judging schedules in parallel (same answer as 1)',
+    integerOption('--workers'),
+    1,
+  )
   .option('--swarm', 'switch whole fault kinds on and off per schedule, so rare combinations come up')
-  .action(async (options: { system?: string; fencing: string; runs: number; seed: number; out: string; workers: number; swarm?: boolean }) => {
-    const command = checkCommand(options);
-    ensureWritable(options.out);
-    process.exitCode = await runCheck(command, (line) => process.stdout.write(`${line}\n`));
-  });
+  .action(
+    async (options: {
+      system?: string;
+      fencing: string;
+      runs: number;
+      seed: number;
+      out: string;
+      workers: number;
+      swarm?: boolean;
+    }) => {
+      const command = checkCommand(options);
+      ensureWritable(options.out);
+      process.exitCode = await runCheck(command, (line) => process.stdout.write(`${line}\n`));
+    },
+  );
 
 program
   .command('report')

@@ -38,10 +38,14 @@ export interface RunPlanItem {
 
 /** Parse a comma-separated list of known system ids, given as `option`. */
 export function parseSystems(raw: string, option = '--systems'): SystemId[] {
-  const ids = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const ids = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   if (ids.length === 0) throw new UsageError(`${option} needs at least one of ${SYSTEM_IDS.join(', ')}`);
   for (const id of ids) {
-    if (!(SYSTEM_IDS as readonly string[]).includes(id)) throw new UsageError(`${option}: unknown system '${id}' (expected one of ${SYSTEM_IDS.join(', ')})`);
+    if (!(SYSTEM_IDS as readonly string[]).includes(id))
+      throw new UsageError(`${option}: unknown system '${id}' (expected one of ${SYSTEM_IDS.join(', ')})`);
   }
   return ids as SystemId[];
 }
@@ -67,17 +71,30 @@ function allows(setting: 'off' | 'on' | 'both', on: boolean): boolean {
 /** Run the plan; returns the process exit code. */
 export async function runCommand(command: RunCommand, print: (line: string) => void): Promise<number> {
   const items = plan(command);
-  if (items.length === 0) throw new UsageError('nothing to run: no scenario runs a selected system with the selected fencing');
+  if (items.length === 0)
+    throw new UsageError('nothing to run: no scenario runs a selected system with the selected fencing');
   const missing = [...new Set(items.map((i) => i.system))].filter((s) => !availableSystems().includes(s));
-  if (missing.length > 0) throw new UsageError(`--systems: ${missing.join(', ')} not available in the simulator (available: ${availableSystems().join(', ')})`);
+  if (missing.length > 0)
+    throw new UsageError(
+      `--systems: ${missing.join(', ')} not available in the simulator (available: ${availableSystems().join(', ')})`,
+    );
 
-  print(`lockstep ${command.version}: ${items.length} run(s) of ${command.scenarios.length} scenario(s), seeds ${command.seed}..${command.seed + command.seeds - 1}`);
-  const header = { tool: { name: 'lockstep' as const, version: command.version }, mode: 'sim' as const, createdAt: new Date().toISOString(), command: command.commandLine };
+  print(
+    `lockstep ${command.version}: ${items.length} run(s) of ${command.scenarios.length} scenario(s), seeds ${command.seed}..${command.seed + command.seeds - 1}`,
+  );
+  const header = {
+    tool: { name: 'lockstep' as const, version: command.version },
+    mode: 'sim' as const,
+    createdAt: new Date().toISOString(),
+    command: command.commandLine,
+  };
   const writer = RunDirWriter.open(command.outDir, stamp(), header);
-  const { runs, divergences } = await runEach(items, command.checkDeterminism, writer, print).catch((error: unknown) => {
-    writer.abandon();
-    throw error;
-  });
+  const { runs, divergences } = await runEach(items, command.checkDeterminism, writer, print).catch(
+    (error: unknown) => {
+      writer.abandon();
+      throw error;
+    },
+  );
   const dir = writer.finish();
   print('');
   print(summaryTable(runs));
@@ -86,7 +103,9 @@ export async function runCommand(command: RunCommand, print: (line: string) => v
   items.forEach((item, i) => {
     const run = runs[i]!;
     if (run.expectationMet !== false) return;
-    print(`expectation failed: ${item.scenario.name} on ${item.system}, fencing ${item.fencing ? 'on' : 'off'}: expected ${run.expected}, got ${run.verdict}`);
+    print(
+      `expectation failed: ${item.scenario.name} on ${item.system}, fencing ${item.fencing ? 'on' : 'off'}: expected ${run.expected}, got ${run.verdict}`,
+    );
     print(`  replay: ${replayCommand(item)}`);
   });
   for (const divergence of divergences) print(`not deterministic: ${divergence}`);
@@ -98,8 +117,15 @@ export async function runCommand(command: RunCommand, print: (line: string) => v
 }
 
 /** Run every item, writing each into the run directory as it finishes. */
-async function runEach(items: readonly RunPlanItem[], checkDeterminism: boolean, writer: RunDirWriter, print: (line: string) => void) {
-  const progress = process.stdout.isTTY ? new SingleBar({ format: '{bar} {value}/{total} {run}', hideCursor: true }, Presets.shades_classic) : null;
+async function runEach(
+  items: readonly RunPlanItem[],
+  checkDeterminism: boolean,
+  writer: RunDirWriter,
+  print: (line: string) => void,
+) {
+  const progress = process.stdout.isTTY
+    ? new SingleBar({ format: '{bar} {value}/{total} {run}', hideCursor: true }, Presets.shades_classic)
+    : null;
   progress?.start(items.length, 0, { run: '' });
   const runs: TimedRun[] = [];
   const divergences: string[] = [];

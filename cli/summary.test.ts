@@ -5,12 +5,27 @@ import type { TimedRun } from '../runner/run-dir.ts';
 import { summaryTable } from './summary.ts';
 
 function run(fields: Partial<TimedRun> & { subject?: string | null }): TimedRun {
-  return { scenario: 'redlock-clock-jump', system: 'redlock', fencing: false, seed: 1, verdict: 'safe', expected: null, expectationMet: null, metrics: null, wallMs: 1, file: 'f.yaml', ...fields } as unknown as TimedRun;
+  return {
+    scenario: 'redlock-clock-jump',
+    system: 'redlock',
+    fencing: false,
+    seed: 1,
+    verdict: 'safe',
+    expected: null,
+    expectationMet: null,
+    metrics: null,
+    wallMs: 1,
+    file: 'f.yaml',
+    ...fields,
+  } as unknown as TimedRun;
 }
 
 describe('summary table', () => {
   it('names a third-party subject instead of the system it ran on', () => {
-    const lines = summaryTable([run({ verdict: 'unsafe', expected: 'unsafe', expectationMet: true }), run({ subject: 'node-redlock' })]).split('\n');
+    const lines = summaryTable([
+      run({ verdict: 'unsafe', expected: 'unsafe', expectationMet: true }),
+      run({ subject: 'node-redlock' }),
+    ]).split('\n');
     assert.equal(lines.length, 3);
     assert.match(lines[1]!, /^redlock-clock-jump\s+redlock\s+off\s+1\s+unsafe\s+unsafe/);
     assert.match(lines[2]!, /^redlock-clock-jump\s+node-redlock\s+off\s+1\s+safe\s+-/);

@@ -2,7 +2,18 @@
 import { runLabel } from '../runner/results.ts';
 import type { TimedRun } from '../runner/run-dir.ts';
 
-const COLUMNS = ['scenario', 'system', 'fencing', 'seed', 'verdict', 'expected', 'lost', 'stale', 'p50 ms', 'p99 ms'] as const;
+const COLUMNS = [
+  'scenario',
+  'system',
+  'fencing',
+  'seed',
+  'verdict',
+  'expected',
+  'lost',
+  'stale',
+  'p50 ms',
+  'p99 ms',
+] as const;
 
 function row(run: TimedRun): string[] {
   const m = run.metrics;
@@ -23,5 +34,12 @@ function row(run: TimedRun): string[] {
 export function summaryTable(runs: readonly TimedRun[]): string {
   const rows = [COLUMNS as readonly string[], ...runs.map(row)];
   const widths = COLUMNS.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
-  return rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c]!)).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((cell, c) => cell.padEnd(widths[c]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }

@@ -29,7 +29,8 @@ export const clock = defineKind({
   },
   color: '#e0b9a0', // peach
   refine(fault, issue) {
-    if ((fault.jumpMs === undefined) === (fault.driftPpm === undefined)) issue('a clock fault takes exactly one of jumpMs or driftPpm');
+    if ((fault.jumpMs === undefined) === (fault.driftPpm === undefined))
+      issue('a clock fault takes exactly one of jumpMs or driftPpm');
   },
   selectors: (fault) => [fault.clock],
   arbitrary: ({ who, forMs, ttlMs }) =>
@@ -39,8 +40,11 @@ export const clock = defineKind({
     ),
   whyNotLive: (fault, live, hitsServers) => {
     if (!hitsServers) return null;
-    if (fault.driftPpm !== undefined) return 'a real server clock cannot be made to drift (only a client clock can, or a server clock can jump)';
-    return live.appliesServerClockJump ? null : `the ${live.provider} provider does not apply a clock jump to Redis data it does not own`;
+    if (fault.driftPpm !== undefined)
+      return 'a real server clock cannot be made to drift (only a client clock can, or a server clock can jump)';
+    return live.appliesServerClockJump
+      ? null
+      : `the ${live.provider} provider does not apply a clock jump to Redis data it does not own`;
   },
   touchesShared: (_fault, _servers, hitsServers) => hitsServers,
   apply(fault, { target, hit, started, ended, healAfter }) {

@@ -11,18 +11,29 @@ export const crash = defineKind({
   name: 'crash',
   fields: {
     crash: selector,
-    restartAfterMs: ms('restartAfterMs', LIMITS.durationMs).optional().describe(`crash: restart after this long (at most ${LIMITS.durationMs}); default: stay down`),
-    persist: z.boolean({ error: 'persist must be true or false' }).optional().describe('crash: keep the disk across the restart'),
+    restartAfterMs: ms('restartAfterMs', LIMITS.durationMs)
+      .optional()
+      .describe(`crash: restart after this long (at most ${LIMITS.durationMs}); default: stay down`),
+    persist: z
+      .boolean({ error: 'persist must be true or false' })
+      .optional()
+      .describe('crash: keep the disk across the restart'),
   },
   color: '#bfa3c9', // mauve
   selectors: (fault) => [fault.crash],
   arbitrary: ({ who, ttlMs, diskless }) =>
     fc.record(
-      { crash: who, restartAfterMs: fc.integer({ min: 0, max: 3 * ttlMs }), persist: diskless ? fc.boolean() : fc.constant(true) },
+      {
+        crash: who,
+        restartAfterMs: fc.integer({ min: 0, max: 3 * ttlMs }),
+        persist: diskless ? fc.boolean() : fc.constant(true),
+      },
       { requiredKeys: ['crash'] },
     ),
   whyNotLive: (_fault, live, hitsServers) =>
-    hitsServers && !live.controlsServers ? `the ${live.provider} provider does not control its servers' processes, so it cannot crash one` : null,
+    hitsServers && !live.controlsServers
+      ? `the ${live.provider} provider does not control its servers' processes, so it cannot crash one`
+      : null,
   touchesShared: (_fault, _servers, hitsServers) => hitsServers,
   apply(fault, { target, hit, started, ended }) {
     const nodes = hit(fault.crash).filter((n) => !target.isCrashed(n));

@@ -9,7 +9,9 @@ export const delay = defineKind({
   fields: {
     delay: selector,
     forMs,
-    delayMs: positiveMs('delayMs', LIMITS.latencyMs).optional().describe(`delay: extra latency each way, at most ${LIMITS.latencyMs}`),
+    delayMs: positiveMs('delayMs', LIMITS.latencyMs)
+      .optional()
+      .describe(`delay: extra latency each way, at most ${LIMITS.latencyMs}`),
   },
   color: '#9fc5c9', // grey teal
   // Optional in the field schema so that a missing delayMs gets this message rather than a generic one.
@@ -22,7 +24,9 @@ export const delay = defineKind({
     // Every link to or from a server's neighbour is slowed, peer links among them.
     if (live.servers < 2) return null;
     if (live.peerLinks.unavailable !== null) return live.peerLinks.unavailable;
-    return live.peerLinks.canDelay ? null : `links between ${live.system} servers can be cut here (${live.peerLinks.mechanism}) but not slowed down`;
+    return live.peerLinks.canDelay
+      ? null
+      : `links between ${live.system} servers can be cut here (${live.peerLinks.mechanism}) but not slowed down`;
   },
   touchesShared: (_fault, servers) => servers >= 2,
   apply(fault, { target, cast, hit, started, healAfter }) {

@@ -42,16 +42,26 @@ const notANumber = (what: string) => (issue: { input?: unknown }) =>
   issue.input === undefined ? `missing; expected ${what} in milliseconds` : `${what} must be a number of milliseconds`;
 /** A duration in ms, 0..max, with messages that name the field. */
 export const ms = (what: string, max: number) =>
-  z.number({ error: notANumber(what) }).finite().nonnegative({ error: `${what} must be >= 0` }).max(max, { error: `${what} must be <= ${max}` });
+  z
+    .number({ error: notANumber(what) })
+    .finite()
+    .nonnegative({ error: `${what} must be >= 0` })
+    .max(max, { error: `${what} must be <= ${max}` });
 /** A duration in ms, (0, max], with messages that name the field. */
 export const positiveMs = (what: string, max: number) =>
-  z.number({ error: notANumber(what) }).finite().positive({ error: `${what} must be > 0` }).max(max, { error: `${what} must be <= ${max}` });
+  z
+    .number({ error: notANumber(what) })
+    .finite()
+    .positive({ error: `${what} must be > 0` })
+    .max(max, { error: `${what} must be <= ${max}` });
 
 /** Who a fault hits. Resolved per system at run time; a selector a system has no node for skips the run. */
 export const SELECTOR = /^(c[1-9]\d*|server-[1-9]\d*|clients|servers|holder|leader|majority|minority|one)$/;
 export const selector = z
   .string({ error: 'a selector must be a string' })
-  .regex(SELECTOR, { error: 'expected a selector: c1..cN, server-1..n, clients, servers, holder, leader, majority, minority or one' });
+  .regex(SELECTOR, {
+    error: 'expected a selector: c1..cN, server-1..n, clients, servers, holder, leader, majority, minority or one',
+  });
 
 /** When a fault fires: `at` a time, or `after` an event (the fault schema requires exactly one). */
 export const trigger = {
@@ -67,7 +77,9 @@ export const trigger = {
         .max(LIMITS.nth, { error: `nth must be <= ${LIMITS.nth}` })
         .default(1)
         .describe(`1..${LIMITS.nth}`),
-      waitMs: ms('waitMs', LIMITS.durationMs).default(0).describe(`fire this long after the event, at most ${LIMITS.durationMs} ms`),
+      waitMs: ms('waitMs', LIMITS.durationMs)
+        .default(0)
+        .describe(`fire this long after the event, at most ${LIMITS.durationMs} ms`),
     })
     .optional()
     .describe('fire just after the nth matching event'),

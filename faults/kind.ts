@@ -130,6 +130,8 @@ export interface FaultKind<F = unknown> {
 }
 
 /** Declare a kind; infers its parsed fields from its field schemas, so the two cannot disagree. */
-export function defineKind<S extends Fields>(kind: FaultKind<FieldsOf<S>> & { readonly fields: S }): FaultKind<FieldsOf<S>> & { readonly fields: S } {
+export function defineKind<S extends Fields>(
+  kind: FaultKind<FieldsOf<S>> & { readonly fields: S },
+): FaultKind<FieldsOf<S>> & { readonly fields: S } {
   return kind;
 }

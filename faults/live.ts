@@ -16,7 +16,8 @@ export function whyNotLive(faults: readonly Fault[], live: LiveCapabilities): st
   for (const fault of faults) {
     const reason = kindOf(fault).whyNotLive?.(fault, live, hitsServers(fault, live.servers)) ?? null;
     if (reason !== null) return reason;
-    if (!live.knowsLeader && selectorsOf(fault).includes('leader')) return `the ${live.provider} provider does not ask the cluster which server leads`;
+    if (!live.knowsLeader && selectorsOf(fault).includes('leader'))
+      return `the ${live.provider} provider does not ask the cluster which server leads`;
   }
   return null;
 }

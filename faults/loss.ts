@@ -10,7 +10,12 @@ export const loss = defineKind({
   fields: {
     loss: selector,
     forMs,
-    probability: z.number().min(0).max(1, { error: 'probability must be in [0, 1]' }).optional().describe('loss: chance a packet is lost'),
+    probability: z
+      .number()
+      .min(0)
+      .max(1, { error: 'probability must be in [0, 1]' })
+      .optional()
+      .describe('loss: chance a packet is lost'),
   },
   color: '#c9c28f', // khaki
   // Optional in the field schema so that a missing probability gets this message rather than a generic one.
@@ -18,7 +23,8 @@ export const loss = defineKind({
     if (fault.probability === undefined) issue('a loss fault needs probability', 'probability');
   },
   selectors: (fault) => [fault.loss],
-  arbitrary: ({ who, forMs }) => fc.record({ loss: who, probability: fc.integer({ min: 5, max: 60 }).map((p) => p / 100), forMs }),
+  arbitrary: ({ who, forMs }) =>
+    fc.record({ loss: who, probability: fc.integer({ min: 5, max: 60 }).map((p) => p / 100), forMs }),
   // Lost packets on a server's links affect every run sharing it, but only when it has peers to lose them to.
   touchesShared: (_fault, servers, hitsServers) => hitsServers && servers > 1,
   apply(fault, { target, cast, hit, started, healAfter }) {

@@ -22,9 +22,14 @@ const shape = z
         error: `groups takes at most ${LIMITS.partitionSelectors} selectors in all (64 clients and the servers, each by name)`,
       })
       .optional()
-      .describe(`cut every link between groups; at most ${LIMITS.partitionGroups} groups, ${LIMITS.partitionSelectors} selectors in all`),
+      .describe(
+        `cut every link between groups; at most ${LIMITS.partitionGroups} groups, ${LIMITS.partitionSelectors} selectors in all`,
+      ),
     halves: z.literal(true).optional().describe('split the servers into a majority and a minority'),
-    bridge: z.literal(true).optional().describe('split the servers in two, with one server still talking to both sides'),
+    bridge: z
+      .literal(true)
+      .optional()
+      .describe('split the servers in two, with one server still talking to both sides'),
   })
   .refine((p) => [p.isolate, p.groups, p.halves, p.bridge].filter((x) => x !== undefined).length === 1, {
     error: 'a partition takes exactly one of isolate, groups, halves or bridge',
@@ -33,7 +38,10 @@ const shape = z
 const fields = {
   partition: shape,
   forMs,
-  mode: z.enum(['drop', 'hold'], { error: "expected 'drop' or 'hold'" }).optional().describe('partition: lose packets, or hold them until heal'),
+  mode: z
+    .enum(['drop', 'hold'], { error: "expected 'drop' or 'hold'" })
+    .optional()
+    .describe('partition: lose packets, or hold them until heal'),
 };
 type Shape = FieldsOf<typeof fields>['partition'];
 
@@ -41,7 +49,10 @@ export const partition = defineKind({
   name: 'partition',
   fields,
   color: '#a9b8d6', // periwinkle
-  selectors: ({ partition }) => [...(partition.isolate === undefined ? [] : [partition.isolate]), ...(partition.groups ?? []).flat()],
+  selectors: ({ partition }) => [
+    ...(partition.isolate === undefined ? [] : [partition.isolate]),
+    ...(partition.groups ?? []).flat(),
+  ],
   arbitrary: ({ who, forMs, servers }) => {
     const shapes: fc.Arbitrary<Record<string, unknown>>[] = [who.map((isolate) => ({ isolate }))];
     if (servers >= 2) shapes.push(fc.constant({ halves: true }));
@@ -51,9 +62,12 @@ export const partition = defineKind({
   cannotApply: ({ partition }, topology) => {
     if (partition.halves !== true && partition.bridge !== true) return null;
     const needs = partition.bridge === true ? 3 : 2;
-    return topology.servers < needs ? `a ${partition.bridge === true ? 'bridge' : 'halves'} partition needs more servers than this system's ${topology.servers}` : null;
+    return topology.servers < needs
+      ? `a ${partition.bridge === true ? 'bridge' : 'halves'} partition needs more servers than this system's ${topology.servers}`
+      : null;
   },
-  whyNotLive: ({ partition }, live) => (live.peerLinks.unavailable !== null && cutsPeerLinks(partition, live.servers) ? live.peerLinks.unavailable : null),
+  whyNotLive: ({ partition }, live) =>
+    live.peerLinks.unavailable !== null && cutsPeerLinks(partition, live.servers) ? live.peerLinks.unavailable : null,
   touchesShared: ({ partition }, servers) => cutsPeerLinks(partition, servers),
   apply(fault, { target, cast, hit, started, healAfter }) {
     const links = cutLinks(fault.partition, cast, hit);
@@ -88,7 +102,8 @@ function cutLinks(partition: Shape, cast: Cast, hit: (selector: string) => strin
     sides = [majority, minority];
   }
   const links = new LinkSet(cast.nodes);
-  for (let i = 0; i < sides.length; i++) for (let j = i + 1; j < sides.length; j++) links.addBetween(sides[i]!, sides[j]!);
+  for (let i = 0; i < sides.length; i++)
+    for (let j = i + 1; j < sides.length; j++) links.addBetween(sides[i]!, sides[j]!);
   return links.list;
 }
 

@@ -13,7 +13,9 @@ export const pause = defineKind({
   selectors: (fault) => [fault.pause],
   arbitrary: ({ who, forMs }) => fc.record({ pause: who, forMs }),
   whyNotLive: (_fault, live, hitsServers) =>
-    hitsServers && !live.controlsServers ? `the ${live.provider} provider does not control its servers' processes, so it cannot pause one` : null,
+    hitsServers && !live.controlsServers
+      ? `the ${live.provider} provider does not control its servers' processes, so it cannot pause one`
+      : null,
   touchesShared: (_fault, _servers, hitsServers) => hitsServers,
   apply(fault, { target, hit, started, healAfter }) {
     // A node already paused or down is left alone: another fault holds it, and heals it.

@@ -25,7 +25,17 @@ describe('the fault planner', () => {
   it('fires just after the nth grant, waitMs later, counting only grants to the named client', () => {
     const world = new RecordingWorld();
     const { cast, grant } = castOf();
-    planFaults(faults({ after: { event: 'acquired', client: 'c1', nth: 2, waitMs: 10 }, crash: 'c1', restartAfterMs: 100, persist: true }), world, cast, []);
+    planFaults(
+      faults({
+        after: { event: 'acquired', client: 'c1', nth: 2, waitMs: 10 },
+        crash: 'c1',
+        restartAfterMs: 100,
+        persist: true,
+      }),
+      world,
+      cast,
+      [],
+    );
     world.nowMs = 100;
     grant('c1');
     grant('c2');
@@ -59,7 +69,12 @@ describe('the fault planner', () => {
   it('cuts every directed link between the sides of a partition, and heals each', () => {
     const world = new RecordingWorld();
     const { cast } = castOf();
-    planFaults(faults({ at: 0, partition: { groups: [['c1'], ['server-1', 'server-2']] }, mode: 'hold', forMs: 50 }), world, cast, []);
+    planFaults(
+      faults({ at: 0, partition: { groups: [['c1'], ['server-1', 'server-2']] }, mode: 'hold', forMs: 50 }),
+      world,
+      cast,
+      [],
+    );
     world.runUntil(100);
     assert.deepEqual(world.calls, [
       '0 cut c1->server-1 hold',
@@ -77,9 +92,20 @@ describe('the fault planner', () => {
     const world = new RecordingWorld();
     const { cast } = castOf();
     const log: string[] = [];
-    planFaults(faults({ at: 10, clock: 'server-1', driftPpm: 500, forMs: 20 }, { at: 15, clock: 'one', jumpMs: -3000 }), world, cast, [], (phase, index, what) => log.push(`${world.nowMs} ${phase} ${index} ${what}`));
+    planFaults(
+      faults({ at: 10, clock: 'server-1', driftPpm: 500, forMs: 20 }, { at: 15, clock: 'one', jumpMs: -3000 }),
+      world,
+      cast,
+      [],
+      (phase, index, what) => log.push(`${world.nowMs} ${phase} ${index} ${what}`),
+    );
     world.runUntil(100);
-    assert.deepEqual(log, ['10 start 0 clock server-1 drifts 500ppm', '15 start 1 clock server-3 jumps -3000ms', '15 end 1 clock server-3 jumps -3000ms', '30 end 0 clock server-1 drifts 500ppm']);
+    assert.deepEqual(log, [
+      '10 start 0 clock server-1 drifts 500ppm',
+      '15 start 1 clock server-3 jumps -3000ms',
+      '15 end 1 clock server-3 jumps -3000ms',
+      '30 end 0 clock server-1 drifts 500ppm',
+    ]);
     assert.deepEqual(world.calls, ['10 drift server-1 500', '15 jump server-3 -3000', '30 drift server-1 0']);
   });
 
@@ -88,14 +114,33 @@ describe('the fault planner', () => {
     const { cast } = castOf();
     planFaults(faults({ at: 10, pause: 'c1', forMs: 100 }, { at: 20, pause: 'clients', forMs: 10 }), world, cast, []);
     world.runUntil(200);
-    assert.deepEqual(world.calls, ['10 pause c1', '20 pause c2', '20 pause c3', '30 resume c2', '30 resume c3', '110 resume c1']);
+    assert.deepEqual(world.calls, [
+      '10 pause c1',
+      '20 pause c2',
+      '20 pause c3',
+      '30 resume c2',
+      '30 resume c3',
+      '110 resume c1',
+    ]);
   });
 
   it('skips, with the reason, a run whose faults name what the system does not have', () => {
-    assert.equal(whyNot(faults({ at: 0, pause: 'server-4' }), { servers: 3, hasLeader: true }), 'selector server-4: this system has 3 server(s)');
-    assert.equal(whyNot(faults({ at: 0, crash: 'leader' }), { servers: 5, hasLeader: false }), 'selector leader: this system has no leader among its servers');
-    assert.equal(whyNot(faults({ at: 0, partition: { isolate: 'minority' } }), { servers: 1, hasLeader: true }), 'selector minority: a single server has no minority');
-    assert.equal(whyNot(faults({ at: 0, partition: { bridge: true } }), { servers: 2, hasLeader: true }), "a bridge partition needs more servers than this system's 2");
+    assert.equal(
+      whyNot(faults({ at: 0, pause: 'server-4' }), { servers: 3, hasLeader: true }),
+      'selector server-4: this system has 3 server(s)',
+    );
+    assert.equal(
+      whyNot(faults({ at: 0, crash: 'leader' }), { servers: 5, hasLeader: false }),
+      'selector leader: this system has no leader among its servers',
+    );
+    assert.equal(
+      whyNot(faults({ at: 0, partition: { isolate: 'minority' } }), { servers: 1, hasLeader: true }),
+      'selector minority: a single server has no minority',
+    );
+    assert.equal(
+      whyNot(faults({ at: 0, partition: { bridge: true } }), { servers: 2, hasLeader: true }),
+      "a bridge partition needs more servers than this system's 2",
+    );
     assert.equal(whyNot(faults({ at: 0, pause: 'servers' }), { servers: 1, hasLeader: true }), null);
   });
 

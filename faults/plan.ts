@@ -23,7 +23,8 @@ export function whyNot(faults: readonly Fault[], topology: Topology): string | n
 function unknownSelector(fault: Fault, topology: Topology): string | null {
   for (const s of selectorsOf(fault)) {
     const server = /^server-(\d+)$/.exec(s);
-    if (server !== null && Number(server[1]) > topology.servers) return `selector ${s}: this system has ${topology.servers} server(s)`;
+    if (server !== null && Number(server[1]) > topology.servers)
+      return `selector ${s}: this system has ${topology.servers} server(s)`;
     if (s === 'leader' && !topology.hasLeader) return 'selector leader: this system has no leader among its servers';
     if (s === 'minority' && topology.servers < 2) return 'selector minority: a single server has no minority';
   }
@@ -38,14 +39,24 @@ export type FaultLog = (phase: 'start' | 'end', index: number, what: string) => 
  * should know: faults that found nobody to hit when they fired. `log` hears every start and heal,
  * so that reports can draw fault windows.
  */
-export function planFaults(faults: readonly Fault[], target: FaultTarget, cast: Cast, notes: string[], log: FaultLog = () => {}): void {
+export function planFaults(
+  faults: readonly Fault[],
+  target: FaultTarget,
+  cast: Cast,
+  notes: string[],
+  log: FaultLog = () => {},
+): void {
   faults.forEach((fault, i) => {
     const fire = () => kindOf(fault).apply(fault, strike(fault, i, target, cast, notes, log));
     if (fault.at !== undefined) {
       target.at(fault.at, fire);
     } else if (fault.after !== undefined) {
       const { client: who, nth, waitMs } = fault.after;
-      cast.afterGrant(nth, (process) => who === undefined || resolve(who, cast).includes(process), () => target.at(target.nowMs + waitMs, fire));
+      cast.afterGrant(
+        nth,
+        (process) => who === undefined || resolve(who, cast).includes(process),
+        () => target.at(target.nowMs + waitMs, fire),
+      );
     }
   });
 }

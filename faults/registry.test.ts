@@ -15,14 +15,29 @@ import { FAULT_KIND_NAMES, FAULT_KINDS, kindOf, kindOfLabel } from './index.ts';
 describe('the fault kind registry', () => {
   it('names the kinds the scenario format accepts, and the JSON Schema shows editors', () => {
     const refused = faultSchema.safeParse({ at: 1 });
-    assert.equal(refused.error?.issues[0]?.message, `a fault takes exactly one kind (${FAULT_KIND_NAMES.join(', ')}), got none`);
+    assert.equal(
+      refused.error?.issues[0]?.message,
+      `a fault takes exactly one kind (${FAULT_KIND_NAMES.join(', ')}), got none`,
+    );
     const fault = JSON.parse(scenarioJsonSchema()).properties.faults.items;
     for (const name of FAULT_KIND_NAMES) assert.ok(name in fault.properties, `the JSON Schema lacks ${name}`);
   });
 
   it("is what check's search space draws: every kind, and no other", () => {
-    const space = { system: 'etcd', fencing: false, servers: 3, hasLeader: true, durationMs: 5000, swarm: false, diskless: false } as const;
-    const drawn = new Set(fc.sample(scenarioArbitrary(space), { seed: 1, numRuns: 300 }).flatMap((s) => s.faults.map((f) => kindOf(f).name)));
+    const space = {
+      system: 'etcd',
+      fencing: false,
+      servers: 3,
+      hasLeader: true,
+      durationMs: 5000,
+      swarm: false,
+      diskless: false,
+    } as const;
+    const drawn = new Set(
+      fc
+        .sample(scenarioArbitrary(space), { seed: 1, numRuns: 300 })
+        .flatMap((s) => s.faults.map((f) => kindOf(f).name)),
+    );
     assert.deepEqual([...drawn].sort(), [...FAULT_KIND_NAMES].sort());
   });
 
@@ -33,7 +48,10 @@ describe('the fault kind registry', () => {
   });
 
   it("lists a fault's selectors: its kind's, then its trigger's", () => {
-    const fault = faultSchema.parse({ after: { event: 'acquired', client: 'c2' }, partition: { groups: [['c1'], ['servers', 'leader']] } });
+    const fault = faultSchema.parse({
+      after: { event: 'acquired', client: 'c2' },
+      partition: { groups: [['c1'], ['servers', 'leader']] },
+    });
     assert.deepEqual(selectorsOf(fault), ['c1', 'servers', 'leader', 'c2']);
   });
 

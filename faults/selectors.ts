@@ -37,7 +37,10 @@ export function resolve(selector: string, cast: Cast): string[] {
 
 /** Whether a selector can name a server of a system of `servers` servers. */
 export function namesServer(selector: string, servers: number): boolean {
-  return ['servers', 'leader', 'majority', 'minority', 'one'].includes(selector) || (/^server-(\d+)$/.test(selector) && Number(selector.slice(7)) <= servers);
+  return (
+    ['servers', 'leader', 'majority', 'minority', 'one'].includes(selector) ||
+    (/^server-(\d+)$/.test(selector) && Number(selector.slice(7)) <= servers)
+  );
 }
 
 /** Whether a selector names only clients, whoever holds the lock when it fires. */

@@ -40,10 +40,16 @@ export interface LatencyFigures {
 
 export interface LiveBenchResult {
   readonly clusterReadyMs: number;
-  readonly liveAcquireMs: Partial<Record<SystemId, { readonly acquire: LatencyFigures; readonly acquireRelease: LatencyFigures }>>;
+  readonly liveAcquireMs: Partial<
+    Record<SystemId, { readonly acquire: LatencyFigures; readonly acquireRelease: LatencyFigures }>
+  >;
   /** Harness acquire median / bare acquire median, per system measured; `max` is the figure held to its target. */
   readonly harnessOverhead: { readonly max: number; readonly bySystem: Partial<Record<SystemId, number>> };
-  readonly redlockVsNodeRedlock: { readonly ratio: number; readonly lockstepMedianMs: number; readonly nodeRedlockMedianMs: number };
+  readonly redlockVsNodeRedlock: {
+    readonly ratio: number;
+    readonly lockstepMedianMs: number;
+    readonly nodeRedlockMedianMs: number;
+  };
   readonly rounds: { readonly latency: number; readonly ratios: number };
 }
 
@@ -62,7 +68,10 @@ function figures(samples: readonly number[]): LatencyFigures {
 }
 
 function median(samples: readonly number[]): number {
-  return percentile([...samples].sort((a, b) => a - b), 50);
+  return percentile(
+    [...samples].sort((a, b) => a - b),
+    50,
+  );
 }
 
 function round(ms: number): number {
@@ -87,14 +96,23 @@ async function timed(call: () => Promise<unknown>): Promise<number> {
 async function proxiesFor(cluster: Cluster, system: SystemId, client: string): Promise<Endpoint[]> {
   const endpoints: Endpoint[] = [];
   for (const [i, server] of cluster.servers(system).entries()) {
-    const port = await cluster.toxiproxy.proxy(`bench-${client}-${system}-${i + 1}`, `${server.upstream.host}:${server.upstream.port}`, cluster.proxyListenHost);
+    const port = await cluster.toxiproxy.proxy(
+      `bench-${client}-${system}-${i + 1}`,
+      `${server.upstream.host}:${server.upstream.port}`,
+      cluster.proxyListenHost,
+    );
     const url = server.url === undefined ? undefined : withAddress(server.url, cluster.clientHost, port);
     endpoints.push({ host: cluster.clientHost, port, ...(url === undefined ? {} : { url }) });
   }
   return endpoints;
 }
 
-async function recipeLock(cluster: Cluster, system: SystemId, client: string, name: string): Promise<{ lock: LockRecipe; close(): Promise<void> }> {
+async function recipeLock(
+  cluster: Cluster,
+  system: SystemId,
+  client: string,
+  name: string,
+): Promise<{ lock: LockRecipe; close(): Promise<void> }> {
   const runtime = new LiveRuntime(client);
   const connection = await liveSystem(system).connect(await proxiesFor(cluster, system, client), config(name), runtime);
   return { lock: systemModule(system).lock(runtime, connection.ports, config(name)), close: () => connection.close() };
@@ -122,7 +140,10 @@ export async function runLiveBench(): Promise<LiveBenchResult> {
 }
 
 /** One client alone: p50 and p99 of acquire, and of acquire + release, after a warm-up. */
-async function acquireLatency(cluster: Cluster, system: SystemId): Promise<{ acquire: LatencyFigures; acquireRelease: LatencyFigures }> {
+async function acquireLatency(
+  cluster: Cluster,
+  system: SystemId,
+): Promise<{ acquire: LatencyFigures; acquireRelease: LatencyFigures }> {
   const { lock, close } = await recipeLock(cluster, system, 'solo', `bench-solo-${system}`);
   const acquire: number[] = [];
   const cycle: number[] = [];
@@ -145,7 +166,10 @@ async function acquireLatency(cluster: Cluster, system: SystemId): Promise<{ acq
  * Medians of two kinds of round, interleaved round by round so that drift hits both alike, and
  * alternating which goes first, so that neither always follows the other's traffic.
  */
-async function interleaved(first: (i: number) => Promise<number>, second: (i: number) => Promise<number>): Promise<[number, number]> {
+async function interleaved(
+  first: (i: number) => Promise<number>,
+  second: (i: number) => Promise<number>,
+): Promise<[number, number]> {
   const a: number[] = [];
   const b: number[] = [];
   for (let i = 0; i < RATIO_WARMUP + RATIO_ROUNDS; i++) {
@@ -174,7 +198,12 @@ async function harnessOverhead(cluster: Cluster, system: 'redis' | 'redlock'): P
   const majority = Math.floor(bare.length / 2) + 1;
   const bareRound = async (i: number) => {
     // The recipe's round ends at a majority of yes; so does the bare one.
-    const ms = await timed(() => firstOf(majority, bare.map((c) => c.set(bareKey, `v${i}`, 'PX', 2000, 'NX'))));
+    const ms = await timed(() =>
+      firstOf(
+        majority,
+        bare.map((c) => c.set(bareKey, `v${i}`, 'PX', 2000, 'NX')),
+      ),
+    );
     await Promise.all(bare.map((c) => c.del(bareKey)));
     return ms;
   };
@@ -187,7 +216,9 @@ async function harnessOverhead(cluster: Cluster, system: 'redis' | 'redlock'): P
 /** lockstep's RedLock against node-redlock, on the same nodes, interleaved. */
 async function redlockVsNodeRedlock(cluster: Cluster): Promise<LiveBenchResult['redlockVsNodeRedlock']> {
   const ours = await recipeLock(cluster, 'redlock', 'ours', 'bench-redlock-ours');
-  const theirClients = (await proxiesFor(cluster, 'redlock', 'theirs')).map((e) => redisClient(e, redlockOptions(config('x')).requestTimeoutMs));
+  const theirClients = (await proxiesFor(cluster, 'redlock', 'theirs')).map((e) =>
+    redisClient(e, redlockOptions(config('x')).requestTimeoutMs),
+  );
   const theirs = nodeRedlockConnection(theirClients, config('bench-redlock-theirs')).lock(new LiveRuntime('theirs'));
   const [lockstepMedianMs, nodeRedlockMedianMs] = await interleaved(
     () => timed(async () => ours.lock.release((await ours.lock.acquire())!)),
@@ -195,5 +226,9 @@ async function redlockVsNodeRedlock(cluster: Cluster): Promise<LiveBenchResult['
   );
   await ours.close();
   theirClients.forEach((c) => c.disconnect());
-  return { ratio: round(lockstepMedianMs / nodeRedlockMedianMs), lockstepMedianMs: round(lockstepMedianMs), nodeRedlockMedianMs: round(nodeRedlockMedianMs) };
+  return {
+    ratio: round(lockstepMedianMs / nodeRedlockMedianMs),
+    lockstepMedianMs: round(lockstepMedianMs),
+    nodeRedlockMedianMs: round(nodeRedlockMedianMs),
+  };
 }

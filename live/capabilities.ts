@@ -24,12 +24,22 @@ export function capabilitiesOf(cluster: Cluster, system: SystemId): LiveCapabili
     appliesServerClockJump: cluster.provider === 'local' || (system !== 'redis' && system !== 'redlock'),
     // Only the local provider asks its servers which one leads.
     knowsLeader: cluster.provider === 'local' || servers.length <= 1,
-    peerLinks: { unavailable: cluster.peersUnavailable(system), canDelay: peers === null || peers.delay !== undefined, ...(peers === null ? {} : { mechanism: peers.mechanism }) },
+    peerLinks: {
+      unavailable: cluster.peersUnavailable(system),
+      canDelay: peers === null || peers.delay !== undefined,
+      ...(peers === null ? {} : { mechanism: peers.mechanism }),
+    },
   };
 }
 
 /** Why this run cannot be performed on this cluster (the run is then skipped), or null. */
-export function whyNotLive(faults: readonly Fault[], system: SystemId, subject: string | null, fencing: boolean, cluster: Cluster): string | null {
+export function whyNotLive(
+  faults: readonly Fault[],
+  system: SystemId,
+  subject: string | null,
+  fencing: boolean,
+  cluster: Cluster,
+): string | null {
   if (subject !== null && fencing && !liveSubject(subject).tokens) return `${subject} offers no fencing token`;
   return faultsWhyNotLive(faults, capabilitiesOf(cluster, system));
 }

@@ -7,7 +7,16 @@
  */
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,7 +49,11 @@ function processesWith(dir: string): number[] {
     } catch {
       // gone
     }
-    if (read(`/proc/${entry}/environ`).split('\0').includes(`TMPDIR=${dir}`) || cwd.startsWith(`${dir}/`) || read(`/proc/${entry}/cmdline`).includes(`${dir}/`)) {
+    if (
+      read(`/proc/${entry}/environ`).split('\0').includes(`TMPDIR=${dir}`) ||
+      cwd.startsWith(`${dir}/`) ||
+      read(`/proc/${entry}/cmdline`).includes(`${dir}/`)
+    ) {
       found.push(Number(entry));
     }
   }
@@ -49,7 +62,12 @@ function processesWith(dir: string): number[] {
 
 function listeningPorts(): Set<string> {
   const out = execFileSync('ss', ['-Hltn'], { encoding: 'utf8' });
-  return new Set(out.split('\n').map((line) => line.trim().split(/\s+/)[3]).filter((a): a is string => a !== undefined && a.length > 0));
+  return new Set(
+    out
+      .split('\n')
+      .map((line) => line.trim().split(/\s+/)[3])
+      .filter((a): a is string => a !== undefined && a.length > 0),
+  );
 }
 
 function namespaces(): string[] {
@@ -77,16 +95,27 @@ interface Interrupt {
   readonly signal?: (tmp: string) => void;
 }
 
-function lockstep(args: readonly string[], tmp: string, interrupt?: Interrupt, env: NodeJS.ProcessEnv = {}): Promise<Outcome> {
+function lockstep(
+  args: readonly string[],
+  tmp: string,
+  interrupt?: Interrupt,
+  env: NodeJS.ProcessEnv = {},
+): Promise<Outcome> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, TMPDIR: tmp, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [CLI, ...args], {
+      env: { ...process.env, TMPDIR: tmp, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     let sent = false;
     const read = (data: Buffer) => {
       output += data.toString();
       if (interrupt !== undefined && !sent && interrupt.when.test(output)) {
         sent = true;
-        setTimeout(() => (interrupt.signal !== undefined ? interrupt.signal(tmp) : child.kill('SIGINT')), interrupt.afterMs);
+        setTimeout(
+          () => (interrupt.signal !== undefined ? interrupt.signal(tmp) : child.kill('SIGINT')),
+          interrupt.afterMs,
+        );
       }
     };
     child.stdout.on('data', read);
@@ -95,7 +124,12 @@ function lockstep(args: readonly string[], tmp: string, interrupt?: Interrupt, e
   });
 }
 
-async function assertNothingLeft(tmp: string, portsBefore: Set<string>, namespacesBefore: string[], outcome: Outcome): Promise<void> {
+async function assertNothingLeft(
+  tmp: string,
+  portsBefore: Set<string>,
+  namespacesBefore: string[],
+  outcome: Outcome,
+): Promise<void> {
   // Processes that were SIGKILLed with the harness go within moments; give them that.
   for (let i = 0; i < 50 && processesWith(tmp).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
   const left = processesWith(tmp);
@@ -109,16 +143,27 @@ async function assertNothingLeft(tmp: string, portsBefore: Set<string>, namespac
   assert.deepEqual(described, [], `processes left running\n${outcome.output}`);
   const newPorts = [...listeningPorts()].filter((p) => !portsBefore.has(p));
   assert.deepEqual(newPorts, [], 'ports still listening');
-  assert.deepEqual(namespaces().filter((n) => !namespacesBefore.includes(n)), [], 'network namespaces left');
+  assert.deepEqual(
+    namespaces().filter((n) => !namespacesBefore.includes(n)),
+    [],
+    'network namespaces left',
+  );
   // tsx keeps its compile cache in TMPDIR (tsx-<uid>); that is the loader's, not the harness's.
-  assert.deepEqual(readdirSync(tmp).filter((name) => !/^tsx-\d+$/.test(name)), [], `temporary files left in ${tmp}`);
+  assert.deepEqual(
+    readdirSync(tmp).filter((name) => !/^tsx-\d+$/.test(name)),
+    [],
+    `temporary files left in ${tmp}`,
+  );
 }
 
 /** A process's state letter (T: stopped) and command name, from /proc/PID/stat; null once it is gone. */
 function stateOf(pid: number): { state: string; comm: string } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return { comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), state: stat.slice(stat.lastIndexOf(')') + 2)[0]! };
+    return {
+      comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+      state: stat.slice(stat.lastIndexOf(')') + 2)[0]!,
+    };
   } catch {
     return null;
   }
@@ -137,7 +182,8 @@ function stillAlive(seen: readonly Seen[]): Seen[] {
 
 /** Wait until `condition` holds, polling every 100 ms for at most `withinMs`. */
 async function until(condition: () => boolean, withinMs: number): Promise<void> {
-  for (let waitedMs = 0; waitedMs < withinMs && !condition(); waitedMs += 100) await new Promise((r) => setTimeout(r, 100));
+  for (let waitedMs = 0; waitedMs < withinMs && !condition(); waitedMs += 100)
+    await new Promise((r) => setTimeout(r, 100));
 }
 
 /**
@@ -145,14 +191,21 @@ async function until(condition: () => boolean, withinMs: number): Promise<void> 
  * scenario's pause of a server): the processes it had then, and its output.
  */
 async function killedWhilePaused(args: readonly string[], tmp: string): Promise<{ processes: Seen[]; output: string }> {
-  const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, TMPDIR: tmp }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [CLI, ...args], {
+    env: { ...process.env, TMPDIR: tmp },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout.on('data', (data: Buffer) => (output += data.toString()));
   child.stderr.on('data', (data: Buffer) => (output += data.toString()));
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const paused = () => processesWith(tmp).some((pid) => stateOf(pid)?.state === 'T');
   await until(() => paused() || child.exitCode !== null, 60_000);
-  const processes = processesWith(tmp).map((pid) => ({ pid, start: processStart(pid), comm: stateOf(pid)?.comm ?? '' }));
+  const processes = processesWith(tmp).map((pid) => ({
+    pid,
+    start: processStart(pid),
+    comm: stateOf(pid)?.comm ?? '',
+  }));
   const wasPaused = paused();
   child.kill('SIGKILL');
   await exited;
@@ -195,10 +248,27 @@ describe('lockstep live leaves nothing behind', { skip: !liveEnabled() && 'LIVE 
     ].join('\n'),
   );
   const tiny = join(work, 'tiny.yaml');
-  writeFileSync(tiny, ['name: tiny', 'description: one second, no faults', 'workload: mutex', 'clients: 2', 'durationMs: 1000', 'lock: { ttlMs: 1000, holdMs: 50, thinkMs: 20 }', ''].join('\n'));
+  writeFileSync(
+    tiny,
+    [
+      'name: tiny',
+      'description: one second, no faults',
+      'workload: mutex',
+      'clients: 2',
+      'durationMs: 1000',
+      'lock: { ttlMs: 1000, holdMs: 50, thinkMs: 20 }',
+      '',
+    ].join('\n'),
+  );
   after(() => rmSync(work, { recursive: true, force: true }));
 
-  const attempt = async (name: string, args: string[], check: (outcome: Outcome) => void, interrupt?: Interrupt, env?: NodeJS.ProcessEnv) => {
+  const attempt = async (
+    name: string,
+    args: string[],
+    check: (outcome: Outcome) => void,
+    interrupt?: Interrupt,
+    env?: NodeJS.ProcessEnv,
+  ) => {
     const tmp = mkdtempSync(join(work, `${name}-`));
     // Database servers run as their own accounts and must reach their directories under it.
     chmodSync(work, 0o755);
@@ -211,22 +281,48 @@ describe('lockstep live leaves nothing behind', { skip: !liveEnabled() && 'LIVE 
   };
 
   it('after a successful run', async () => {
-    await attempt('success', ['live', scenario, '--systems', SYSTEMS, '--fencing', 'on', '--out', join(work, 'runs')], (o) => assert.equal(o.code, 0, o.output));
+    await attempt(
+      'success',
+      ['live', scenario, '--systems', SYSTEMS, '--fencing', 'on', '--out', join(work, 'runs')],
+      (o) => assert.equal(o.code, 0, o.output),
+    );
   });
 
   it('after a failed run (a database that does not answer: exit 3, naming it and where, not its password)', async () => {
-    await attempt('failure', ['live', scenario, '--systems', SYSTEMS, '--mysql', 'mysql://nobody:hunter2-Zq9@127.0.0.1:9/none', '--out', join(work, 'runs')], (o) => {
-      assert.equal(o.code, 3, o.output);
-      assert.match(o.output, /mysql: mysql:\/\/nobody:\*\*\*@127\.0\.0\.1:9\/none does not answer SELECT 1 \(connect E[A-Z]+/);
-      assert.doesNotMatch(o.output, /hunter2-Zq9/);
-    });
+    await attempt(
+      'failure',
+      [
+        'live',
+        scenario,
+        '--systems',
+        SYSTEMS,
+        '--mysql',
+        'mysql://nobody:hunter2-Zq9@127.0.0.1:9/none',
+        '--out',
+        join(work, 'runs'),
+      ],
+      (o) => {
+        assert.equal(o.code, 3, o.output);
+        assert.match(
+          o.output,
+          /mysql: mysql:\/\/nobody:\*\*\*@127\.0\.0\.1:9\/none does not answer SELECT 1 \(connect E[A-Z]+/,
+        );
+        assert.doesNotMatch(o.output, /hunter2-Zq9/);
+      },
+    );
   });
 
   it('a missing server binary: exit 3 naming it', async () => {
-    await attempt('missing', ['live', scenario, '--systems', 'redis', '--out', join(work, 'runs')], (o) => {
-      assert.equal(o.code, 3, o.output);
-      assert.match(o.output, /redis-1: redis-server is not installed \(run scripts\/install-servers\.sh\)/);
-    }, undefined, { PATH: '/nonexistent' });
+    await attempt(
+      'missing',
+      ['live', scenario, '--systems', 'redis', '--out', join(work, 'runs')],
+      (o) => {
+        assert.equal(o.code, 3, o.output);
+        assert.match(o.output, /redis-1: redis-server is not installed \(run scripts\/install-servers\.sh\)/);
+      },
+      undefined,
+      { PATH: '/nonexistent' },
+    );
   });
 
   it('a server that dies mid-run: exit 3 naming it and its log, and nothing left', async () => {
@@ -244,13 +340,19 @@ describe('lockstep live leaves nothing behind', { skip: !liveEnabled() && 'LIVE 
         assert.ok(log.startsWith(join(work, 'runs')), `${log} is not under --out`);
         assert.match(readFileSync(log, 'utf8'), /Ready to accept connections/);
       },
-      { when: /cluster ready/, afterMs: 1500, signal: (tmp) => {
-        const server = processesWith(tmp).find((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('redis-server'));
-        if (server !== undefined) {
-          process.kill(server, 'SIGKILL');
-          killed = true;
-        }
-      } },
+      {
+        when: /cluster ready/,
+        afterMs: 1500,
+        signal: (tmp) => {
+          const server = processesWith(tmp).find((pid) =>
+            readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('redis-server'),
+          );
+          if (server !== undefined) {
+            process.kill(server, 'SIGKILL');
+            killed = true;
+          }
+        },
+      },
     );
   });
 
@@ -260,16 +362,32 @@ describe('lockstep live leaves nothing behind', { skip: !liveEnabled() && 'LIVE 
     chmodSync(tmp, 0o755);
     const ports = listeningPorts();
     const spaces = namespaces();
-    const first = await killedWhilePaused(['live', pausing, '--systems', SYSTEMS, '--fencing', 'off', '--out', join(work, 'runs')], tmp);
-    assert.ok(first.processes.some((p) => p.comm !== 'node'), `no server process was seen\n${first.output}`);
+    const first = await killedWhilePaused(
+      ['live', pausing, '--systems', SYSTEMS, '--fencing', 'off', '--out', join(work, 'runs')],
+      tmp,
+    );
+    assert.ok(
+      first.processes.some((p) => p.comm !== 'node'),
+      `no server process was seen\n${first.output}`,
+    );
     // A PostgreSQL backend carries no parent-death SIGKILL, and stopped, it acts on no other signal.
     const stoppedBackend = (p: Seen) => p.comm === 'postgres' && stateOf(p.pid)?.state === 'T';
     await until(() => stillAlive(first.processes).every(stoppedBackend), 5000);
-    assert.deepEqual(stillAlive(first.processes).filter((p) => !stoppedBackend(p)), [], `processes that outlived the harness\n${first.output}`);
+    assert.deepEqual(
+      stillAlive(first.processes).filter((p) => !stoppedBackend(p)),
+      [],
+      `processes that outlived the harness\n${first.output}`,
+    );
 
-    const next = await lockstep(['live', tiny, '--systems', 'redis', '--fencing', 'off', '--out', join(work, 'runs')], tmp);
+    const next = await lockstep(
+      ['live', tiny, '--systems', 'redis', '--fencing', 'off', '--out', join(work, 'runs')],
+      tmp,
+    );
     assert.equal(next.code, 0, next.output);
-    assert.match(next.output, /removed what a killed harness \(pid \d+\) left: \d+ process\(es\), [1-9]\d* network namespace\(s\), [1-9]\d* directory\(ies\)/);
+    assert.match(
+      next.output,
+      /removed what a killed harness \(pid \d+\) left: \d+ process\(es\), [1-9]\d* network namespace\(s\), [1-9]\d* directory\(ies\)/,
+    );
     assert.deepEqual(stillAlive(first.processes), [], 'processes of the killed run still alive after the next start');
     await assertNothingLeft(tmp, ports, spaces, next);
   });
@@ -278,7 +396,8 @@ describe('lockstep live leaves nothing behind', { skip: !liveEnabled() && 'LIVE 
     await attempt(
       'sigint',
       ['live', scenario, '--systems', SYSTEMS, '--fencing', 'on', '--out', join(work, 'runs')],
-      (o) => assert.ok(o.signal === 'SIGINT' || o.code === 130, `ended by SIGINT, got ${o.code ?? o.signal}\n${o.output}`),
+      (o) =>
+        assert.ok(o.signal === 'SIGINT' || o.code === 130, `ended by SIGINT, got ${o.code ?? o.signal}\n${o.output}`),
       { when: /cluster ready/, afterMs: 2500 },
     );
   });

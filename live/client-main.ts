@@ -49,7 +49,15 @@ async function run(spec: ClientSpec): Promise<void> {
   const history = new History(() => machineMonotonicMs() - epochMs);
   history.observe(({ index: _, ...op }) => send({ type: 'op', op }));
   if (spec.workload === 'election') {
-    await electionClient(spec.id, live, election, register, history, { workMs: spec.params.holdMs, thinkMs: spec.params.thinkMs, fencing: spec.params.fencing }, () => stopping);
+    await electionClient(
+      spec.id,
+      live,
+      election,
+      register,
+      history,
+      { workMs: spec.params.holdMs, thinkMs: spec.params.thinkMs, fencing: spec.params.fencing },
+      () => stopping,
+    );
   } else {
     await mutexClient(spec.id, live, lock, register, history, spec.params, () => stopping);
   }

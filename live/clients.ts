@@ -55,7 +55,11 @@ export class ClientProcesses {
       this.specs.set(spec.id, spec);
       this.processes.set(spec.id, this.start(spec.id));
     }
-    await withTimeout(Promise.all([...this.processes.values()].map((p) => p.ready)), CLIENT_START_MS, 'the client processes did not connect');
+    await withTimeout(
+      Promise.all([...this.processes.values()].map((p) => p.ready)),
+      CLIENT_START_MS,
+      'the client processes did not connect',
+    );
   }
 
   /** True time starts at `epochMs` on the machine's monotonic clock. */
@@ -87,7 +91,10 @@ export class ClientProcesses {
   restart(node: string, epochMs: number): void {
     const restarted = this.start(node);
     this.processes.set(node, restarted);
-    void restarted.ready.then(() => restarted.child !== null && send(restarted.child, { type: 'go', epochMs }), () => {});
+    void restarted.ready.then(
+      () => restarted.child !== null && send(restarted.child, { type: 'go', epochMs }),
+      () => {},
+    );
   }
 
   send(node: string, message: ToClient): void {
@@ -108,7 +115,11 @@ export class ClientProcesses {
   /** Whether every client that was not crashed finished its round within `ms`. */
   finished(ms: number): Promise<boolean> {
     const done = [...this.processes.values()].filter((p) => !p.crashed).map((p) => p.done);
-    return withTimeout(Promise.all(done).then(() => true), ms, '').catch(() => false);
+    return withTimeout(
+      Promise.all(done).then(() => true),
+      ms,
+      '',
+    ).catch(() => false);
   }
 
   async killAll(): Promise<void> {
@@ -134,7 +145,11 @@ export class ClientProcesses {
     const done = new Promise<void>((resolve) => {
       child.on('message', (message: FromClient) => this.hear(client, message, onReady, onFailed));
       child.once('exit', (code, signal) => {
-        onFailed(new EnvironmentError(`${client} exited (${signal ?? `code ${code}`}) before it was ready; log: ${keepLog(logFile)}`));
+        onFailed(
+          new EnvironmentError(
+            `${client} exited (${signal ?? `code ${code}`}) before it was ready; log: ${keepLog(logFile)}`,
+          ),
+        );
         resolve();
       });
     });

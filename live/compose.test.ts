@@ -24,7 +24,9 @@ function clientPort(name: string): number {
   const service = services[name]!;
   if (service.image!.startsWith('redis:')) return 6379;
   if (service.image!.startsWith('zookeeper:')) {
-    const self = (service.environment!.ZOO_SERVERS ?? '').split(' ').find((s) => s.startsWith(`server.${service.environment!.ZOO_MY_ID}=`));
+    const self = (service.environment!.ZOO_SERVERS ?? '')
+      .split(' ')
+      .find((s) => s.startsWith(`server.${service.environment!.ZOO_MY_ID}=`));
     return Number(self!.split(';')[1]);
   }
   if (service.image!.includes('etcd')) return Number(new URL(service.environment!.ETCD_ADVERTISE_CLIENT_URLS!).port);
@@ -36,24 +38,49 @@ function clientPort(name: string): number {
 describe('docker-compose.yml and the compose provider agree', () => {
   it('runs the same topology as the local provider, each image pinned', () => {
     const names = Object.keys(services).sort();
-    assert.deepEqual(names, ['etcd-1', 'etcd-2', 'etcd-3', 'mariadb', 'postgres', 'redis-1', 'redis-2', 'redis-3', 'redis-4', 'redis-5', 'toxiproxy', 'zookeeper-1', 'zookeeper-2', 'zookeeper-3']);
+    assert.deepEqual(names, [
+      'etcd-1',
+      'etcd-2',
+      'etcd-3',
+      'mariadb',
+      'postgres',
+      'redis-1',
+      'redis-2',
+      'redis-3',
+      'redis-4',
+      'redis-5',
+      'toxiproxy',
+      'zookeeper-1',
+      'zookeeper-2',
+      'zookeeper-3',
+    ]);
     for (const [name, service] of Object.entries(services)) {
       assert.match(service.image ?? '', /:[0-9v][\w.-]*$/, `${name}: the image must be pinned to a version`);
     }
   });
 
   it('publishes only Toxiproxy: its API and the proxy port range the provider allocates from', () => {
-    for (const [name, service] of Object.entries(services)) if (name !== 'toxiproxy') assert.equal(service.ports, undefined, `${name} must be reached only through Toxiproxy`);
+    for (const [name, service] of Object.entries(services))
+      if (name !== 'toxiproxy')
+        assert.equal(service.ports, undefined, `${name} must be reached only through Toxiproxy`);
     const ports = services.toxiproxy!.ports!;
     assert.ok(ports.includes(`127.0.0.1:${new URL(COMPOSE_ENDPOINTS.toxiproxy).port}:8474`));
     const range = COMPOSE_ENDPOINTS.proxyPorts!;
-    assert.ok(ports.includes(`127.0.0.1:${range.from}-${range.to}:${range.from}-${range.to}`), 'the proxy range is published one to one');
-    assert.equal(COMPOSE_ENDPOINTS.proxyListenHost, '0.0.0.0', 'proxies listen on every interface of the Toxiproxy container');
+    assert.ok(
+      ports.includes(`127.0.0.1:${range.from}-${range.to}:${range.from}-${range.to}`),
+      'the proxy range is published one to one',
+    );
+    assert.equal(
+      COMPOSE_ENDPOINTS.proxyListenHost,
+      '0.0.0.0',
+      'proxies listen on every interface of the Toxiproxy container',
+    );
   });
 
   it('every endpoint names a service and the port it listens on', () => {
     const addresses = [...COMPOSE_ENDPOINTS.redis!, ...COMPOSE_ENDPOINTS.zookeeper!, ...COMPOSE_ENDPOINTS.etcd!];
-    for (const url of [COMPOSE_ENDPOINTS.postgres!, COMPOSE_ENDPOINTS.mysql!]) addresses.push(`${new URL(url).hostname}:${new URL(url).port}`);
+    for (const url of [COMPOSE_ENDPOINTS.postgres!, COMPOSE_ENDPOINTS.mysql!])
+      addresses.push(`${new URL(url).hostname}:${new URL(url).port}`);
     assert.equal(addresses.length, 13);
     for (const address of addresses) {
       const [host, port] = address.split(':');
@@ -74,10 +101,12 @@ describe('docker-compose.yml and the compose provider agree', () => {
   it('the ZooKeeper ensemble and the etcd cluster list all three members, each with its own id', () => {
     const ids = ['zookeeper-1', 'zookeeper-2', 'zookeeper-3'].map((n) => services[n]!.environment!.ZOO_MY_ID);
     assert.deepEqual(ids, ['1', '2', '3']);
-    for (const n of ['zookeeper-1', 'zookeeper-2', 'zookeeper-3']) assert.equal(services[n]!.environment!.ZOO_SERVERS!.split(' ').length, 3);
+    for (const n of ['zookeeper-1', 'zookeeper-2', 'zookeeper-3'])
+      assert.equal(services[n]!.environment!.ZOO_SERVERS!.split(' ').length, 3);
     const names = ['etcd-1', 'etcd-2', 'etcd-3'].map((n) => services[n]!.environment!.ETCD_NAME);
     assert.deepEqual(names, ['etcd-1', 'etcd-2', 'etcd-3']);
-    for (const n of names) assert.ok(services[n!]!.environment!.ETCD_INITIAL_CLUSTER!.includes(`${n}=http://${n}:2380`));
+    for (const n of names)
+      assert.ok(services[n!]!.environment!.ETCD_INITIAL_CLUSTER!.includes(`${n}=http://${n}:2380`));
   });
 
   it('testcontainers, pinned to the 11 line that loads on Node 20, offers compose support', async () => {

@@ -29,9 +29,13 @@ export async function startComposeCluster(systems: readonly SystemId[], file = C
   const { DockerComposeEnvironment, Wait } = await import('testcontainers');
   let environment;
   try {
-    environment = await new DockerComposeEnvironment(dirname(file), basename(file)).withWaitStrategy('toxiproxy-1', Wait.forListeningPorts()).up();
+    environment = await new DockerComposeEnvironment(dirname(file), basename(file))
+      .withWaitStrategy('toxiproxy-1', Wait.forListeningPorts())
+      .up();
   } catch (error) {
-    throw new EnvironmentError(`compose: could not start ${file} (${(error as Error).message.split('\n')[0]}); the compose provider needs a running Docker engine`);
+    throw new EnvironmentError(
+      `compose: could not start ${file} (${(error as Error).message.split('\n')[0]}); the compose provider needs a running Docker engine`,
+    );
   }
   const cluster = await clusterFromConfig(COMPOSE_ENDPOINTS, systems, 'compose', file);
   return {

@@ -41,7 +41,11 @@ async function rejection(work: Promise<unknown>): Promise<string> {
 
 describe('database URLs in errors', () => {
   it('a wrong PostgreSQL password (28P01) is an authentication failure naming user and host, not the password', () => {
-    const message = unusable(POSTGRES, `postgres://lockstep:${SECRET}@db.example:6432/lockstep`, pgError('28P01', 'password authentication failed for user "lockstep"'));
+    const message = unusable(
+      POSTGRES,
+      `postgres://lockstep:${SECRET}@db.example:6432/lockstep`,
+      pgError('28P01', 'password authentication failed for user "lockstep"'),
+    );
     assert.equal(message, 'postgres: authentication failed for user lockstep at db.example:6432 (password rejected)');
   });
 
@@ -50,12 +54,23 @@ describe('database URLs in errors', () => {
   });
 
   it('a PostgreSQL server that wants a password the URL does not give says so', () => {
-    const message = unusable(POSTGRES, 'postgres://lockstep@db.example/lockstep', new Error('SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string'));
-    assert.equal(message, 'postgres: authentication failed for user lockstep at db.example:5432 (the URL gives no password)');
+    const message = unusable(
+      POSTGRES,
+      'postgres://lockstep@db.example/lockstep',
+      new Error('SASL: SCRAM-SERVER-FIRST-MESSAGE: client password must be a string'),
+    );
+    assert.equal(
+      message,
+      'postgres: authentication failed for user lockstep at db.example:5432 (the URL gives no password)',
+    );
   });
 
   it('a wrong MySQL password (ER_ACCESS_DENIED_ERROR, 1045) is an authentication failure, not the password', () => {
-    const error = mysqlError(1045, 'ER_ACCESS_DENIED_ERROR', "Access denied for user 'lockstep'@'10.0.0.2' (using password: YES)");
+    const error = mysqlError(
+      1045,
+      'ER_ACCESS_DENIED_ERROR',
+      "Access denied for user 'lockstep'@'10.0.0.2' (using password: YES)",
+    );
     const message = unusable(MYSQL, `mysql://lockstep:${SECRET}@db.example/lockstep`, error);
     assert.equal(message, 'mysql: authentication failed for user lockstep at db.example:3306 (password rejected)');
   });
@@ -67,7 +82,11 @@ describe('database URLs in errors', () => {
   });
 
   it('a driver message that quotes the URL has the password taken out', () => {
-    const message = unusable(POSTGRES, `postgres://lockstep:${SECRET}@db.example/lockstep`, new Error(`cannot parse postgres://lockstep:${SECRET}@db.example/lockstep`));
+    const message = unusable(
+      POSTGRES,
+      `postgres://lockstep:${SECRET}@db.example/lockstep`,
+      new Error(`cannot parse postgres://lockstep:${SECRET}@db.example/lockstep`),
+    );
     assert.doesNotMatch(message, new RegExp(SECRET));
     assert.match(message, /postgres:\/\/lockstep:\*\*\*@db\.example\/lockstep does not answer SELECT 1/);
   });
@@ -80,14 +99,20 @@ describe('database URLs in errors', () => {
       const port = await freePort();
       const message = await rejection(target(system, `${scheme}://lockstep:${SECRET}@127.0.0.1:${port}/lockstep`));
       assert.doesNotMatch(message, new RegExp(SECRET));
-      assert.match(message, new RegExp(`${system}: ${scheme}://lockstep:\\*\\*\\*@127\\.0\\.0\\.1:${port}/lockstep does not answer SELECT 1 \\(.*ECONNREFUSED.*\\)`));
+      assert.match(
+        message,
+        new RegExp(
+          `${system}: ${scheme}://lockstep:\\*\\*\\*@127\\.0\\.0\\.1:${port}/lockstep does not answer SELECT 1 \\(.*ECONNREFUSED.*\\)`,
+        ),
+      );
     });
   }
 
   it('a --postgres value of the wrong scheme is refused without echoing its password', () => {
     assert.throws(
       () => parseProvider({ provider: 'local', postgres: `mysql://lockstep:${SECRET}@db.example/lockstep` }),
-      (error: Error) => !error.message.includes(SECRET) && /got 'mysql:\/\/lockstep:\*\*\*@db\.example\/lockstep'/.test(error.message),
+      (error: Error) =>
+        !error.message.includes(SECRET) && /got 'mysql:\/\/lockstep:\*\*\*@db\.example\/lockstep'/.test(error.message),
     );
   });
 });

@@ -31,13 +31,22 @@ function write(name: string, text: string): string {
 }
 
 describe('external provider endpoints file', () => {
-  it('reads a good file, with defaults, and lists each system\'s servers in order', () => {
+  it("reads a good file, with defaults, and lists each system's servers in order", () => {
     const config = loadExternalConfig(write('good.yaml', stringify(GOOD)));
     assert.equal(config.proxyListenHost, '127.0.0.1');
-    assert.deepEqual(externalServers(config, 'redis')?.map((s) => s.name), ['redis-1']);
-    assert.deepEqual(externalServers(config, 'redlock')?.map((s) => `${s.upstream.host}:${s.upstream.port}`), GOOD.redis);
+    assert.deepEqual(
+      externalServers(config, 'redis')?.map((s) => s.name),
+      ['redis-1'],
+    );
+    assert.deepEqual(
+      externalServers(config, 'redlock')?.map((s) => `${s.upstream.host}:${s.upstream.port}`),
+      GOOD.redis,
+    );
     assert.deepEqual(externalServers(config, 'postgres')?.[0]?.upstream, { host: 'db', port: 5432 });
-    assert.ok(externalServers(config, 'etcd')!.every((s) => s.control === null), 'the external provider owns no process');
+    assert.ok(
+      externalServers(config, 'etcd')!.every((s) => s.control === null),
+      'the external provider owns no process',
+    );
   });
 
   it('names the field and what was expected', () => {
@@ -49,26 +58,38 @@ describe('external provider endpoints file', () => {
       [{ ...GOOD, surprise: 1 }, /: \(top level\): /],
     ];
     for (const [content, message] of cases) {
-      assert.throws(() => loadExternalConfig(write('bad.yaml', stringify(content))), (e: unknown) => e instanceof UsageError && message.test(e.message) && e.message.includes('bad.yaml'));
+      assert.throws(
+        () => loadExternalConfig(write('bad.yaml', stringify(content))),
+        (e: unknown) => e instanceof UsageError && message.test(e.message) && e.message.includes('bad.yaml'),
+      );
     }
   });
 
   it('fuzz: any text, or any mutation of a good file, loads or fails with one UsageError', () => {
     const mutated = fc.record(
-      Object.fromEntries(Object.entries(GOOD).map(([k, v]) => [k, fc.oneof(fc.constant(v), fc.anything(), fc.string())])),
+      Object.fromEntries(
+        Object.entries(GOOD).map(([k, v]) => [k, fc.oneof(fc.constant(v), fc.anything(), fc.string())]),
+      ),
       { requiredKeys: [] },
     );
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.json(), mutated.map((o) => stringify(o))), (text) => {
-        const file = write('fuzz.yaml', text);
-        try {
-          loadExternalConfig(file);
-        } catch (error) {
-          assert.ok(error instanceof UsageError, `not a UsageError: ${String(error)}`);
-          assert.ok(error.message.startsWith(file), error.message);
-          assert.ok(!error.message.includes('\n'), 'one line');
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.json(),
+          mutated.map((o) => stringify(o)),
+        ),
+        (text) => {
+          const file = write('fuzz.yaml', text);
+          try {
+            loadExternalConfig(file);
+          } catch (error) {
+            assert.ok(error instanceof UsageError, `not a UsageError: ${String(error)}`);
+            assert.ok(error.message.startsWith(file), error.message);
+            assert.ok(!error.message.includes('\n'), 'one line');
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });

@@ -28,19 +28,25 @@ import { portRange, Toxiproxy } from './toxiproxy.ts';
 
 const hostPort = z.string().regex(/^[A-Za-z0-9_.-]+:\d{1,5}$/, 'expected host:port');
 const dbUrl = (schemes: string[]) =>
-  z.string().refine((raw) => {
-    try {
-      return schemes.includes(new URL(raw).protocol.replace(/:$/, ''));
-    } catch {
-      return false;
-    }
-  }, `expected a ${schemes.join(' or ')}:// URL`);
+  z.string().refine(
+    (raw) => {
+      try {
+        return schemes.includes(new URL(raw).protocol.replace(/:$/, ''));
+      } catch {
+        return false;
+      }
+    },
+    `expected a ${schemes.join(' or ')}:// URL`,
+  );
 
 export const ExternalConfig = z.strictObject({
   toxiproxy: z.url(),
   proxyListenHost: z.string().min(1).default('127.0.0.1'),
   clientHost: z.string().min(1).default('127.0.0.1'),
-  proxyPorts: z.strictObject({ from: z.int().min(1).max(65535), to: z.int().min(1).max(65535) }).refine((r) => r.from <= r.to, 'from must be <= to').optional(),
+  proxyPorts: z
+    .strictObject({ from: z.int().min(1).max(65535), to: z.int().min(1).max(65535) })
+    .refine((r) => r.from <= r.to, 'from must be <= to')
+    .optional(),
   redis: z.array(hostPort).min(1).max(5).optional(),
   zookeeper: z.array(hostPort).length(3).optional(),
   etcd: z.array(hostPort).length(3).optional(),
@@ -55,7 +61,9 @@ export function loadExternalConfig(file: string): ExternalConfig {
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new UsageError(`${file}: cannot read the endpoints file (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+    throw new UsageError(
+      `${file}: cannot read the endpoints file (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+    );
   }
   let raw: unknown;
   try {
@@ -79,7 +87,8 @@ function endpoint(address: string): { host: string; port: number } {
 
 /** The servers of each system, as the endpoints file lists them. */
 export function externalServers(config: ExternalConfig, system: SystemId): ClusterServer[] | null {
-  const listed = (addresses: string[] | undefined, prefix: string) => addresses?.map((a, i) => ({ name: `${prefix}-${i + 1}`, upstream: endpoint(a), control: null })) ?? null;
+  const listed = (addresses: string[] | undefined, prefix: string) =>
+    addresses?.map((a, i) => ({ name: `${prefix}-${i + 1}`, upstream: endpoint(a), control: null })) ?? null;
   const database = (url: string | undefined, name: string) => {
     if (url === undefined) return null;
     return [{ name, upstream: addressOf(url, name === 'postgres' ? 5432 : 3306), url, control: null }];
@@ -100,18 +109,33 @@ export function externalServers(config: ExternalConfig, system: SystemId): Clust
   }
 }
 
-export async function openExternalCluster(file: string, systems: readonly SystemId[], provider: 'external' | 'compose' = 'external'): Promise<Cluster> {
+export async function openExternalCluster(
+  file: string,
+  systems: readonly SystemId[],
+  provider: 'external' | 'compose' = 'external',
+): Promise<Cluster> {
   return clusterFromConfig(loadExternalConfig(file), systems, provider, file);
 }
 
-export async function clusterFromConfig(config: ExternalConfig, systems: readonly SystemId[], provider: 'external' | 'compose', source: string): Promise<Cluster> {
+export async function clusterFromConfig(
+  config: ExternalConfig,
+  systems: readonly SystemId[],
+  provider: 'external' | 'compose',
+  source: string,
+): Promise<Cluster> {
   const servers = new Map<SystemId, ClusterServer[]>();
   for (const system of systems) {
     const listed = externalServers(config, system);
-    if (listed === null) throw new UsageError(`${source}: no endpoints for ${system}${system === 'redlock' ? ' (redlock needs five redis addresses)' : ''}`);
+    if (listed === null)
+      throw new UsageError(
+        `${source}: no endpoints for ${system}${system === 'redlock' ? ' (redlock needs five redis addresses)' : ''}`,
+      );
     servers.set(system, listed);
   }
-  const toxiproxy = await Toxiproxy.connect(config.toxiproxy.replace(/\/$/, ''), config.proxyPorts === undefined ? undefined : portRange(config.proxyPorts.from, config.proxyPorts.to));
+  const toxiproxy = await Toxiproxy.connect(
+    config.toxiproxy.replace(/\/$/, ''),
+    config.proxyPorts === undefined ? undefined : portRange(config.proxyPorts.from, config.proxyPorts.to),
+  );
   const notOwned = `the ${provider} provider cannot cut links between servers it does not run`;
   return {
     provider,
@@ -121,7 +145,8 @@ export async function clusterFromConfig(config: ExternalConfig, systems: readonl
     systems: [...servers.keys()],
     servers: (system) => servers.get(system)!,
     peers: () => null,
-    peersUnavailable: (system) => (servers.get(system)!.length > 1 && system !== 'redlock' && system !== 'redis' ? notOwned : null),
+    peersUnavailable: (system) =>
+      servers.get(system)!.length > 1 && system !== 'redlock' && system !== 'redis' ? notOwned : null,
     // A single server leads itself; the others' leader is not asked for.
     leader: async (system) => (servers.get(system)!.length === 1 ? 1 : undefined),
     jumpClock: async (system) =>

@@ -14,7 +14,9 @@ export function liveEnabled(): boolean {
 /** Call once, from one test file: prints the skip line, or checks that LIVE=required can be met. */
 export function announceLiveTier(): void {
   if (!liveEnabled()) {
-    process.stdout.write('\n*** live tier SKIPPED: run scripts/install-servers.sh, then LIVE=1 npm test (CI sets LIVE=required) ***\n\n');
+    process.stdout.write(
+      '\n*** live tier SKIPPED: run scripts/install-servers.sh, then LIVE=1 npm test (CI sets LIVE=required) ***\n\n',
+    );
     return;
   }
   if (process.env.LIVE === 'required' && !existsSync(TOXIPROXY_BINARY)) {

@@ -130,7 +130,9 @@ function readRecord(file: string): Entry[] | null {
 }
 
 async function removeRecorded(entries: readonly Entry[], removed: Removed): Promise<void> {
-  const victims = entries.flatMap((e) => ('process' in e && processStart(e.process.pid) === e.process.start ? [e.process] : []));
+  const victims = entries.flatMap((e) =>
+    'process' in e && processStart(e.process.pid) === e.process.start ? [e.process] : [],
+  );
   for (const victim of victims) {
     try {
       // SIGKILL acts on a stopped process too: a server paused by a fault needs nothing else.

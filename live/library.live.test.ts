@@ -33,14 +33,23 @@ describe('the library, live, on all six systems', { skip: !liveEnabled() && 'LIV
   const scenarios = loadScenarios([LIBRARY]).filter(({ scenario }) => SCENARIOS.includes(scenario.name));
   // A hold partition on a database link: the live harness must end the session as the server's
   // keepalive would (Toxiproxy answers keepalives itself), or these come out safe.
-  const holds = loadScenarios([LIBRARY]).filter(({ scenario }) => ['delayed-packets', 'leader-isolated'].includes(scenario.name));
+  const holds = loadScenarios([LIBRARY]).filter(({ scenario }) =>
+    ['delayed-packets', 'leader-isolated'].includes(scenario.name),
+  );
   // A server crashed and restarted at once, without its data: the restart must follow the crash.
-  const restart = loadScenarios([LIBRARY]).filter(({ scenario }) => scenario.name === 'redlock-restart-without-persistence');
+  const restart = loadScenarios([LIBRARY]).filter(
+    ({ scenario }) => scenario.name === 'redlock-restart-without-persistence',
+  );
   const items = [
     ...livePlan({ scenarios, systems: [...SYSTEMS], subjects: [], fencing: 'both' }),
     ...livePlan({ scenarios: holds, systems: ['postgres', 'mysql'], subjects: [], fencing: 'off' }),
     ...livePlan({ scenarios: restart, systems: ['redlock'], subjects: [], fencing: 'off' }),
-    ...livePlan({ scenarios: scenarios.filter(({ scenario }) => scenario.name === 'no-faults'), systems: [...SYSTEMS], subjects: ['node-redlock', 'etcd3-lock'], fencing: 'off' }).filter((i) => i.subject !== null),
+    ...livePlan({
+      scenarios: scenarios.filter(({ scenario }) => scenario.name === 'no-faults'),
+      systems: [...SYSTEMS],
+      subjects: ['node-redlock', 'etcd3-lock'],
+      fencing: 'off',
+    }).filter((i) => i.subject !== null),
   ];
 
   before(async () => {
@@ -49,13 +58,21 @@ describe('the library, live, on all six systems', { skip: !liveEnabled() && 'LIV
     // Runs whose faults touch only their own clients start as soon as one of the CONCURRENT_RUNS
     // slots is free; a run that crashes a server goes alone afterwards. Tests await their own.
     const settled = new Map<LivePlanItem, { resolve: (r: LiveRunOutput) => void; reject: (e: unknown) => void }>();
-    for (const item of items) results.set(item, new Promise((resolve, reject) => settled.set(item, { resolve, reject })));
+    for (const item of items)
+      results.set(item, new Promise((resolve, reject) => settled.set(item, { resolve, reject })));
     // A run the harness declared void because the machine forwarded a grant too late (its notes
     // say so) is run once more, alone, after the others: that is the machine, not the lock.
     const retry: LivePlanItem[] = [];
-    const late = (result: LiveRunResult) => result.verdict === 'unknown' && result.notes.some((n) => n.includes('too busy'));
+    const late = (result: LiveRunResult) =>
+      result.verdict === 'unknown' && result.notes.some((n) => n.includes('too busy'));
     const run = (item: LivePlanItem, again = false) =>
-      runLive({ ...item, seed: 1, cluster, runIndex: items.indexOf(item) + 1 + (again ? items.length : 0), logDir }).then(
+      runLive({
+        ...item,
+        seed: 1,
+        cluster,
+        runIndex: items.indexOf(item) + 1 + (again ? items.length : 0),
+        logDir,
+      }).then(
         (output) => (!again && late(output.result) ? void retry.push(item) : settled.get(item)!.resolve(output)),
         (error: unknown) => settled.get(item)!.reject(error),
       );
@@ -104,7 +121,15 @@ function faultStory(history: readonly Op[]): string {
   const near = (op: Op) => faults.some((f) => op.timeMs >= f.timeMs - 300 && op.timeMs <= f.timeMs + 1500);
   const told = (op: Op) => (named.size === 0 ? near(op) : named.has(op.process));
   return history
-    .filter((op) => op.timeMs >= from && op.timeMs <= to && (op.process === NEMESIS || told(op) || (op.type === 'ok' && op.f === 'acquire')))
-    .map((op) => `${op.timeMs.toFixed(1)} ${op.process} ${op.type} ${op.f}${op.value === undefined ? '' : ` ${op.value}`}${op.token == null ? '' : ` token ${op.token}`}${op.error ? ` (${op.error})` : ''}${op.detail ? ` [${op.detail}]` : ''}`)
+    .filter(
+      (op) =>
+        op.timeMs >= from &&
+        op.timeMs <= to &&
+        (op.process === NEMESIS || told(op) || (op.type === 'ok' && op.f === 'acquire')),
+    )
+    .map(
+      (op) =>
+        `${op.timeMs.toFixed(1)} ${op.process} ${op.type} ${op.f}${op.value === undefined ? '' : ` ${op.value}`}${op.token == null ? '' : ` token ${op.token}`}${op.error ? ` (${op.error})` : ''}${op.detail ? ` [${op.detail}]` : ''}`,
+    )
     .join('\n');
 }

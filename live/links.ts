@@ -39,7 +39,11 @@ export class ClientLinks {
   /** Put a proxy on the link from `client` to `node`; returns the endpoint the client dials instead of `upstream`. */
   async add(client: string, node: string, upstream: Endpoint, silenceClosesAfterMs: number): Promise<Endpoint> {
     const name = `r${this.runIndex}-${client}-${node}`;
-    const port = await this.cluster.toxiproxy.proxy(name, `${upstream.host}:${upstream.port}`, this.cluster.proxyListenHost);
+    const port = await this.cluster.toxiproxy.proxy(
+      name,
+      `${upstream.host}:${upstream.port}`,
+      this.cluster.proxyListenHost,
+    );
     this.links.set(key(client, node), { proxy: name, port, silenceClosesAfterMs });
     const url = upstream.url === undefined ? undefined : withAddress(upstream.url, this.cluster.clientHost, port);
     return { host: this.cluster.clientHost, port, ...(url === undefined ? {} : { url }) };
@@ -64,7 +68,9 @@ export class ClientLinks {
         this.setToxic(
           link,
           `cut-${stream}`,
-          holds ? { type: 'latency', stream, attributes: { latency: 3_600_000, jitter: 0 } } : { type: 'timeout', stream, attributes: { timeout: link.silenceClosesAfterMs } },
+          holds
+            ? { type: 'latency', stream, attributes: { latency: 3_600_000, jitter: 0 } }
+            : { type: 'timeout', stream, attributes: { timeout: link.silenceClosesAfterMs } },
         ),
       ),
     );
@@ -72,11 +78,17 @@ export class ClientLinks {
 
   async heal(link: Link): Promise<void> {
     if (!this.cutNow.delete(link.proxy)) return;
-    await Promise.all(STREAMS.map((stream) => this.cluster.toxiproxy.removeToxic(link.proxy, `cut-${stream}`).catch(() => {})));
+    await Promise.all(
+      STREAMS.map((stream) => this.cluster.toxiproxy.removeToxic(link.proxy, `cut-${stream}`).catch(() => {})),
+    );
   }
 
   delay(link: Link, stream: Stream, extraMs: number): Promise<void> {
-    return this.setToxic(link, `delay-${stream}`, extraMs === 0 ? null : { type: 'latency', stream, attributes: { latency: Math.round(extraMs), jitter: 0 } });
+    return this.setToxic(
+      link,
+      `delay-${stream}`,
+      extraMs === 0 ? null : { type: 'latency', stream, attributes: { latency: Math.round(extraMs), jitter: 0 } },
+    );
   }
 
   /**
@@ -84,12 +96,19 @@ export class ClientLinks {
    * (Linux's minimum retransmission timeout) on the share of connections the probability says.
    */
   loss(link: Link, stream: Stream, probability: number): Promise<void> {
-    return this.setToxic(link, `loss-${stream}`, probability === 0 ? null : { type: 'latency', stream, toxicity: probability, attributes: { latency: 200, jitter: 0 } });
+    return this.setToxic(
+      link,
+      `loss-${stream}`,
+      probability === 0
+        ? null
+        : { type: 'latency', stream, toxicity: probability, attributes: { latency: 200, jitter: 0 } },
+    );
   }
 
   /** Clear every toxic of every link, each through `act`, so that it runs after the cuts already asked for. */
   clearAll(act: (what: string, action: () => Promise<void>) => void): void {
-    for (const link of this.links.values()) act(`heal ${link.proxy}`, () => this.cluster.toxiproxy.clearToxics(link.proxy));
+    for (const link of this.links.values())
+      act(`heal ${link.proxy}`, () => this.cluster.toxiproxy.clearToxics(link.proxy));
     this.cutNow.clear();
   }
 

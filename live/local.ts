@@ -94,7 +94,8 @@ export async function startLocalCluster(options: LocalOptions): Promise<Cluster>
       starts.push(
         startRedisNodes(dir, wanted.has('redlock') ? REDIS_NODES : 1).then((nodes) => {
           everything.push(...nodes.managed);
-          if (wanted.has('redis')) bySystem.set('redis', { ...nodes, servers: nodes.servers.slice(0, 1), managed: nodes.managed.slice(0, 1) });
+          if (wanted.has('redis'))
+            bySystem.set('redis', { ...nodes, servers: nodes.servers.slice(0, 1), managed: nodes.managed.slice(0, 1) });
           if (wanted.has('redlock')) bySystem.set('redlock', nodes);
         }),
       );
@@ -147,7 +148,11 @@ async function startRedisNodes(dir: string, count: number): Promise<LocalSystem>
     throw error;
   }
   return {
-    servers: nodes.map((node) => ({ name: node.name, upstream: { host: '127.0.0.1', port: node.port }, control: controlOf(node, () => node.wipe()) })),
+    servers: nodes.map((node) => ({
+      name: node.name,
+      upstream: { host: '127.0.0.1', port: node.port },
+      control: controlOf(node, () => node.wipe()),
+    })),
     managed: nodes,
     peers: null,
     peersUnavailable: null,

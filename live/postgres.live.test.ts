@@ -35,7 +35,11 @@ databaseLiveSuite(
       const waiterPort = portOf('c2', config);
       const session = waiterPort.session();
       assert.equal(await postgres.lock(new LiveRuntime('c2'), waiterPort, config).acquire(), null);
-      assert.notEqual(waiterPort.session(), session, 'the recipe kept a session whose pg_advisory_lock may have been granted');
+      assert.notEqual(
+        waiterPort.session(),
+        session,
+        'the recipe kept a session whose pg_advisory_lock may have been granted',
+      );
       // The server notices the hang-up within client_connection_check_interval (50 ms here).
       await clock.sleep(200);
       await holder.release(held);

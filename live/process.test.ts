@@ -21,6 +21,9 @@ describe('settleAll', () => {
   });
 
   it('throws the failure that comes first in the list when several fail', async () => {
-    await assert.rejects(settleAll([Promise.resolve(), Promise.reject(new Error('first')), Promise.reject(new Error('second'))]), /first/);
+    await assert.rejects(
+      settleAll([Promise.resolve(), Promise.reject(new Error('first')), Promise.reject(new Error('second'))]),
+      /first/,
+    );
   });
 });

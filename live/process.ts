@@ -136,7 +136,9 @@ export function freePort(): Promise<number> {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => {
       const address = server.address();
-      server.close(() => (typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port'))));
+      server.close(() =>
+        typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')),
+      );
     });
   });
 }
@@ -156,7 +158,11 @@ export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
  * Send `line` to 127.0.0.1:port and resolve with the answer: once `complete(answer)` holds, or the
  * server closes (ZooKeeper's four-letter words), or `timeoutMs` passes.
  */
-export function ask(port: number, line: string, options: { complete?: (answer: string) => boolean; timeoutMs?: number } = {}): Promise<string> {
+export function ask(
+  port: number,
+  line: string,
+  options: { complete?: (answer: string) => boolean; timeoutMs?: number } = {},
+): Promise<string> {
   return new Promise((resolve, reject) => {
     let answer = '';
     const socket = createConnection({ host: '127.0.0.1', port }, () => socket.write(line));
@@ -214,26 +220,37 @@ export interface StartOptions {
  * Start `command`, logging to `logFile`, and wait until `ready()` says it answers (polled every
  * 50 ms, for at most `timeoutMs`). A process that exits or never answers is an EnvironmentError.
  */
-export async function startProcess(name: string, command: string, args: readonly string[], options: StartOptions): Promise<Started & { readonly child: ChildProcess }> {
+export async function startProcess(
+  name: string,
+  command: string,
+  args: readonly string[],
+  options: StartOptions,
+): Promise<Started & { readonly child: ChildProcess }> {
   hookExit();
   const child = spawnLogged(name, command, args, options);
   running.add(child);
   if (child.pid !== undefined) recordProcess(child.pid, name);
   const notInstalled = `${command} is not installed (run scripts/install-servers.sh)`;
   let exited: string | null = null;
-  child.once('error', (error) => (exited = (error as NodeJS.ErrnoException).code === 'ENOENT' ? notInstalled : error.message));
+  child.once(
+    'error',
+    (error) => (exited = (error as NodeJS.ErrnoException).code === 'ENOENT' ? notInstalled : error.message),
+  );
   child.once('exit', (code, signal) => {
     running.delete(child);
     exited ??= SETPRIV !== null && code === EXEC_ENOENT ? notInstalled : `exited with ${signal ?? `code ${code}`}`;
   });
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
-    if (exited !== null) throw new EnvironmentError(`${name}: ${exited} before it answered; log: ${keepLog(options.logFile)}`);
+    if (exited !== null)
+      throw new EnvironmentError(`${name}: ${exited} before it answered; log: ${keepLog(options.logFile)}`);
     if (await options.ready().catch(() => false)) break;
     if (exited !== null) continue;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
-      throw new EnvironmentError(`${name}: did not answer within ${options.timeoutMs} ms; log: ${keepLog(options.logFile)}`);
+      throw new EnvironmentError(
+        `${name}: did not answer within ${options.timeoutMs} ms; log: ${keepLog(options.logFile)}`,
+      );
     }
     await sleep(50);
   }
@@ -255,12 +272,20 @@ export async function startProcess(name: string, command: string, args: readonly
 /** Spawn `command` with its output appended to its log, dying with the harness. */
 function spawnLogged(name: string, command: string, args: readonly string[], options: StartOptions): ChildProcess {
   const log = openSync(options.logFile, 'a');
-  const spawnOptions: SpawnOptions = { stdio: ['ignore', log, log], cwd: options.cwd, env: options.env, uid: options.uid, gid: options.gid };
+  const spawnOptions: SpawnOptions = {
+    stdio: ['ignore', log, log],
+    cwd: options.cwd,
+    env: options.env,
+    uid: options.uid,
+    gid: options.gid,
+  };
   const wrapped = dyingWithHarness(command, args);
   try {
     return spawn(wrapped.command, wrapped.args, spawnOptions);
   } catch (error) {
-    throw new EnvironmentError(`${name}: cannot start ${command} (${(error as Error).message}); log: ${keepLog(options.logFile)}`);
+    throw new EnvironmentError(
+      `${name}: cannot start ${command} (${(error as Error).message}); log: ${keepLog(options.logFile)}`,
+    );
   } finally {
     closeSync(log);
   }
@@ -332,7 +357,8 @@ export class ManagedServer {
     this.killing = false;
     started.child.once('exit', (code, signal) => {
       if (this.current === started) this.current = null;
-      if (!this.killing) this.died ??= `${spec.name} died (${signal ?? `code ${code}`}) during the run; log: ${keepLog(spec.logFile)}`;
+      if (!this.killing)
+        this.died ??= `${spec.name} died (${signal ?? `code ${code}`}) during the run; log: ${keepLog(spec.logFile)}`;
     });
   }
 

@@ -14,10 +14,17 @@ export type ProviderOptions =
   | { readonly provider: 'compose'; readonly composeFile?: string };
 
 /** `ttlMs`: the shortest lease the runs use, which etcd's Raft timing follows. */
-export async function openCluster(options: ProviderOptions, systems: readonly SystemId[], ttlMs?: number): Promise<Cluster> {
+export async function openCluster(
+  options: ProviderOptions,
+  systems: readonly SystemId[],
+  ttlMs?: number,
+): Promise<Cluster> {
   switch (options.provider) {
     case 'local':
-      return startLocalCluster({ systems, starters: LOCAL_STARTERS({ postgresUrl: options.postgresUrl, mysqlUrl: options.mysqlUrl, ttlMs }) });
+      return startLocalCluster({
+        systems,
+        starters: LOCAL_STARTERS({ postgresUrl: options.postgresUrl, mysqlUrl: options.mysqlUrl, ttlMs }),
+      });
     case 'external': {
       const { openExternalCluster } = await import('./external.ts');
       return openExternalCluster(options.config, systems);

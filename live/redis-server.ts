@@ -26,13 +26,28 @@ export class RedisServer extends ManagedServer {
   }
 
   private static spec(name: string, dir: string, port: number, persist: boolean) {
-    const persistence = persist ? ['--appendonly', 'yes', '--appendfsync', 'always', '--appenddirname', `${name}-aof`] : ['--appendonly', 'no'];
+    const persistence = persist
+      ? ['--appendonly', 'yes', '--appendfsync', 'always', '--appenddirname', `${name}-aof`]
+      : ['--appendonly', 'no'];
     return {
       name,
       command: 'redis-server',
-      args: ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--dir', dir, '--dbfilename', `${name}.rdb`, ...persistence],
+      args: [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--dir',
+        dir,
+        '--dbfilename',
+        `${name}.rdb`,
+        ...persistence,
+      ],
       logFile: join(dir, `${name}.log`),
-      ready: async () => (await ask(port, 'PING\r\n', { complete: (a) => a.includes('\r\n'), timeoutMs: 500 })).startsWith('+PONG'),
+      ready: async () =>
+        (await ask(port, 'PING\r\n', { complete: (a) => a.includes('\r\n'), timeoutMs: 500 })).startsWith('+PONG'),
       timeoutMs: 10_000,
     };
   }

@@ -33,7 +33,13 @@ describe('redis live port on a real redis-server behind Toxiproxy', { skip: !ena
   let proxyPort = 0;
   const clients: Redis[] = [];
   const connect = () => {
-    const client = new Redis({ host: '127.0.0.1', port: proxyPort, commandTimeout: REQUEST_TIMEOUT_MS, maxRetriesPerRequest: 0, lazyConnect: false });
+    const client = new Redis({
+      host: '127.0.0.1',
+      port: proxyPort,
+      commandTimeout: REQUEST_TIMEOUT_MS,
+      maxRetriesPerRequest: 0,
+      lazyConnect: false,
+    });
     // Connection errors reach the commands that suffer them; the event itself is only noise.
     client.on('error', () => {});
     clients.push(client);
@@ -87,7 +93,12 @@ describe('redis live port on a real redis-server behind Toxiproxy', { skip: !ena
   it('a timeout toxic (silence, a drop partition) makes a command time out with TimeoutError; removing it heals', async () => {
     const port = new LiveRedisPort(connect());
     assert.equal(await port.incr('silence-check'), 1);
-    await toxiproxy.addToxic('c1-redis-1', { name: 'silence', type: 'timeout', stream: 'upstream', attributes: { timeout: 0 } });
+    await toxiproxy.addToxic('c1-redis-1', {
+      name: 'silence',
+      type: 'timeout',
+      stream: 'upstream',
+      attributes: { timeout: 0 },
+    });
     await assert.rejects(port.incr('silence-check'), (error: unknown) => error instanceof TimeoutError);
     await toxiproxy.removeToxic('c1-redis-1', 'silence');
     assert.equal(await new LiveRedisPort(connect()).incr('silence-check'), 2);

@@ -19,7 +19,10 @@ interface Request {
 }
 
 /** Serve `register` on a free loopback port; `now` is true time in ms. */
-export async function serveRegister(register: Register, now: () => number): Promise<{ port: number; close(): Promise<void> }> {
+export async function serveRegister(
+  register: Register,
+  now: () => number,
+): Promise<{ port: number; close(): Promise<void> }> {
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
     sockets.add(socket);
@@ -33,7 +36,11 @@ export async function serveRegister(register: Register, now: () => number): Prom
         const request = JSON.parse(buffered.slice(0, newline)) as Request;
         buffered = buffered.slice(newline + 1);
         const reply =
-          request.op === 'write' ? register.write(request.body, now()) : request.op === 'increment' ? register.increment(request.body, now()) : register.read(request.body);
+          request.op === 'write'
+            ? register.write(request.body, now())
+            : request.op === 'increment'
+              ? register.increment(request.body, now())
+              : register.read(request.body);
         socket.write(`${JSON.stringify({ id: request.id, reply })}\n`);
       }
     });
@@ -59,10 +66,17 @@ export async function serveRegister(register: Register, now: () => number): Prom
  * (TimeoutError: the write may or may not have happened; see stallTolerantTimeout), a connection
  * that drops fails its requests with ConnectionLost, and the next request opens a new connection.
  */
-export function registerClient(endpoint: Endpoint, process: string, timeoutMs: number): RegisterClient & { open(): Promise<void>; close(): void } {
+export function registerClient(
+  endpoint: Endpoint,
+  process: string,
+  timeoutMs: number,
+): RegisterClient & { open(): Promise<void>; close(): void } {
   let socket: Socket | null = null;
   let nextId = 1;
-  const pending = new Map<number, { resolve: (reply: RegisterReply) => void; reject: (error: Error) => void; timer: Timer }>();
+  const pending = new Map<
+    number,
+    { resolve: (reply: RegisterReply) => void; reject: (error: Error) => void; timer: Timer }
+  >();
   const fail = (error: Error) => {
     for (const [id, call] of pending) {
       call.timer.clear();
@@ -146,12 +160,15 @@ export function stallTolerantTimeout(ms: number, expire: () => void): Timer {
   // Node's timers count whole milliseconds on its loop's own clock, so one may fire a little
   // before the due time kept here: it then waits out the rest.
   const arm = (dueMs: number) => {
-    timer = setTimeout(() => {
-      const lateMs = machineMonotonicMs() - dueMs;
-      if (lateMs < 0) arm(dueMs);
-      else if (lateMs > STALLED_MS) arm(machineMonotonicMs() + ms);
-      else expire();
-    }, Math.max(0, dueMs - machineMonotonicMs()));
+    timer = setTimeout(
+      () => {
+        const lateMs = machineMonotonicMs() - dueMs;
+        if (lateMs < 0) arm(dueMs);
+        else if (lateMs > STALLED_MS) arm(machineMonotonicMs() + ms);
+        else expire();
+      },
+      Math.max(0, dueMs - machineMonotonicMs()),
+    );
   };
   arm(machineMonotonicMs() + ms);
   return { clear: () => clearTimeout(timer) };

@@ -41,7 +41,11 @@ export class LiveRuntime implements Runtime {
     return Promise.all(tasks.map((task) => task()));
   }
 
-  quorum<T>(tasks: ReadonlyArray<() => PromiseLike<T>>, needed: number, counts: (value: T) => boolean): Promise<(T | undefined)[]> {
+  quorum<T>(
+    tasks: ReadonlyArray<() => PromiseLike<T>>,
+    needed: number,
+    counts: (value: T) => boolean,
+  ): Promise<(T | undefined)[]> {
     return new Promise((resolve, reject) => {
       const results = new Array<T | undefined>(tasks.length).fill(undefined);
       let left = tasks.length;
@@ -79,6 +83,8 @@ export class LiveRuntime implements Runtime {
   }
 
   spawn(name: string, body: () => Promise<void>): void {
-    body().catch((error: unknown) => this.failures.push(new Error(`${name} on ${this.id} failed: ${String(error)}`, { cause: error })));
+    body().catch((error: unknown) =>
+      this.failures.push(new Error(`${name} on ${this.id} failed: ${String(error)}`, { cause: error })),
+    );
   }
 }

@@ -41,19 +41,33 @@ after(async () => {
   await server?.destroy();
 });
 
-it('a --postgres password reaches no file of the run directory, no report and no output', { skip: !liveEnabled() }, () => {
-  const dir = tempDir('lockstep-secrets-');
-  const scenario = join(dir, 'secret-check.yaml');
-  writeFileSync(scenario, SCENARIO);
-  const url = `postgres://${POSTGRES_USER}:${PASSWORD}@127.0.0.1:${server!.port}/${POSTGRES_DATABASE}`;
-  const out = join(dir, 'runs');
-  const result = spawnSync(process.execPath, [CLI, 'live', scenario, '--systems', 'postgres', '--postgres', url, '--out', out], { encoding: 'utf8', timeout: 180_000 });
-  assert.equal(result.status, 0, `${result.stdout}\n${result.stderr}`);
-  assert.ok(!result.stdout.includes(PASSWORD) && !result.stderr.includes(PASSWORD), 'the password was printed');
-  const files = filesUnder(out);
-  assert.ok(files.some((f) => f.endsWith('index.html')) && files.some((f) => f.endsWith('results.json')), files.join(', '));
-  for (const file of files) assert.ok(!readFileSync(file).includes(PASSWORD), `${file} holds the password`);
-  const results = JSON.parse(readFileSync(files.find((f) => f.endsWith('results.json'))!, 'utf8')) as { command: string; runs: { verdict: string }[] };
-  assert.match(results.command, /--postgres postgres:\/\/lockstep:\*\*\*@127\.0\.0\.1:\d+\/lockstep/);
-  assert.equal(results.runs[0]?.verdict, 'safe', 'the run itself worked');
-});
+it(
+  'a --postgres password reaches no file of the run directory, no report and no output',
+  { skip: !liveEnabled() },
+  () => {
+    const dir = tempDir('lockstep-secrets-');
+    const scenario = join(dir, 'secret-check.yaml');
+    writeFileSync(scenario, SCENARIO);
+    const url = `postgres://${POSTGRES_USER}:${PASSWORD}@127.0.0.1:${server!.port}/${POSTGRES_DATABASE}`;
+    const out = join(dir, 'runs');
+    const result = spawnSync(
+      process.execPath,
+      [CLI, 'live', scenario, '--systems', 'postgres', '--postgres', url, '--out', out],
+      { encoding: 'utf8', timeout: 180_000 },
+    );
+    assert.equal(result.status, 0, `${result.stdout}\n${result.stderr}`);
+    assert.ok(!result.stdout.includes(PASSWORD) && !result.stderr.includes(PASSWORD), 'the password was printed');
+    const files = filesUnder(out);
+    assert.ok(
+      files.some((f) => f.endsWith('index.html')) && files.some((f) => f.endsWith('results.json')),
+      files.join(', '),
+    );
+    for (const file of files) assert.ok(!readFileSync(file).includes(PASSWORD), `${file} holds the password`);
+    const results = JSON.parse(readFileSync(files.find((f) => f.endsWith('results.json'))!, 'utf8')) as {
+      command: string;
+      runs: { verdict: string }[];
+    };
+    assert.match(results.command, /--postgres postgres:\/\/lockstep:\*\*\*@127\.0\.0\.1:\d+\/lockstep/);
+    assert.equal(results.runs[0]?.verdict, 'safe', 'the run itself worked');
+  },
+);

@@ -41,6 +41,10 @@ describe('runs that may share a live cluster', () => {
     assert.equal(touchesOnlyClients(faults({ at: 1, partition: { isolate: 'leader' } }), 3), false);
     assert.equal(touchesOnlyClients(faults({ at: 1, partition: { halves: true } }), 3), false);
     assert.equal(touchesOnlyClients(faults({ at: 1, delay: 'server-1', delayMs: 50 }), 3), false);
-    assert.equal(touchesOnlyClients(faults({ at: 1, delay: 'server-1', delayMs: 50 }), 1), true, 'one server has no peer links');
+    assert.equal(
+      touchesOnlyClients(faults({ at: 1, delay: 'server-1', delayMs: 50 }), 1),
+      true,
+      'one server has no peer links',
+    );
   });
 });

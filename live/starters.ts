@@ -31,17 +31,25 @@ async function etcdSystem(dir: string, ttlMs: number | undefined): Promise<Local
   const cluster = await startEtcdCluster(`${dir}/etcd`, { ttlMs, namespaces });
   const network = cluster.network;
   return {
-    servers: cluster.members.map((m) => ({ name: m.name, upstream: { host: m.host, port: m.clientPort }, control: controlOf(m) })),
+    servers: cluster.members.map((m) => ({
+      name: m.name,
+      upstream: { host: m.host, port: m.clientPort },
+      control: controlOf(m),
+    })),
     managed: cluster.members,
     peers:
       network === null
         ? null
         : {
-            mechanism: 'each etcd member in its own network namespace; a cut link is a blackhole route to the peer in the sender\'s namespace (a hold partition is applied as a drop)',
+            mechanism:
+              "each etcd member in its own network namespace; a cut link is a blackhole route to the peer in the sender's namespace (a hold partition is applied as a drop)",
             cut: async (from, to) => network.cut(from - 1, to - 1),
             heal: async (from, to) => network.heal(from - 1, to - 1),
           },
-    peersUnavailable: network === null ? 'etcd members share loopback here (network namespaces need root), so links between them cannot be cut' : null,
+    peersUnavailable:
+      network === null
+        ? 'etcd members share loopback here (network namespaces need root), so links between them cannot be cut'
+        : null,
     leader: async () => {
       const leader = await etcdLeader(cluster.members);
       return leader === null ? null : cluster.members.indexOf(leader) + 1;
@@ -57,11 +65,21 @@ async function etcdSystem(dir: string, ttlMs: number | undefined): Promise<Local
 }
 
 /** One database server, private or given: no peers, it leads itself, a wall-clock jump changes nothing it times. */
-function database(system: 'postgres' | 'mysql', target: { url: string; host: string; port: number; server: ManagedServer | null; close(): Promise<void> }): LocalSystem {
+function database(
+  system: 'postgres' | 'mysql',
+  target: { url: string; host: string; port: number; server: ManagedServer | null; close(): Promise<void> },
+): LocalSystem {
   const server = target.server;
   return {
     peersUnavailable: null,
-    servers: [{ name: system, upstream: { host: target.host, port: target.port, url: target.url }, url: target.url, control: server === null ? null : controlOf(server) }],
+    servers: [
+      {
+        name: system,
+        upstream: { host: target.host, port: target.port, url: target.url },
+        url: target.url,
+        control: server === null ? null : controlOf(server),
+      },
+    ],
     managed: server === null ? [] : [server],
     peers: null,
     leader: async () => 1,
@@ -84,17 +102,25 @@ async function zookeeperSystem(dir: string): Promise<LocalSystem> {
   const ensemble = await startZooKeeperEnsemble(`${dir}/zookeeper`, { namespaces });
   const network = ensemble.network;
   return {
-    servers: ensemble.servers.map((s, i) => ({ name: s.name, upstream: { host: ensemble.host(i), port: s.clientPort }, control: controlOf(s) })),
+    servers: ensemble.servers.map((s, i) => ({
+      name: s.name,
+      upstream: { host: ensemble.host(i), port: s.clientPort },
+      control: controlOf(s),
+    })),
     managed: ensemble.servers,
     peers:
       network === null
         ? null
         : {
-            mechanism: 'each ZooKeeper server in its own network namespace; a cut link is a blackhole route to the peer in the sender\'s namespace (a hold partition is applied as a drop)',
+            mechanism:
+              "each ZooKeeper server in its own network namespace; a cut link is a blackhole route to the peer in the sender's namespace (a hold partition is applied as a drop)",
             cut: async (from, to) => network.cut(from - 1, to - 1),
             heal: async (from, to) => network.heal(from - 1, to - 1),
           },
-    peersUnavailable: network === null ? 'ZooKeeper servers share loopback here (network namespaces need root), where election connections bypass per-link proxies, so links between them cannot be cut' : null,
+    peersUnavailable:
+      network === null
+        ? 'ZooKeeper servers share loopback here (network namespaces need root), where election connections bypass per-link proxies, so links between them cannot be cut'
+        : null,
     leader: async () => {
       const leader = await ensemble.leaderIndex();
       return leader === null ? null : leader + 1;

@@ -92,15 +92,30 @@ export class LiveTarget implements FaultTarget {
   }
 
   partition(from: string, to: string, mode: PartitionMode): void {
-    this.onLink(from, to, (link) => this.run.links.cut(link, mode), (a, b) => this.peers()?.cut(a, b, mode));
+    this.onLink(
+      from,
+      to,
+      (link) => this.run.links.cut(link, mode),
+      (a, b) => this.peers()?.cut(a, b, mode),
+    );
   }
 
   heal(from: string, to: string): void {
-    this.onLink(from, to, (link) => this.run.links.heal(link), (a, b) => this.peers()?.heal(a, b));
+    this.onLink(
+      from,
+      to,
+      (link) => this.run.links.heal(link),
+      (a, b) => this.peers()?.heal(a, b),
+    );
   }
 
   delay(from: string, to: string, extraMs: number): void {
-    this.onLink(from, to, (link, stream) => this.run.links.delay(link, stream, extraMs), (a, b) => this.peers()?.delay?.(a, b, extraMs));
+    this.onLink(
+      from,
+      to,
+      (link, stream) => this.run.links.delay(link, stream, extraMs),
+      (a, b) => this.peers()?.delay?.(a, b, extraMs),
+    );
   }
 
   loss(from: string, to: string, probability: number): void {
@@ -143,14 +158,21 @@ export class LiveTarget implements FaultTarget {
     return this.run.cluster.peers(this.run.system);
   }
 
-  private onLink(from: string, to: string, onProxy: (link: Link, stream: Stream) => Promise<void>, onPeers?: (a: number, b: number) => Promise<void> | undefined): void {
+  private onLink(
+    from: string,
+    to: string,
+    onProxy: (link: Link, stream: Stream) => Promise<void>,
+    onPeers?: (a: number, b: number) => Promise<void> | undefined,
+  ): void {
     const { servers, clients, notes, actions } = this.run;
     const fromServer = servers.indexOf(from);
     const toServer = servers.indexOf(to);
     if (fromServer >= 0 && toServer >= 0) {
       const mechanism = this.peers()?.mechanism;
-      if (mechanism !== undefined && !notes.includes(`links between servers: ${mechanism}`)) notes.push(`links between servers: ${mechanism}`);
-      if (onPeers !== undefined) actions.act(`link ${from}->${to}`, async () => void (await onPeers(fromServer + 1, toServer + 1)));
+      if (mechanism !== undefined && !notes.includes(`links between servers: ${mechanism}`))
+        notes.push(`links between servers: ${mechanism}`);
+      if (onPeers !== undefined)
+        actions.act(`link ${from}->${to}`, async () => void (await onPeers(fromServer + 1, toServer + 1)));
       return;
     }
     const clientSide = clients.includes(from) ? from : clients.includes(to) ? to : null;

@@ -82,7 +82,8 @@ export class Toxiproxy {
   }
 
   static async start(logDir: string): Promise<Toxiproxy> {
-    if (!existsSync(TOXIPROXY_BINARY)) throw new EnvironmentError(`toxiproxy: ${TOXIPROXY_BINARY} is missing; run scripts/install-servers.sh`);
+    if (!existsSync(TOXIPROXY_BINARY))
+      throw new EnvironmentError(`toxiproxy: ${TOXIPROXY_BINARY} is missing; run scripts/install-servers.sh`);
     const port = await freePort();
     const api = `http://127.0.0.1:${port}`;
     const client = new Client(api);
@@ -97,7 +98,9 @@ export class Toxiproxy {
   /** A proxy named `name` from a fresh port on `listenHost` to `upstream`; returns the port to connect to. */
   async proxy(name: string, upstream: string, listenHost = '127.0.0.1'): Promise<number> {
     const port = await this.ports();
-    const proxy = await call(`creating proxy ${name}`, () => this.client.createProxy({ name: checkedName(name), listen: `${listenHost}:${port}`, upstream, enabled: true }));
+    const proxy = await call(`creating proxy ${name}`, () =>
+      this.client.createProxy({ name: checkedName(name), listen: `${listenHost}:${port}`, upstream, enabled: true }),
+    );
     this.proxies.set(name, proxy);
     return port;
   }
@@ -121,13 +124,24 @@ export class Toxiproxy {
   /** Cut (false) or restore (true) every connection through the proxy: a drop partition. */
   async setEnabled(name: string, enabled: boolean): Promise<void> {
     const proxy = await this.proxyNamed(name);
-    this.proxies.set(name, await call(`${enabled ? 'enabling' : 'disabling'} proxy ${name}`, () => proxy.update({ enabled, listen: proxy.listen, upstream: proxy.upstream })));
+    this.proxies.set(
+      name,
+      await call(`${enabled ? 'enabling' : 'disabling'} proxy ${name}`, () =>
+        proxy.update({ enabled, listen: proxy.listen, upstream: proxy.upstream }),
+      ),
+    );
   }
 
   async addToxic(name: string, toxic: ToxicSpec): Promise<void> {
     const proxy = await this.proxyNamed(name);
     const added = await call(`adding toxic ${toxic.name} to ${name}`, () =>
-      proxy.addToxic({ stream: 'downstream', toxicity: 1, ...toxic, name: checkedName(toxic.name), type: toxic.type as ToxicType }),
+      proxy.addToxic({
+        stream: 'downstream',
+        toxicity: 1,
+        ...toxic,
+        name: checkedName(toxic.name),
+        type: toxic.type as ToxicType,
+      }),
     );
     this.toxics.set(`${name}/${toxic.name}`, added);
   }
@@ -135,7 +149,9 @@ export class Toxiproxy {
   async removeToxic(name: string, toxic: string): Promise<void> {
     const key = `${name}/${toxic}`;
     const proxy = await this.proxyNamed(name);
-    const known = this.toxics.get(key) ?? (await call(`reading toxic ${toxic} of ${name}`, () => proxy.getToxic(checkedName(toxic))));
+    const known =
+      this.toxics.get(key) ??
+      (await call(`reading toxic ${toxic} of ${name}`, () => proxy.getToxic(checkedName(toxic))));
     await call(`removing toxic ${toxic} from ${name}`, () => known.remove());
     this.toxics.delete(key);
   }

@@ -75,7 +75,12 @@ export class LiveWorld implements World<LiveFields>, LiveRun {
     this.clients = Array.from({ length: scenario.clients }, (_, i) => `c${i + 1}`);
     this.nodes = [...this.servers, REGISTER_NODE, ...this.clients];
     this.links = new ClientLinks(cluster, spec.runIndex);
-    this.processes = new ClientProcesses({ logDir: spec.logDir, logPrefix: `${scenario.name}.${subject ?? system}.${fencing ? 'on' : 'off'}`, history: this.history, notes: this.notes });
+    this.processes = new ClientProcesses({
+      logDir: spec.logDir,
+      logPrefix: `${scenario.name}.${subject ?? system}.${fencing ? 'on' : 'off'}`,
+      history: this.history,
+      notes: this.notes,
+    });
     this.target = new LiveTarget(this);
   }
 
@@ -148,7 +153,8 @@ export class LiveWorld implements World<LiveFields>, LiveRun {
 
   /** Clients finish their round; a server that died or a fault that could not be applied voids the run. */
   async grace(graceMs: number): Promise<void> {
-    if (!(await this.processes.finished(graceMs))) this.notes.push(`some clients had not finished their round ${graceMs}ms after the end; they were killed`);
+    if (!(await this.processes.finished(graceMs)))
+      this.notes.push(`some clients had not finished their round ${graceMs}ms after the end; they were killed`);
     const death = this.cluster.deaths();
     if (death !== null) throw new EnvironmentError(death);
     if (this.actions.failure !== null) throw this.actions.failure;
@@ -166,9 +172,15 @@ export class LiveWorld implements World<LiveFields>, LiveRun {
   whyUnknown(metrics: RunMetrics): readonly string[] {
     const { scenario } = this.spec;
     const reasons: string[] = [];
-    if (metrics.acquisitions === 0) reasons.push(`no client ever ${scenario.workload === 'election' ? 'won an election' : 'acquired the lock'}: nothing was tested (see the client errors in the history)`);
+    if (metrics.acquisitions === 0)
+      reasons.push(
+        `no client ever ${scenario.workload === 'election' ? 'won an election' : 'acquired the lock'}: nothing was tested (see the client errors in the history)`,
+      );
     const lateLimitMs = Math.max(10, Math.min(50, scenario.lock.holdMs / 2));
-    if (this.lateTriggerMs > lateLimitMs) reasons.push(`a fault triggered by a grant fired ${round(this.lateTriggerMs)} ms after it (limit ${lateLimitMs} ms): the machine was too busy for this run to test what the scenario says`);
+    if (this.lateTriggerMs > lateLimitMs)
+      reasons.push(
+        `a fault triggered by a grant fired ${round(this.lateTriggerMs)} ms after it (limit ${lateLimitMs} ms): the machine was too busy for this run to test what the scenario says`,
+      );
     return reasons;
   }
 
@@ -200,13 +212,28 @@ export class LiveWorld implements World<LiveFields>, LiveRun {
   private async clientSpec(client: string, registerPort: number): Promise<ClientSpec> {
     const { scenario, system, subject, fencing, runIndex } = this.spec;
     const isDatabase = system === 'postgres' || system === 'mysql';
-    const config: SystemConfig = { ttlMs: scenario.lock.ttlMs, fencing, acquireTimeoutMs: 4 * scenario.lock.ttlMs, name: `lockstep-${runIndex}` };
+    const config: SystemConfig = {
+      ttlMs: scenario.lock.ttlMs,
+      fencing,
+      acquireTimeoutMs: 4 * scenario.lock.ttlMs,
+      name: `lockstep-${runIndex}`,
+    };
     const servers = [];
     for (const [i, server] of this.cluster.servers(system).entries()) {
       const upstream = { ...server.upstream, ...(server.url === undefined ? {} : { url: server.url }) };
       servers.push(await this.links.add(client, this.servers[i]!, upstream, isDatabase ? config.ttlMs : 0));
     }
     const register = await this.links.add(client, REGISTER_NODE, { host: '127.0.0.1', port: registerPort }, 0);
-    return { id: client, system, subject, workload: scenario.workload, config, servers, register, registerTimeoutMs: REGISTER_TIMEOUT_MS, params: { holdMs: scenario.lock.holdMs, thinkMs: scenario.lock.thinkMs, fencing } };
+    return {
+      id: client,
+      system,
+      subject,
+      workload: scenario.workload,
+      config,
+      servers,
+      register,
+      registerTimeoutMs: REGISTER_TIMEOUT_MS,
+      params: { holdMs: scenario.lock.holdMs, thinkMs: scenario.lock.thinkMs, fencing },
+    };
   }
 }

@@ -205,7 +205,12 @@ describe('charts', () => {
         faultBands(timeline.faults, timeline.endMs),
         {
           name: 'latency',
-          data: { values: [{ atMs: 1_000, latencyMs: 4 }, { atMs: 6_500, latencyMs: 900 }] },
+          data: {
+            values: [
+              { atMs: 1_000, latencyMs: 4 },
+              { atMs: 6_500, latencyMs: 900 },
+            ],
+          },
           mark: 'point',
           encoding: {
             x: { field: 'atMs', type: 'quantitative', title: 'true time (ms)' },
@@ -308,7 +313,12 @@ describe('charts', () => {
   test('clip ids do not depend on what was rendered before, and differ between charts', async () => {
     const clipped = (title: string): TopLevelSpec => ({
       title,
-      data: { values: [{ x: 1, y: 5 }, { x: 9, y: 50 }] },
+      data: {
+        values: [
+          { x: 1, y: 5 },
+          { x: 9, y: 50 },
+        ],
+      },
       mark: { type: 'bar', clip: true },
       encoding: {
         x: { field: 'x', type: 'quantitative', scale: { domain: [0, 5] } },

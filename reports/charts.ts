@@ -183,9 +183,7 @@ export function safetyChart(rows: SafetyRow[]): TopLevelSpec {
       count: row.staleWritesAccepted,
     },
   ]);
-  const fencings = (['off', 'on'] as const).filter((fencing) =>
-    rows.some((row) => row.fencing === fencing),
-  );
+  const fencings = (['off', 'on'] as const).filter((fencing) => rows.some((row) => row.fencing === fencing));
   return {
     $schema: SCHEMA,
     title: {
@@ -273,9 +271,7 @@ export function failoverChart(rows: FailoverRow[]): TopLevelSpec {
  * damage, so it gets a large red cross; one that fencing refused, a green square.
  */
 export function timelineChart(input: TimelineInput): TopLevelSpec {
-  const clients = naturalSort([
-    ...new Set([...input.holds, ...input.writes].map((event) => event.client)),
-  ]);
+  const clients = naturalSort([...new Set([...input.holds, ...input.writes].map((event) => event.client))]);
   const time = {
     type: 'quantitative' as const,
     title: 'true time (ms)',
@@ -405,8 +401,7 @@ function groupColor<G extends string>(
 }
 
 /** The polygon of an X, in the square from -1 to 1 that vega sizes custom symbols in. */
-const X_SHAPE_PATH =
-  'M-1,-0.6L-0.6,-1L0,-0.4L0.6,-1L1,-0.6L0.4,0L1,0.6L0.6,1L0,0.4L-0.6,1L-1,0.6L-0.4,0Z';
+const X_SHAPE_PATH = 'M-1,-0.6L-0.6,-1L0,-0.4L0.6,-1L1,-0.6L0.4,0L1,0.6L0.6,1L0,0.4L-0.6,1L-1,0.6L-0.4,0Z';
 
 type WriteOutcome = 'accepted' | 'rejected' | 'stale, accepted' | 'stale, rejected';
 

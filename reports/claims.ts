@@ -70,17 +70,25 @@ export const MECHANISMS: readonly Mechanism[] = [
     name: 'node-redlock (the redlock npm package), live only',
     servers: 5,
     roundTrips: { unfenced: '1 (a script on 5 nodes in parallel)', fenced: 'no token' },
-    bestFor: 'what a Node service deploys as RedLock: measured beside lockstep\'s own RedLock',
+    bestFor: "what a Node service deploys as RedLock: measured beside lockstep's own RedLock",
   },
   {
     system: 'etcd3-lock',
     name: 'etcd3 package Lock / Election, live only',
     servers: 3,
     roundTrips: { unfenced: '2 (lease, txn)', fenced: 'no token exposed' },
-    bestFor: 'what a Node service deploys on etcd: measured beside lockstep\'s own etcd recipe',
+    bestFor: "what a Node service deploys on etcd: measured beside lockstep's own etcd recipe",
   },
 ];
 
 export function mechanism(system: string): Mechanism {
-  return MECHANISMS.find((m) => m.system === system) ?? { system, name: system, servers: 0, roundTrips: { unfenced: '?', fenced: '?' }, bestFor: '' };
+  return (
+    MECHANISMS.find((m) => m.system === system) ?? {
+      system,
+      name: system,
+      servers: 0,
+      roundTrips: { unfenced: '?', fenced: '?' },
+      bestFor: '',
+    }
+  );
 }

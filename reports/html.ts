@@ -10,7 +10,12 @@ import { redactSecrets } from '../runner/redact.ts';
 import { cellKey, replayOf, type Cell, type Mode } from './model.ts';
 
 export function escapeHtml(value: string | number): string {
-  return String(value).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+  return String(value)
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
 }
 
 const STYLE = `
@@ -50,9 +55,16 @@ export function renderHtml(report: Report): string {
   const { matrix, columns, comparison, charts, timelines, loaded } = report;
   const head = columns.map((c) => `<th>${escapeHtml(c.system)}<br>fencing ${c.fencing ? 'on' : 'off'}</th>`).join('');
   const rows = matrix
-    .map((row) => `<tr><th>${escapeHtml(row.scenario)}</th>${columns.map((c) => cellHtml(row.cells.get(cellKey(c.system, c.fencing)), `${row.scenario}/${cellKey(c.system, c.fencing)}`)).join('')}</tr>`)
+    .map(
+      (row) =>
+        `<tr><th>${escapeHtml(row.scenario)}</th>${columns.map((c) => cellHtml(row.cells.get(cellKey(c.system, c.fencing)), `${row.scenario}/${cellKey(c.system, c.fencing)}`)).join('')}</tr>`,
+    )
     .join('\n');
-  const fmt = (v: Partial<Record<Mode, number>>) => (['sim', 'live'] as const).filter((m) => v[m] !== undefined).map((m) => `${m} ${escapeHtml(v[m]!)}`).join('<br>') || '-';
+  const fmt = (v: Partial<Record<Mode, number>>) =>
+    (['sim', 'live'] as const)
+      .filter((m) => v[m] !== undefined)
+      .map((m) => `${m} ${escapeHtml(v[m]!)}`)
+      .join('<br>') || '-';
   const comparisonRows = comparison
     .map(
       (r) => `<tr><th>${escapeHtml(r.name)}</th>
@@ -63,18 +75,37 @@ export function renderHtml(report: Report): string {
 <td>${r.claimed === undefined ? 'no claim' : `consistency ${escapeHtml(r.claimed.consistency)}, speed ${escapeHtml(r.claimed.speed)}`}${r.contradictions.map((c) => `<br><span class="flag">contradicted: ${escapeHtml(c)}</span>`).join('')}</td></tr>`,
     )
     .join('\n');
-  const chartHtml = charts.map((c) => `<figure class="chart" data-chart="${escapeHtml(c.name)}">${c.svg}<figcaption>${escapeHtml(c.caption)}</figcaption></figure>`).join('\n');
+  const chartHtml = charts
+    .map(
+      (c) =>
+        `<figure class="chart" data-chart="${escapeHtml(c.name)}">${c.svg}<figcaption>${escapeHtml(c.caption)}</figcaption></figure>`,
+    )
+    .join('\n');
   const timelineHtml =
     timelines.shown.length === 0
       ? '<p>No run was unsafe.</p>'
       : timelines.shown
-          .map((t) => `<figure class="chart timeline" data-chart="timeline">${t.svg}<figcaption>${escapeHtml(t.caption)}<br><code>${escapeHtml(replayOf(t.run))}</code></figcaption></figure>`)
-          .join('\n') + (timelines.omitted > 0 ? `<p>${timelines.omitted} more unsafe run(s) not drawn; every one is listed in the provenance below.</p>` : '');
+          .map(
+            (t) =>
+              `<figure class="chart timeline" data-chart="timeline">${t.svg}<figcaption>${escapeHtml(t.caption)}<br><code>${escapeHtml(replayOf(t.run))}</code></figcaption></figure>`,
+          )
+          .join('\n') +
+        (timelines.omitted > 0
+          ? `<p>${timelines.omitted} more unsafe run(s) not drawn; every one is listed in the provenance below.</p>`
+          : '');
   const sources = loaded.sources
-    .map((s) => `<li><code>${escapeHtml(s.dir)}</code>: ${escapeHtml(s.mode)}, lockstep ${escapeHtml(s.version)}, ${escapeHtml(s.createdAt)}<br><code>${escapeHtml(redactSecrets(s.command))}</code></li>`)
+    .map(
+      (s) =>
+        `<li><code>${escapeHtml(s.dir)}</code>: ${escapeHtml(s.mode)}, lockstep ${escapeHtml(s.version)}, ${escapeHtml(s.createdAt)}<br><code>${escapeHtml(redactSecrets(s.command))}</code></li>`,
+    )
     .join('\n');
   const seeds = [...new Set(loaded.runs.map((r) => r.seed))].sort((a, b) => a - b);
-  const replays = loaded.runs.map((r) => `${escapeHtml(replayOf(r))}   # ${escapeHtml(r.verdict)}${r.skipped === null ? '' : `: ${escapeHtml(r.skipped)}`}`).join('\n');
+  const replays = loaded.runs
+    .map(
+      (r) =>
+        `${escapeHtml(replayOf(r))}   # ${escapeHtml(r.verdict)}${r.skipped === null ? '' : `: ${escapeHtml(r.skipped)}`}`,
+    )
+    .join('\n');
   return `<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>lockstep report</title><style>${STYLE}</style></head>

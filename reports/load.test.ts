@@ -33,11 +33,49 @@ const PAYLOADS = [
 ];
 
 /** The elements the renderer and vega's SVG emit: any other tag in the page came from the input. */
-const HTML_TAGS = new Set(['html', 'head', 'meta', 'title', 'style', 'body', 'h1', 'h2', 'p', 'div', 'table', 'tr', 'th', 'td', 'br', 'span', 'figure', 'figcaption', 'code', 'ul', 'li', 'details', 'summary', 'pre']);
-const SVG_TAGS = new Set(['svg', 'g', 'path', 'rect', 'line', 'text', 'defs', 'clipPath', 'linearGradient', 'stop', 'circle']);
+const HTML_TAGS = new Set([
+  'html',
+  'head',
+  'meta',
+  'title',
+  'style',
+  'body',
+  'h1',
+  'h2',
+  'p',
+  'div',
+  'table',
+  'tr',
+  'th',
+  'td',
+  'br',
+  'span',
+  'figure',
+  'figcaption',
+  'code',
+  'ul',
+  'li',
+  'details',
+  'summary',
+  'pre',
+]);
+const SVG_TAGS = new Set([
+  'svg',
+  'g',
+  'path',
+  'rect',
+  'line',
+  'text',
+  'defs',
+  'clipPath',
+  'linearGradient',
+  'stop',
+  'circle',
+]);
 
 // A start tag with its attributes (values quoted, as the renderer and vega write them), an end tag, or the doctype.
-const TAG = /<([a-zA-Z][\w:-]*)((?:\s+[^\s"'=<>/]+(?:="[^"<]*"|='[^'<]*')?)*)\s*\/?>|<\/([a-zA-Z][\w:-]*)\s*>|<!doctype html>/gi;
+const TAG =
+  /<([a-zA-Z][\w:-]*)((?:\s+[^\s"'=<>/]+(?:="[^"<]*"|='[^'<]*')?)*)\s*\/?>|<\/([a-zA-Z][\w:-]*)\s*>|<!doctype html>/gi;
 const ATTRIBUTE = /([^\s"'=<>/]+)(?:="([^"<]*)"|='([^'<]*)')?/g;
 
 /**
@@ -63,20 +101,28 @@ function assertInertMarkdown(markdown: string): void {
   const fences = markdown.split('\n').filter((line) => line.startsWith('```'));
   assert.deepEqual(fences, ['```', '```'], 'the replay block is the one fenced block');
   // Code spans and the fenced block show their content literally; everything else must be escaped.
-  const prose = markdown.replace(/```[\s\S]*?```/g, '').replace(/\\`/g, '').replace(/`[^`\n]*`/g, '');
+  const prose = markdown
+    .replace(/```[\s\S]*?```/g, '')
+    .replace(/\\`/g, '')
+    .replace(/`[^`\n]*`/g, '');
   assert.doesNotMatch(prose, /`/, 'a code span left open');
   assert.doesNotMatch(prose, /<(?!br>)[a-zA-Z/!?]/, 'raw HTML');
   assert.doesNotMatch(prose, /(?<!\\)\]\((?!charts\/)/, 'a link not to charts/');
   for (const table of prose.split(/\n\n+/).filter((block) => block.startsWith('|'))) {
     const widths = table.split('\n').map((row) => row.split(/(?<!\\)\|/).length);
-    assert.ok(widths.every((w) => w === widths[0]), `a table row with a different number of cells:\n${table}`);
+    assert.ok(
+      widths.every((w) => w === widths[0]),
+      `a table row with a different number of cells:\n${table}`,
+    );
   }
 }
 
 /** Every path into `value`: itself, each field and element, and a field no contract names. */
 function pathsOf(value: Json, path: (string | number)[] = []): (string | number)[][] {
   if (value === null || typeof value !== 'object') return [path];
-  const children = Array.isArray(value) ? value.map((v, i) => pathsOf(v, [...path, i])) : Object.entries(value).map(([k, v]) => pathsOf(v, [...path, k]));
+  const children = Array.isArray(value)
+    ? value.map((v, i) => pathsOf(v, [...path, i]))
+    : Object.entries(value).map(([k, v]) => pathsOf(v, [...path, k]));
   return [path, ...children.flat(), ...(Array.isArray(value) ? [] : [[...path, 'addedByAnotherTool']])];
 }
 
@@ -92,7 +138,9 @@ function pathText(path: readonly (string | number)[]): string {
   return path.map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i === 0 ? '' : '.'}${key}`)).join('');
 }
 
-type Target = { file: 'results'; path: (string | number)[] } | { file: 'history'; line: number; path: (string | number)[] };
+type Target =
+  | { file: 'results'; path: (string | number)[] }
+  | { file: 'history'; line: number; path: (string | number)[] };
 
 const targets: Target[] = [
   ...pathsOf(fixtureResults()).map((path): Target => ({ file: 'results', path })),
@@ -121,7 +169,10 @@ async function reportWith(target: Target, value: Json): Promise<void> {
   } catch (error) {
     assert.ok(error instanceof ReportError, `not a ReportError: ${(error as Error).stack}`);
     const where = target.file === 'results' ? `${files.results}: ` : `${files.history}: line ${target.line + 1}: `;
-    assert.ok(error.message.startsWith(`${where}${pathText(target.path)}`), `"${error.message}" does not name ${where}${pathText(target.path)}`);
+    assert.ok(
+      error.message.startsWith(`${where}${pathText(target.path)}`),
+      `"${error.message}" does not name ${where}${pathText(target.path)}`,
+    );
     return;
   }
   assertInertHtml(renderHtml(report));
@@ -139,16 +190,34 @@ function refuses(message: string): (error: unknown) => boolean {
 describe('the report reader', () => {
   it('accepts every results.json and history file a real lockstep run writes', async () => {
     const out = tempDir('lockstep-load-real-');
-    const scenarios = loadScenarios([join(LIBRARY, 'gc-pause-beyond-ttl.yaml'), join(LIBRARY, 'leader-isolated.yaml'), join(LIBRARY, 'holder-crash-recovery.yaml')]);
+    const scenarios = loadScenarios([
+      join(LIBRARY, 'gc-pause-beyond-ttl.yaml'),
+      join(LIBRARY, 'leader-isolated.yaml'),
+      join(LIBRARY, 'holder-crash-recovery.yaml'),
+    ]);
     const code = await runCommand(
-      { scenarios, systems: ['redis', 'redlock', 'etcd'], fencing: 'both', seed: 1, seeds: 1, outDir: out, checkDeterminism: false, version: 'test', commandLine: 'lockstep run (test)' },
+      {
+        scenarios,
+        systems: ['redis', 'redlock', 'etcd'],
+        fencing: 'both',
+        seed: 1,
+        seeds: 1,
+        outDir: out,
+        checkDeterminism: false,
+        version: 'test',
+        commandLine: 'lockstep run (test)',
+      },
       () => {},
     );
     assert.equal(code, 0);
     const { runs } = loadRunDirs([join(out, 'latest')]);
     const judged = runs.filter((run) => run.verdict !== 'skipped');
-    assert.ok(judged.length >= 6 && runs.some((run) => run.metrics?.failoverMs !== undefined), 'judged runs, election metrics among them');
-    for (const run of judged) assert.ok((readHistory(run)?.ops.length ?? 0) > 0, `${run.scenario} ${run.system}: history read`);
+    assert.ok(
+      judged.length >= 6 && runs.some((run) => run.metrics?.failoverMs !== undefined),
+      'judged runs, election metrics among them',
+    );
+    for (const run of judged)
+      assert.ok((readHistory(run)?.ops.length ?? 0) > 0, `${run.scenario} ${run.system}: history read`);
   });
 
   it('refuses a null entry in runs, naming runs[0]', () => {
@@ -160,11 +229,17 @@ describe('the report reader', () => {
   it('refuses markup where a number belongs, and a number too large to be finite', () => {
     const dir = tempDir('lockstep-load-number-');
     const run = (fixtureResults().runs as Json[])[0] as { [key: string]: Json };
-    const { results } = writeFixture(dir, { ...fixtureResults(), runs: [{ ...run, seed: '<script>alert(1)</script>' }] });
+    const { results } = writeFixture(dir, {
+      ...fixtureResults(),
+      runs: [{ ...run, seed: '<script>alert(1)</script>' }],
+    });
     assert.throws(() => loadRunDirs([dir]), refuses(`${results}: runs[0].seed: expected a number`));
     // JSON.parse reads 1e999 as Infinity, which no metric can be.
     writeFixture(dir, JSON.stringify(fixtureResults()).replace('"p50":1.5', '"p50":1e999'));
-    assert.throws(() => loadRunDirs([dir]), refuses(`${results}: runs[0].metrics.acquireLatencyMs.p50: expected a number`));
+    assert.throws(
+      () => loadRunDirs([dir]),
+      refuses(`${results}: runs[0].metrics.acquireLatencyMs.p50: expected a number`),
+    );
   });
 
   it('refuses a corrupt history line, naming the file and the line', async () => {
@@ -172,7 +247,11 @@ describe('the report reader', () => {
     const lines: (Json | string)[] = fixtureHistory();
     lines[2] = '{"kind":"op","index":2,';
     const { history } = writeFixture(dir, fixtureResults(), lines);
-    await assert.rejects(buildReport([dir]), (error: unknown) => error instanceof ReportError && error.message.startsWith(`${history}: line 3: not valid JSON (`));
+    await assert.rejects(
+      buildReport([dir]),
+      (error: unknown) =>
+        error instanceof ReportError && error.message.startsWith(`${history}: line 3: not valid JSON (`),
+    );
     lines[2] = { ...fixtureHistory()[2]!, timeMs: '<img src=x onerror=alert(1)>' };
     writeFixture(dir, fixtureResults(), lines);
     await assert.rejects(buildReport([dir]), refuses(`${history}: line 3: timeMs: expected a number`));
@@ -182,23 +261,37 @@ describe('the report reader', () => {
     const dir = tempDir('lockstep-load-size-');
     const { results, history } = writeFixture(dir);
     grow(history, MAX_HISTORY_BYTES + 1);
-    await assert.rejects(buildReport([dir]), refuses(`${history}: ${MAX_HISTORY_BYTES + 1} bytes, larger than the limit of ${MAX_HISTORY_BYTES} bytes (64 MiB)`));
+    await assert.rejects(
+      buildReport([dir]),
+      refuses(
+        `${history}: ${MAX_HISTORY_BYTES + 1} bytes, larger than the limit of ${MAX_HISTORY_BYTES} bytes (64 MiB)`,
+      ),
+    );
     grow(results, MAX_RESULTS_BYTES + 1);
-    assert.throws(() => loadRunDirs([dir]), refuses(`${results}: ${MAX_RESULTS_BYTES + 1} bytes, larger than the limit of ${MAX_RESULTS_BYTES} bytes (64 MiB)`));
+    assert.throws(
+      () => loadRunDirs([dir]),
+      refuses(
+        `${results}: ${MAX_RESULTS_BYTES + 1} bytes, larger than the limit of ${MAX_RESULTS_BYTES} bytes (64 MiB)`,
+      ),
+    );
   });
 
-  it('refuses a results.json that is a FIFO, a device or a directory, without blocking on it', { timeout: 10_000 }, () => {
-    const notRegular = `not a regular file (a directory, FIFO, socket or device is never read)`;
-    const fifo = tempDir('lockstep-load-fifo-');
-    execFileSync('mkfifo', [join(fifo, 'results.json')]);
-    assert.throws(() => loadRunDirs([fifo]), refuses(`${join(fifo, 'results.json')}: ${notRegular}`));
-    const device = tempDir('lockstep-load-device-');
-    symlinkSync('/dev/zero', join(device, 'results.json'));
-    assert.throws(() => loadRunDirs([device]), refuses(`${join(device, 'results.json')}: ${notRegular}`));
-    const directory = tempDir('lockstep-load-directory-');
-    mkdirSync(join(directory, 'results.json'));
-    assert.throws(() => loadRunDirs([directory]), refuses(`${join(directory, 'results.json')}: ${notRegular}`));
-  });
+  it(
+    'refuses a results.json that is a FIFO, a device or a directory, without blocking on it',
+    { timeout: 10_000 },
+    () => {
+      const notRegular = `not a regular file (a directory, FIFO, socket or device is never read)`;
+      const fifo = tempDir('lockstep-load-fifo-');
+      execFileSync('mkfifo', [join(fifo, 'results.json')]);
+      assert.throws(() => loadRunDirs([fifo]), refuses(`${join(fifo, 'results.json')}: ${notRegular}`));
+      const device = tempDir('lockstep-load-device-');
+      symlinkSync('/dev/zero', join(device, 'results.json'));
+      assert.throws(() => loadRunDirs([device]), refuses(`${join(device, 'results.json')}: ${notRegular}`));
+      const directory = tempDir('lockstep-load-directory-');
+      mkdirSync(join(directory, 'results.json'));
+      assert.throws(() => loadRunDirs([directory]), refuses(`${join(directory, 'results.json')}: ${notRegular}`));
+    },
+  );
 
   it('shows the command with its password redacted', async () => {
     const dir = tempDir('lockstep-load-secret-');
@@ -211,10 +304,7 @@ describe('the report reader', () => {
   });
 
   it('with markup or a wrong type in any field of results.json or a history line, refuses naming the field or renders it inert', async () => {
-    await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...targets), hostile, reportWith),
-      { numRuns: 120 },
-    );
+    await fc.assert(fc.asyncProperty(fc.constantFrom(...targets), hostile, reportWith), { numRuns: 120 });
   });
 });
 
@@ -226,7 +316,13 @@ describe('charts drawn from hostile names', () => {
       safetyChart([{ system: evil, fencing: 'off', lostUpdates: 1, staleWritesAccepted: 2 }]),
       throughputChart([{ system: evil, mode: 'live', acquisitionsPerSec: 3 }]),
       failoverChart([{ system: evil, scenario: evil, failoverMs: 1, leaderlessMs: 2 }]),
-      timelineChart({ title: evil, endMs: 100, holds: [{ client: evil, startMs: 0, endMs: 10 }], faults: [{ label: evil, startMs: 1, endMs: 5 }], writes: [{ client: evil, atMs: 3, accepted: true, stale: true }] }),
+      timelineChart({
+        title: evil,
+        endMs: 100,
+        holds: [{ client: evil, startMs: 0, endMs: 10 }],
+        faults: [{ label: evil, startMs: 1, endMs: 5 }],
+        writes: [{ client: evil, atMs: 3, accepted: true, stale: true }],
+      }),
     ];
     for (const spec of specs) {
       const { svg } = await renderChart(spec);

@@ -47,9 +47,18 @@ export function loadRunDirs(dirs: readonly string[]): LoadedRuns {
   const runs: LoadedRun[] = [];
   for (const dir of dirs) {
     const file = join(dir, 'results.json');
-    if (statOrNull(file) === null) throw new ReportError(`${dir}: no results.json (expected a run directory written by lockstep run or lockstep live)`);
+    if (statOrNull(file) === null)
+      throw new ReportError(
+        `${dir}: no results.json (expected a run directory written by lockstep run or lockstep live)`,
+      );
     const results = validate(file, '', resultsFileSchema, parseJson(file, '', readBounded(file, MAX_RESULTS_BYTES)));
-    sources.push({ dir, version: results.tool.version, mode: results.mode, createdAt: results.createdAt ?? '', command: results.command ?? '' });
+    sources.push({
+      dir,
+      version: results.tool.version,
+      mode: results.mode,
+      createdAt: results.createdAt ?? '',
+      command: results.command ?? '',
+    });
     // A third-party subject's runs are its own column, apart from the system whose servers it ran on.
     for (const run of results.runs) runs.push({ ...run, system: run.subject ?? run.system, dir });
   }
@@ -116,7 +125,8 @@ function readBounded(file: string, limitBytes: number): string {
     checkReadable(file, stats, limitBytes);
     const buffer = Buffer.alloc(stats.size);
     let filled = 0;
-    for (let n = -1; n !== 0 && filled < buffer.length; filled += n) n = readSync(fd, buffer, filled, buffer.length - filled, filled);
+    for (let n = -1; n !== 0 && filled < buffer.length; filled += n)
+      n = readSync(fd, buffer, filled, buffer.length - filled, filled);
     return buffer.subarray(0, filled).toString('utf8');
   } finally {
     closeSync(fd);
@@ -125,8 +135,12 @@ function readBounded(file: string, limitBytes: number): string {
 
 function checkReadable(file: string, stats: Stats | null, limitBytes: number): void {
   if (stats === null) throw new ReportError(`${file}: no such file`);
-  if (!stats.isFile()) throw new ReportError(`${file}: not a regular file (a directory, FIFO, socket or device is never read)`);
-  if (stats.size > limitBytes) throw new ReportError(`${file}: ${stats.size} bytes, larger than the limit of ${limitBytes} bytes (${limitBytes / 1024 / 1024} MiB)`);
+  if (!stats.isFile())
+    throw new ReportError(`${file}: not a regular file (a directory, FIFO, socket or device is never read)`);
+  if (stats.size > limitBytes)
+    throw new ReportError(
+      `${file}: ${stats.size} bytes, larger than the limit of ${limitBytes} bytes (${limitBytes / 1024 / 1024} MiB)`,
+    );
 }
 
 function parseJson(file: string, where: string, text: string): unknown {
@@ -154,8 +168,10 @@ function formatPath(path: readonly PropertyKey[]): string {
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message)) return `missing; expected ${article(issue.expected)}`;
-  if (issue.code === 'invalid_type' && issue.message.startsWith('Invalid input')) return `expected ${article(issue.expected)}`;
+  if (issue.code === 'invalid_type' && /received undefined$/.test(issue.message))
+    return `missing; expected ${article(issue.expected)}`;
+  if (issue.code === 'invalid_type' && issue.message.startsWith('Invalid input'))
+    return `expected ${article(issue.expected)}`;
   if (issue.code === 'invalid_value') return `expected one of ${issue.values.map((v) => `'${String(v)}'`).join(', ')}`;
   return plain(issue.message);
 }

@@ -24,8 +24,17 @@ function code(text: string): string {
 
 export function renderMarkdown(report: Report): string {
   const { matrix, columns, comparison, charts, timelines, loaded } = report;
-  const lines: string[] = ['# lockstep report', '', `${loaded.runs.length} run(s) from ${loaded.sources.length} run directory(ies).`, '', '## Verdicts', ''];
-  lines.push(`| scenario | ${columns.map((c) => `${cell(c.system)} ${c.fencing ? 'fenced' : 'unfenced'}`).join(' | ')} |`);
+  const lines: string[] = [
+    '# lockstep report',
+    '',
+    `${loaded.runs.length} run(s) from ${loaded.sources.length} run directory(ies).`,
+    '',
+    '## Verdicts',
+    '',
+  ];
+  lines.push(
+    `| scenario | ${columns.map((c) => `${cell(c.system)} ${c.fencing ? 'fenced' : 'unfenced'}`).join(' | ')} |`,
+  );
   lines.push(`| --- | ${columns.map(() => '---').join(' | ')} |`);
   for (const row of matrix) {
     const cells = columns.map((c) => {
@@ -33,15 +42,31 @@ export function renderMarkdown(report: Report): string {
       if (byMode === undefined) return '-';
       return (['sim', 'live'] as const)
         .filter((m) => byMode[m] !== undefined)
-        .map((m) => `${m}: ${cell(byMode[m]!.verdict)}${byMode[m]!.lostUpdates > 0 ? ` (lost ${cell(byMode[m]!.lostUpdates)})` : ''}`)
+        .map(
+          (m) =>
+            `${m}: ${cell(byMode[m]!.verdict)}${byMode[m]!.lostUpdates > 0 ? ` (lost ${cell(byMode[m]!.lostUpdates)})` : ''}`,
+        )
         .join('<br>');
     });
     lines.push(`| ${cell(row.scenario)} | ${cells.join(' | ')} |`);
   }
-  const fmt = (v: Partial<Record<Mode, number>>) => (['sim', 'live'] as const).filter((m) => v[m] !== undefined).map((m) => `${m} ${cell(v[m]!)}`).join(', ') || '-';
-  lines.push('', '## The comparison, measured', '', '| mechanism | unsafe unfenced in | unsafe fenced in | p50 ms | p99 ms | acquisitions/s | servers | round trips | best for | usual claim |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  const fmt = (v: Partial<Record<Mode, number>>) =>
+    (['sim', 'live'] as const)
+      .filter((m) => v[m] !== undefined)
+      .map((m) => `${m} ${cell(v[m]!)}`)
+      .join(', ') || '-';
+  lines.push(
+    '',
+    '## The comparison, measured',
+    '',
+    '| mechanism | unsafe unfenced in | unsafe fenced in | p50 ms | p99 ms | acquisitions/s | servers | round trips | best for | usual claim |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  );
   for (const r of comparison) {
-    const claim = r.claimed === undefined ? 'no claim' : `consistency ${cell(r.claimed.consistency)}, speed ${cell(r.claimed.speed)}${r.contradictions.map((c) => `; **contradicted: ${cell(c)}**`).join('')}`;
+    const claim =
+      r.claimed === undefined
+        ? 'no claim'
+        : `consistency ${cell(r.claimed.consistency)}, speed ${cell(r.claimed.speed)}${r.contradictions.map((c) => `; **contradicted: ${cell(c)}**`).join('')}`;
     lines.push(
       `| ${cell(r.name)} | ${cell(r.unsafeUnfenced.join(', ') || 'none')} | ${cell(r.unsafeFenced.join(', ') || 'none')} | ${fmt(r.p50Ms)} | ${fmt(r.p99Ms)} | ${fmt(r.acquisitionsPerSec)} | ${cell(r.servers)} | ${cell(r.roundTrips)} | ${cell(r.bestFor)} | ${claim} |`,
     );
@@ -50,10 +75,25 @@ export function renderMarkdown(report: Report): string {
   for (const c of charts) lines.push(`![${cell(c.caption)}](charts/${c.name}.png)`, '');
   lines.push('## Timelines of unsafe runs', '');
   if (timelines.shown.length === 0) lines.push('No run was unsafe.', '');
-  for (const t of timelines.shown) lines.push(`![${cell(t.caption)}](charts/${t.name}.png)`, '', code(replayOf(t.run)), '');
+  for (const t of timelines.shown)
+    lines.push(`![${cell(t.caption)}](charts/${t.name}.png)`, '', code(replayOf(t.run)), '');
   if (timelines.omitted > 0) lines.push(`${timelines.omitted} more unsafe run(s) are not drawn.`, '');
   lines.push('## Provenance', '');
-  for (const s of loaded.sources) lines.push(`- ${code(s.dir)}: ${cell(s.mode)}, lockstep ${cell(s.version)}, ${cell(s.createdAt)}: ${code(redactSecrets(s.command))}`);
-  lines.push('', '```', ...loaded.runs.map((r) => `${replayOf(r).replace(/`/g, "'").replace(/[\r\n]+/g, ' ')}   # ${r.verdict}`), '```', '');
+  for (const s of loaded.sources)
+    lines.push(
+      `- ${code(s.dir)}: ${cell(s.mode)}, lockstep ${cell(s.version)}, ${cell(s.createdAt)}: ${code(redactSecrets(s.command))}`,
+    );
+  lines.push(
+    '',
+    '```',
+    ...loaded.runs.map(
+      (r) =>
+        `${replayOf(r)
+          .replace(/`/g, "'")
+          .replace(/[\r\n]+/g, ' ')}   # ${r.verdict}`,
+    ),
+    '```',
+    '',
+  );
   return lines.join('\n');
 }

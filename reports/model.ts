@@ -54,7 +54,14 @@ function addRun(cell: Cell | undefined, run: LoadedRun): Cell {
     unknown: c.unknown + (run.verdict === 'unknown' ? 1 : 0),
     lostUpdates: c.lostUpdates + (run.metrics?.lostUpdates ?? 0),
   };
-  const verdict = next.unsafe > 0 ? 'unsafe' : next.runs === next.skipped ? 'skipped' : next.unknown + next.skipped === next.runs ? 'unknown' : 'safe';
+  const verdict =
+    next.unsafe > 0
+      ? 'unsafe'
+      : next.runs === next.skipped
+        ? 'skipped'
+        : next.unknown + next.skipped === next.runs
+          ? 'unknown'
+          : 'safe';
   return { ...next, verdict };
 }
 
@@ -62,7 +69,11 @@ function addRun(cell: Cell | undefined, run: LoadedRun): Cell {
 export function matrixColumns(runs: readonly LoadedRun[]): { system: string; fencing: boolean }[] {
   const order = MECHANISMS.map((m) => m.system);
   const systems = [...new Set(runs.map((r) => r.system))].sort((a, b) => rank(order, a) - rank(order, b));
-  return systems.flatMap((system) => [false, true].filter((f) => runs.some((r) => r.system === system && r.fencing === f)).map((fencing) => ({ system, fencing })));
+  return systems.flatMap((system) =>
+    [false, true]
+      .filter((f) => runs.some((r) => r.system === system && r.fencing === f))
+      .map((fencing) => ({ system, fencing })),
+  );
 }
 
 function rank(order: readonly string[], system: string): number {
@@ -100,27 +111,64 @@ const median = (xs: readonly number[]): number | undefined => {
  * by one below it.
  */
 export function comparison(runs: readonly LoadedRun[]): ComparisonRow[] {
-  const systems = matrixColumns(runs).map((c) => c.system).filter((s, i, all) => all.indexOf(s) === i);
+  const systems = matrixColumns(runs)
+    .map((c) => c.system)
+    .filter((s, i, all) => all.indexOf(s) === i);
   const judged = runs.filter((r) => r.metrics !== null && r.verdict !== 'skipped');
-  const quiet = judged.some((r) => r.scenario === 'no-faults') ? judged.filter((r) => r.scenario === 'no-faults') : judged;
-  const p50Of = (system: string, mode: Mode) => median(quiet.filter((r) => r.system === system && r.mode === mode).flatMap((r) => (r.metrics?.acquireLatencyMs ? [r.metrics.acquireLatencyMs.p50] : [])));
+  const quiet = judged.some((r) => r.scenario === 'no-faults')
+    ? judged.filter((r) => r.scenario === 'no-faults')
+    : judged;
+  const p50Of = (system: string, mode: Mode) =>
+    median(
+      quiet
+        .filter((r) => r.system === system && r.mode === mode)
+        .flatMap((r) => (r.metrics?.acquireLatencyMs ? [r.metrics.acquireLatencyMs.p50] : [])),
+    );
   const p50s = systems.flatMap((s) => [p50Of(s, 'sim')].filter((x): x is number => x !== undefined));
   const overall = median(p50s);
   return systems.map((system) => {
     const m = mechanism(system);
-    const unsafeIn = (fencing: boolean) => [...new Set(runs.filter((r) => r.system === system && r.fencing === fencing && r.verdict === 'unsafe').map((r) => r.scenario))].sort();
+    const unsafeIn = (fencing: boolean) =>
+      [
+        ...new Set(
+          runs
+            .filter((r) => r.system === system && r.fencing === fencing && r.verdict === 'unsafe')
+            .map((r) => r.scenario),
+        ),
+      ].sort();
     const modes: Mode[] = ['sim', 'live'];
-    const pick = (f: (mode: Mode) => number | undefined) => Object.fromEntries(modes.flatMap((mode) => { const v = f(mode); return v === undefined ? [] : [[mode, v]]; })) as Partial<Record<Mode, number>>;
+    const pick = (f: (mode: Mode) => number | undefined) =>
+      Object.fromEntries(
+        modes.flatMap((mode) => {
+          const v = f(mode);
+          return v === undefined ? [] : [[mode, v]];
+        }),
+      ) as Partial<Record<Mode, number>>;
     const p50Ms = pick((mode) => p50Of(system, mode));
-    const p99Ms = pick((mode) => median(quiet.filter((r) => r.system === system && r.mode === mode).flatMap((r) => (r.metrics?.acquireLatencyMs ? [r.metrics.acquireLatencyMs.p99] : []))));
-    const acquisitionsPerSec = pick((mode) => median(quiet.filter((r) => r.system === system && r.mode === mode && r.simulatedMs > 0).map((r) => round((r.metrics!.acquisitions / r.simulatedMs) * 1000))));
+    const p99Ms = pick((mode) =>
+      median(
+        quiet
+          .filter((r) => r.system === system && r.mode === mode)
+          .flatMap((r) => (r.metrics?.acquireLatencyMs ? [r.metrics.acquireLatencyMs.p99] : [])),
+      ),
+    );
+    const acquisitionsPerSec = pick((mode) =>
+      median(
+        quiet
+          .filter((r) => r.system === system && r.mode === mode && r.simulatedMs > 0)
+          .map((r) => round((r.metrics!.acquisitions / r.simulatedMs) * 1000)),
+      ),
+    );
     const contradictions: string[] = [];
     const unsafeUnfenced = unsafeIn(false);
-    if (m.claimed?.consistency === 'strong' && unsafeUnfenced.length > 0) contradictions.push(`claimed strong, but unsafe unfenced in ${unsafeUnfenced.join(', ')}`);
+    if (m.claimed?.consistency === 'strong' && unsafeUnfenced.length > 0)
+      contradictions.push(`claimed strong, but unsafe unfenced in ${unsafeUnfenced.join(', ')}`);
     const p50 = p50Ms.sim;
     if (m.claimed !== undefined && p50 !== undefined && overall !== undefined) {
-      if (m.claimed.speed === 'high' && p50 > overall) contradictions.push(`claimed high speed, but its p50 (${p50} ms) is above the median system's (${overall} ms)`);
-      if (m.claimed.speed === 'low' && p50 < overall) contradictions.push(`claimed low speed, but its p50 (${p50} ms) is below the median system's (${overall} ms)`);
+      if (m.claimed.speed === 'high' && p50 > overall)
+        contradictions.push(`claimed high speed, but its p50 (${p50} ms) is above the median system's (${overall} ms)`);
+      if (m.claimed.speed === 'low' && p50 < overall)
+        contradictions.push(`claimed low speed, but its p50 (${p50} ms) is below the median system's (${overall} ms)`);
     }
     return {
       system,
@@ -146,7 +194,10 @@ export function comparison(runs: readonly LoadedRun[]): ComparisonRow[] {
  * these five points give it exactly the box all the samples would, while a report of thousands
  * of runs hands it five points a group instead of millions. Histories are read one at a time.
  */
-export function latencySamples(runs: readonly LoadedRun[], histories: (run: LoadedRun) => { ops: Op[] } | null): { system: string; mode: Mode; latencyMs: number }[] {
+export function latencySamples(
+  runs: readonly LoadedRun[],
+  histories: (run: LoadedRun) => { ops: Op[] } | null,
+): { system: string; mode: Mode; latencyMs: number }[] {
   const groups = new Map<string, { system: string; mode: Mode; values: number[] }>();
   for (const run of runs) {
     const history = histories(run);
@@ -162,7 +213,9 @@ export function latencySamples(runs: readonly LoadedRun[], histories: (run: Load
       else if (op.type === 'ok' && since !== undefined) group.values.push(Math.max(0.01, round(op.timeMs - since)));
     }
   }
-  return [...groups.values()].flatMap((g) => boxPoints(g.values).map((latencyMs) => ({ system: g.system, mode: g.mode, latencyMs })));
+  return [...groups.values()].flatMap((g) =>
+    boxPoints(g.values).map((latencyMs) => ({ system: g.system, mode: g.mode, latencyMs })),
+  );
 }
 
 /** min, q1, median, q3 and max of `values`, quantiles interpolated as d3 (and so Vega) does. */
@@ -178,7 +231,9 @@ export function boxPoints(values: number[]): number[] {
   return [0, 0.25, 0.5, 0.75, 1].map(quantile);
 }
 
-export function safetyRows(runs: readonly LoadedRun[]): { system: string; fencing: 'off' | 'on'; lostUpdates: number; staleWritesAccepted: number }[] {
+export function safetyRows(
+  runs: readonly LoadedRun[],
+): { system: string; fencing: 'off' | 'on'; lostUpdates: number; staleWritesAccepted: number }[] {
   return matrixColumns(runs).map(({ system, fencing }) => {
     const mine = runs.filter((r) => r.system === system && r.fencing === fencing);
     return {
@@ -190,14 +245,29 @@ export function safetyRows(runs: readonly LoadedRun[]): { system: string; fencin
   });
 }
 
-export function throughputRows(runs: readonly LoadedRun[]): { system: string; mode: Mode; acquisitionsPerSec: number }[] {
-  return comparison(runs).flatMap((row) => (['sim', 'live'] as const).flatMap((mode) => (row.acquisitionsPerSec[mode] === undefined ? [] : [{ system: row.system, mode, acquisitionsPerSec: row.acquisitionsPerSec[mode]! }])));
+export function throughputRows(
+  runs: readonly LoadedRun[],
+): { system: string; mode: Mode; acquisitionsPerSec: number }[] {
+  return comparison(runs).flatMap((row) =>
+    (['sim', 'live'] as const).flatMap((mode) =>
+      row.acquisitionsPerSec[mode] === undefined
+        ? []
+        : [{ system: row.system, mode, acquisitionsPerSec: row.acquisitionsPerSec[mode]! }],
+    ),
+  );
 }
 
-export function failoverRows(runs: readonly LoadedRun[]): { system: string; scenario: string; failoverMs: number; leaderlessMs: number }[] {
+export function failoverRows(
+  runs: readonly LoadedRun[],
+): { system: string; scenario: string; failoverMs: number; leaderlessMs: number }[] {
   return runs
     .filter((r) => r.metrics?.leaderlessMs !== undefined)
-    .map((r) => ({ system: r.system, scenario: r.scenario, failoverMs: Math.max(0, ...(r.metrics!.failoverMs ?? [0])), leaderlessMs: r.metrics!.leaderlessMs! }));
+    .map((r) => ({
+      system: r.system,
+      scenario: r.scenario,
+      failoverMs: Math.max(0, ...(r.metrics!.failoverMs ?? [0])),
+      leaderlessMs: r.metrics!.leaderlessMs!,
+    }));
 }
 
 export interface Timeline {
@@ -222,7 +292,12 @@ export function timeline(run: LoadedRun): Timeline | null {
     endMs,
     holds: holdingIntervals(clientOps, endMs).map((i) => ({ client: i.process, startMs: i.startMs, endMs: i.endMs })),
     faults: faultBands(history.ops, endMs),
-    writes: classifyWrites(clientOps, history.writes).map(({ write, stale }) => ({ client: write.process, atMs: write.timeMs, accepted: write.accepted, stale })),
+    writes: classifyWrites(clientOps, history.writes).map(({ write, stale }) => ({
+      client: write.process,
+      atMs: write.timeMs,
+      accepted: write.accepted,
+      stale,
+    })),
   };
 }
 
@@ -246,7 +321,12 @@ function faultBands(ops: readonly Op[], endMs: number): Timeline['faults'] {
     .map((start) => {
       const label = start.detail ?? `fault ${start.value ?? ''}`;
       const color = kindOfLabel(label)?.color;
-      return { label, startMs: start.timeMs, endMs: firstAtOrAfter(ends.get(start.value) ?? [], start.timeMs) ?? endMs, ...(color === undefined ? {} : { color }) };
+      return {
+        label,
+        startMs: start.timeMs,
+        endMs: firstAtOrAfter(ends.get(start.value) ?? [], start.timeMs) ?? endMs,
+        ...(color === undefined ? {} : { color }),
+      };
     });
 }
 

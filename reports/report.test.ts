@@ -16,7 +16,17 @@ async function realRun(): Promise<string> {
   const out = tempDir('lockstep-report-');
   const scenarios = loadScenarios([join(LIBRARY, 'gc-pause-beyond-ttl.yaml'), join(LIBRARY, 'leader-isolated.yaml')]);
   const code = await runCommand(
-    { scenarios, systems: ['redis', 'postgres'], fencing: 'both', seed: 1, seeds: 1, outDir: out, checkDeterminism: false, version: 'test', commandLine: 'lockstep run (test)' },
+    {
+      scenarios,
+      systems: ['redis', 'postgres'],
+      fencing: 'both',
+      seed: 1,
+      seeds: 1,
+      outDir: out,
+      checkDeterminism: false,
+      version: 'test',
+      commandLine: 'lockstep run (test)',
+    },
     () => {},
   );
   assert.equal(code, 0);
@@ -37,10 +47,15 @@ describe('lockstep report', () => {
     }
     assert.ok((html.match(/class="chart timeline"/g) ?? []).length >= 2, 'every unsafe run has a timeline');
     assert.doesNotMatch(html, /<script/i, 'no script: the page works from file:// without a runtime');
-    assert.doesNotMatch(html.replace(/http:\/\/www\.w3\.org\/[^"]*/g, ''), /https?:\/\//, 'no URL outside the SVG namespaces');
+    assert.doesNotMatch(
+      html.replace(/http:\/\/www\.w3\.org\/[^"]*/g, ''),
+      /https?:\/\//,
+      'no URL outside the SVG namespaces',
+    );
     assert.match(html, /contradicted: claimed strong, but unsafe unfenced in leader-isolated/);
     const markdown = readFileSync(join(dir, 'report.md'), 'utf8');
-    for (const link of markdown.match(/\(charts\/[^)]+\.png\)/g) ?? []) assert.ok(existsSync(join(dir, link.slice(1, -1))), `${link} exists`);
+    for (const link of markdown.match(/\(charts\/[^)]+\.png\)/g) ?? [])
+      assert.ok(existsSync(join(dir, link.slice(1, -1))), `${link} exists`);
     assert.match(markdown, /npx lockstep run .*gc-pause-beyond-ttl\.yaml --systems redis --fencing off --seed 1/);
   });
 
@@ -49,38 +64,117 @@ describe('lockstep report', () => {
     mkdirSync(join(dir, 'history'));
     const evil = '<script>alert(1)</script>';
     const run = {
-      scenario: evil, system: 'redis', fencing: false, seed: 1, mode: 'sim', verdict: 'skipped', skipped: `because ${evil}`,
-      metrics: null, expected: null, expectationMet: null, simulatedMs: 0, events: 0, traceHash: null, notes: [],
+      scenario: evil,
+      system: 'redis',
+      fencing: false,
+      seed: 1,
+      mode: 'sim',
+      verdict: 'skipped',
+      skipped: `because ${evil}`,
+      metrics: null,
+      expected: null,
+      expectationMet: null,
+      simulatedMs: 0,
+      events: 0,
+      traceHash: null,
+      notes: [],
     };
-    writeFileSync(join(dir, 'results.json'), JSON.stringify({ tool: { name: 'lockstep', version: evil }, mode: 'sim', createdAt: 'now', command: evil, runs: [run] }));
+    writeFileSync(
+      join(dir, 'results.json'),
+      JSON.stringify({
+        tool: { name: 'lockstep', version: evil },
+        mode: 'sim',
+        createdAt: 'now',
+        command: evil,
+        runs: [run],
+      }),
+    );
     await writeReport([dir], dir);
     const html = readFileSync(join(dir, 'index.html'), 'utf8');
     assert.doesNotMatch(html, /<script>/);
     assert.match(html, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/);
     // Markdown shows code spans and fenced blocks literally; everywhere else the text must be escaped.
-    const prose = readFileSync(join(dir, 'report.md'), 'utf8').replace(/```[\s\S]*?```/g, '').replace(/`[^`]*`/g, '');
+    const prose = readFileSync(join(dir, 'report.md'), 'utf8')
+      .replace(/```[\s\S]*?```/g, '')
+      .replace(/`[^`]*`/g, '');
     assert.doesNotMatch(prose, /<script>/);
   });
 
   it('shows sim and live side by side when both judged a cell', async () => {
     const dir = tempDir('lockstep-report-both-');
     const run = (mode: string, verdict: string, lost: number) => ({
-      scenario: 'no-faults', system: 'redis', fencing: false, seed: 1, mode, verdict, skipped: null, expected: null, expectationMet: null, simulatedMs: 1000, events: 1,
-      metrics: { lostUpdates: lost, staleWritesAccepted: 0, staleWritesRejected: 0, overlaps: 0, acquisitions: 5, acquireFailures: 0, acquireLatencyMs: { p50: 1, p95: 2, p99: 3, max: 4 }, unavailableMs: 0 },
+      scenario: 'no-faults',
+      system: 'redis',
+      fencing: false,
+      seed: 1,
+      mode,
+      verdict,
+      skipped: null,
+      expected: null,
+      expectationMet: null,
+      simulatedMs: 1000,
+      events: 1,
+      metrics: {
+        lostUpdates: lost,
+        staleWritesAccepted: 0,
+        staleWritesRejected: 0,
+        overlaps: 0,
+        acquisitions: 5,
+        acquireFailures: 0,
+        acquireLatencyMs: { p50: 1, p95: 2, p99: 3, max: 4 },
+        unavailableMs: 0,
+      },
     });
-    writeFileSync(join(dir, 'results.json'), JSON.stringify({ tool: { name: 'lockstep', version: 't' }, mode: 'sim', runs: [run('sim', 'safe', 0), run('live', 'unsafe', 2)] }));
+    writeFileSync(
+      join(dir, 'results.json'),
+      JSON.stringify({
+        tool: { name: 'lockstep', version: 't' },
+        mode: 'sim',
+        runs: [run('sim', 'safe', 0), run('live', 'unsafe', 2)],
+      }),
+    );
     await writeReport([dir], dir);
     const html = readFileSync(join(dir, 'index.html'), 'utf8');
-    assert.match(html, /<td class="cell unsafe" data-cell="no-faults\/redis\/off"><span class="mode safe">sim: safe<\/span><span class="mode unsafe">live: unsafe, lost 2<\/span><\/td>/);
+    assert.match(
+      html,
+      /<td class="cell unsafe" data-cell="no-faults\/redis\/off"><span class="mode safe">sim: safe<\/span><span class="mode unsafe">live: unsafe, lost 2<\/span><\/td>/,
+    );
   });
 
   it("gives a third-party subject's live runs a column of their own, apart from the system's", async () => {
     const dir = tempDir('lockstep-report-subject-');
     const run = (subject: string | null, verdict: string) => ({
-      scenario: 'gc-pause-beyond-ttl', system: 'redlock', subject, fencing: false, seed: 1, mode: 'live', verdict, skipped: null, expected: null, expectationMet: null, simulatedMs: 1000, events: 1,
-      metrics: { lostUpdates: verdict === 'unsafe' ? 1 : 0, staleWritesAccepted: 0, staleWritesRejected: 0, overlaps: 0, acquisitions: 5, acquireFailures: 0, acquireLatencyMs: { p50: 1, p95: 2, p99: 3, max: 4 }, unavailableMs: 0 },
+      scenario: 'gc-pause-beyond-ttl',
+      system: 'redlock',
+      subject,
+      fencing: false,
+      seed: 1,
+      mode: 'live',
+      verdict,
+      skipped: null,
+      expected: null,
+      expectationMet: null,
+      simulatedMs: 1000,
+      events: 1,
+      metrics: {
+        lostUpdates: verdict === 'unsafe' ? 1 : 0,
+        staleWritesAccepted: 0,
+        staleWritesRejected: 0,
+        overlaps: 0,
+        acquisitions: 5,
+        acquireFailures: 0,
+        acquireLatencyMs: { p50: 1, p95: 2, p99: 3, max: 4 },
+        unavailableMs: 0,
+      },
     });
-    writeFileSync(join(dir, 'results.json'), JSON.stringify({ tool: { name: 'lockstep', version: 't' }, mode: 'live', runs: [run(null, 'unsafe'), run('node-redlock', 'safe')] }));
+    writeFileSync(
+      join(dir, 'results.json'),
+      JSON.stringify({
+        tool: { name: 'lockstep', version: 't' },
+        mode: 'live',
+        runs: [run(null, 'unsafe'), run('node-redlock', 'safe')],
+      }),
+    );
     await writeReport([dir], dir);
     const html = readFileSync(join(dir, 'index.html'), 'utf8');
     assert.match(html, /data-cell="gc-pause-beyond-ttl\/redlock\/off"><span class="mode unsafe">live: unsafe/);
@@ -89,6 +183,9 @@ describe('lockstep report', () => {
 
   it('refuses a directory without results.json, naming it', async () => {
     const dir = tempDir('lockstep-report-empty-');
-    await assert.rejects(writeReport([dir], dir), (error: unknown) => error instanceof ReportError && error.message.includes(`${dir}: no results.json`));
+    await assert.rejects(
+      writeReport([dir], dir),
+      (error: unknown) => error instanceof ReportError && error.message.includes(`${dir}: no results.json`),
+    );
   });
 });

@@ -41,7 +41,10 @@ export interface Report {
   readonly columns: readonly { system: string; fencing: boolean }[];
   readonly comparison: readonly ComparisonRow[];
   readonly charts: readonly RenderedChart[];
-  readonly timelines: { readonly shown: readonly (RenderedChart & { readonly run: LoadedRun })[]; readonly omitted: number };
+  readonly timelines: {
+    readonly shown: readonly (RenderedChart & { readonly run: LoadedRun })[];
+    readonly omitted: number;
+  };
 }
 
 export async function buildReport(dirs: readonly string[]): Promise<Report> {
@@ -54,19 +57,36 @@ export async function buildReport(dirs: readonly string[]): Promise<Report> {
   };
   const judged = runs.filter((r) => r.verdict === 'safe' || r.verdict === 'unsafe');
   const samples = latencySamples(judged, readHistory);
-  if (samples.length > 0) await chart('latency', 'Acquire latency per system, waiting for the lock included (log scale).', latencyChart(samples));
-  await chart('safety', 'Lost updates and stale writes accepted, summed over every run, unfenced and fenced.', safetyChart(safetyRows(runs)));
+  if (samples.length > 0)
+    await chart(
+      'latency',
+      'Acquire latency per system, waiting for the lock included (log scale).',
+      latencyChart(samples),
+    );
+  await chart(
+    'safety',
+    'Lost updates and stale writes accepted, summed over every run, unfenced and fenced.',
+    safetyChart(safetyRows(runs)),
+  );
   const throughput = throughputRows(runs);
-  if (throughput.length > 0) await chart('throughput', 'Acquisitions per second of simulated (or real) time.', throughputChart(throughput));
+  if (throughput.length > 0)
+    await chart('throughput', 'Acquisitions per second of simulated (or real) time.', throughputChart(throughput));
   const failover = failoverRows(runs);
-  if (failover.length > 0) await chart('failover', 'Election runs: the longest failover and the time without any leader.', failoverChart(failover));
+  if (failover.length > 0)
+    await chart(
+      'failover',
+      'Election runs: the longest failover and the time without any leader.',
+      failoverChart(failover),
+    );
 
   const unsafe = runs.filter((r) => r.verdict === 'unsafe');
   const shown: (RenderedChart & { run: LoadedRun })[] = [];
   for (const run of unsafe.slice(0, MAX_TIMELINES)) {
     const t: Timeline | null = timeline(run);
     if (t === null) continue;
-    const { svg, png } = await renderChart(timelineChart({ title: t.title, endMs: t.endMs, holds: t.holds, faults: t.faults, writes: t.writes }));
+    const { svg, png } = await renderChart(
+      timelineChart({ title: t.title, endMs: t.endMs, holds: t.holds, faults: t.faults, writes: t.writes }),
+    );
     const caption = `${t.title}: ${run.metrics?.lostUpdates ?? 0} lost update(s), ${run.metrics?.staleWritesAccepted ?? 0} stale write(s) accepted.`;
     shown.push({ name: `timeline-${shown.length + 1}`, caption, svg, png, run });
   }
@@ -95,19 +115,29 @@ export function checkReportDir(outDir: string): void {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return;
-    throw new ReportError(`${outDir}: cannot write a report there (${code === 'ENOTDIR' ? 'not a directory' : (code ?? String(error))})`);
+    throw new ReportError(
+      `${outDir}: cannot write a report there (${code === 'ENOTDIR' ? 'not a directory' : (code ?? String(error))})`,
+    );
   }
   if (entries.length === 0 || entries.includes(REPORT_MARKER) || entries.includes('results.json')) return;
-  throw new ReportError(`${outDir}: not empty, and neither a lockstep report (no ${REPORT_MARKER}) nor a run directory (no results.json); refusing to replace its files: name a new or empty directory`);
+  throw new ReportError(
+    `${outDir}: not empty, and neither a lockstep report (no ${REPORT_MARKER}) nor a run directory (no results.json); refusing to replace its files: name a new or empty directory`,
+  );
 }
 
 /** Build the report of `dirs` and write it into `outDir`; returns the paths written. */
-export async function writeReport(dirs: readonly string[], outDir: string): Promise<{ html: string; markdown: string }> {
+export async function writeReport(
+  dirs: readonly string[],
+  outDir: string,
+): Promise<{ html: string; markdown: string }> {
   checkReportDir(outDir);
   const report = await buildReport(dirs);
   mkdirSync(outDir, { recursive: true });
   // The marker goes first, so that a report that fails half-way leaves a directory the next one may use.
-  writeFileSync(join(outDir, REPORT_MARKER), 'written by lockstep report: index.html, report.md and charts/ here are replaced by the next report\n');
+  writeFileSync(
+    join(outDir, REPORT_MARKER),
+    'written by lockstep report: index.html, report.md and charts/ here are replaced by the next report\n',
+  );
   const staging = join(outDir, '.report-partial');
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(join(staging, 'charts'), { recursive: true });

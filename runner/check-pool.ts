@@ -43,7 +43,13 @@ export class JudgePool {
           new Promise<boolean>((resolve, reject) => {
             const id = this.nextId++;
             this.waiting.set(id, { resolve, reject });
-            this.workers[i % this.workers.length]!.postMessage({ id, scenario, seed, system, fencing } satisfies JudgeRequest);
+            this.workers[i % this.workers.length]!.postMessage({
+              id,
+              scenario,
+              seed,
+              system,
+              fencing,
+            } satisfies JudgeRequest);
           }),
       ),
     );

@@ -14,7 +14,10 @@ export interface JudgeRequest {
 
 parentPort!.on('message', async (request: JudgeRequest) => {
   try {
-    parentPort!.postMessage({ id: request.id, unsafe: await isUnsafe(request.scenario, request.seed, request.system, request.fencing) });
+    parentPort!.postMessage({
+      id: request.id,
+      unsafe: await isUnsafe(request.scenario, request.seed, request.system, request.fencing),
+    });
   } catch (error) {
     parentPort!.postMessage({ id: request.id, error: error instanceof Error ? error.message : String(error) });
   }

@@ -18,7 +18,10 @@ describe('lockstep check', () => {
       assert.ok(found !== null, `no counterexample in ${outcome.tried} runs`);
       assert.ok(found.scenario.faults.length <= 2, `${found.scenario.faults.length} faults after shrinking`);
       assert.equal(found.result.verdict, 'unsafe');
-      const yaml = counterexampleYaml({ ...BASE, system: 'redlock', fencing: false, seed, outDir: '.', workers: 1 }, found);
+      const yaml = counterexampleYaml(
+        { ...BASE, system: 'redlock', fencing: false, seed, outDir: '.', workers: 1 },
+        found,
+      );
       const replayed = parseScenario(yaml, 'counterexample.yaml');
       const { result } = await runScenario({ scenario: replayed, system: 'redlock', fencing: false, seed });
       assert.equal(result.verdict, 'unsafe');
@@ -39,7 +42,14 @@ describe('lockstep check', () => {
     const pool = new JudgePool(2);
     try {
       const serial = await check({ ...BASE, system: 'redis', fencing: false, seed: 5 });
-      const parallel = await check({ ...BASE, system: 'redis', fencing: false, seed: 5, judge: pool.judge, batchSize: 4 });
+      const parallel = await check({
+        ...BASE,
+        system: 'redis',
+        fencing: false,
+        seed: 5,
+        judge: pool.judge,
+        batchSize: 4,
+      });
       assert.ok(serial.counterexample !== null);
       assert.equal(parallel.counterexample?.index, serial.counterexample.index);
       assert.deepEqual(parallel.counterexample?.scenario, serial.counterexample.scenario);
@@ -51,7 +61,9 @@ describe('lockstep check', () => {
 });
 
 describe('check candidates', () => {
-  const arbitrary = scenarioArbitrary(searchSpace({ system: 'redlock', fencing: false, durationMs: 5000, swarm: false }));
+  const arbitrary = scenarioArbitrary(
+    searchSpace({ system: 'redlock', fencing: false, durationMs: 5000, swarm: false }),
+  );
 
   it('draws the very values fc.sample draws, in order, across chunk boundaries', () => {
     const lazy = [...candidates(arbitrary, 3, 25, 7)];

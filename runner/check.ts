@@ -22,12 +22,19 @@ export interface CheckOptions {
   readonly durationMs: number;
   readonly swarm: boolean;
   /** Judge candidates: true where the run was unsafe. Defaults to judging them one by one here. */
-  readonly judge?: (scenarios: readonly Scenario[], seed: number, system: SystemId, fencing: boolean) => Promise<boolean[]>;
+  readonly judge?: (
+    scenarios: readonly Scenario[],
+    seed: number,
+    system: SystemId,
+    fencing: boolean,
+  ) => Promise<boolean[]>;
   readonly batchSize?: number;
   readonly onProgress?: (event: CheckProgress) => void;
 }
 
-export type CheckProgress = { readonly phase: 'search'; readonly tried: number; readonly total: number } | { readonly phase: 'shrink'; readonly shrinks: number };
+export type CheckProgress =
+  | { readonly phase: 'search'; readonly tried: number; readonly total: number }
+  | { readonly phase: 'shrink'; readonly shrinks: number };
 
 export interface Counterexample {
   /** Position of the first unsafe candidate in the search order. */
@@ -45,7 +52,12 @@ export interface CheckOutcome {
 export function searchSpace(options: Pick<CheckOptions, 'system' | 'fencing' | 'durationMs' | 'swarm'>): SearchSpace {
   const system = systemModule(options.system);
   const servers = system.serverCount({ ttlMs: 1000, fencing: options.fencing, acquireTimeoutMs: 1, name: 'x' });
-  return { ...options, servers, hasLeader: system.leader !== undefined || servers === 1, diskless: options.system === 'redis' || options.system === 'redlock' };
+  return {
+    ...options,
+    servers,
+    hasLeader: system.leader !== undefined || servers === 1,
+    diskless: options.system === 'redis' || options.system === 'redlock',
+  };
 }
 
 /** Judge one candidate: is its run unsafe? */
@@ -54,7 +66,12 @@ export async function isUnsafe(scenario: Scenario, seed: number, system: SystemI
   return result.verdict === 'unsafe';
 }
 
-async function judgeSerially(scenarios: readonly Scenario[], seed: number, system: SystemId, fencing: boolean): Promise<boolean[]> {
+async function judgeSerially(
+  scenarios: readonly Scenario[],
+  seed: number,
+  system: SystemId,
+  fencing: boolean,
+): Promise<boolean[]> {
   const out: boolean[] = [];
   for (const scenario of scenarios) out.push(await isUnsafe(scenario, seed, system, fencing));
   return out;
@@ -69,7 +86,12 @@ export const CANDIDATE_CHUNK = 1000;
  * A draw from `path` is the same stream fc.sample draws from, skipped ahead, and the same one
  * fast-check replays the first failure from, so the values, and the answer, do not change.
  */
-export function* candidates<T>(arbitrary: fc.Arbitrary<T>, seed: number, runs: number, chunk = CANDIDATE_CHUNK): Generator<T> {
+export function* candidates<T>(
+  arbitrary: fc.Arbitrary<T>,
+  seed: number,
+  runs: number,
+  chunk = CANDIDATE_CHUNK,
+): Generator<T> {
   for (let start = 0; start < runs; start += chunk) {
     yield* fc.sample(arbitrary, { seed, numRuns: Math.min(chunk, runs - start), path: String(start) });
   }
@@ -118,7 +140,9 @@ export async function check(options: CheckOptions): Promise<CheckOutcome> {
     },
   });
   if (!details.failed || details.counterexample === null) {
-    throw new Error(`candidate ${first} was unsafe when searched but not when fast-check replayed it: the search is not deterministic`);
+    throw new Error(
+      `candidate ${first} was unsafe when searched but not when fast-check replayed it: the search is not deterministic`,
+    );
   }
   const scenario = details.counterexample[0];
   const { result } = await runScenario({ scenario, system, fencing, seed });

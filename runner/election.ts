@@ -61,6 +61,11 @@ export async function electionClient(
 }
 
 /** One unit of leader work: a single write, so that it can be delayed in the network as a whole. */
-async function leaderWork(process: string, register: RegisterClient, history: History, token: number | null): Promise<void> {
+async function leaderWork(
+  process: string,
+  register: RegisterClient,
+  history: History,
+  token: number | null,
+): Promise<void> {
   await registerStep(history, process, 'write', { token }, () => register.increment(token));
 }

@@ -11,7 +11,16 @@ export type OpType = 'invoke' | 'ok' | 'fail' | 'info';
  * crash: the client died; fault-start/fault-end: the nemesis (process "nemesis") hit or healed,
  * `value` numbering the scenario's fault and `detail` saying what it did.
  */
-export type OpName = 'acquire' | 'release' | 'read' | 'write' | 'campaign' | 'resign' | 'crash' | 'fault-start' | 'fault-end';
+export type OpName =
+  | 'acquire'
+  | 'release'
+  | 'read'
+  | 'write'
+  | 'campaign'
+  | 'resign'
+  | 'crash'
+  | 'fault-start'
+  | 'fault-end';
 
 export const NEMESIS = 'nemesis';
 
@@ -46,7 +55,12 @@ export class History {
 
   constructor(private readonly now: () => number) {}
 
-  record(process: string, type: OpType, f: OpName, details: { value?: number; token?: number | null; error?: string; detail?: string } = {}): void {
+  record(
+    process: string,
+    type: OpType,
+    f: OpName,
+    details: { value?: number; token?: number | null; error?: string; detail?: string } = {},
+  ): void {
     const op: Op = { index: this.ops.length, process, type, f, timeMs: this.now(), ...details };
     this.ops.push(op);
     for (const observer of this.observers) observer(op);

@@ -24,7 +24,13 @@ ${expect}
   );
 
 const PAUSE_C1 = '  - { at: 1000, pause: c1, forMs: 500 }';
-const write = (timeMs: number, process: string): RegisterWrite => ({ timeMs, process, value: 1, token: null, accepted: true });
+const write = (timeMs: number, process: string): RegisterWrite => ({
+  timeMs,
+  process,
+  value: 1,
+  token: null,
+  accepted: true,
+});
 
 /** c1 then c2 hold the lock in turn; with `overlap`, c2 is granted it while c1 still holds it, and one write is lost. */
 type Script = 'in turn' | 'overlap';
@@ -50,7 +56,10 @@ class FakeWorld implements World<{ fake: true }> {
     private readonly script: Script,
     private readonly options: { whyNot?: string; throwOnRun?: Error; unknownBecause?: string } = {},
   ) {
-    const verb = (name: string) => (...args: unknown[]) => void this.calls.push(`${name} ${args.join(' ')}`);
+    const verb =
+      (name: string) =>
+      (...args: unknown[]) =>
+        void this.calls.push(`${name} ${args.join(' ')}`);
     const world = this;
     this.target = {
       get nowMs() {
@@ -124,7 +133,8 @@ class FakeWorld implements World<{ fake: true }> {
   }
 
   private perform(): void {
-    const at = (timeMs: number, process: string, type: 'invoke' | 'ok', f: 'acquire' | 'release') => this.history.append({ timeMs, process, type, f });
+    const at = (timeMs: number, process: string, type: 'invoke' | 'ok', f: 'acquire' | 'release') =>
+      this.history.append({ timeMs, process, type, f });
     const c2GrantedMs = this.script === 'overlap' ? 200 : 400;
     at(100, 'c1', 'ok', 'acquire');
     at(c2GrantedMs, 'c2', 'ok', 'acquire');
@@ -135,7 +145,12 @@ class FakeWorld implements World<{ fake: true }> {
   }
 }
 
-const spec = (faults = PAUSE_C1, expect?: string) => ({ scenario: scenarioWith(faults, expect), system: 'redis' as const, fencing: false, seed: 1 });
+const spec = (faults = PAUSE_C1, expect?: string) => ({
+  scenario: scenarioWith(faults, expect),
+  system: 'redis' as const,
+  fencing: false,
+  seed: 1,
+});
 
 describe('the run loop', () => {
   it('skips a run whose faults cannot apply to the system, with the reason, and starts nothing', async () => {
@@ -147,7 +162,7 @@ describe('the run loop', () => {
     assert.deepEqual(world.calls, []);
   });
 
-  it('skips a run the world itself cannot perform, with the world\'s reason', async () => {
+  it("skips a run the world itself cannot perform, with the world's reason", async () => {
     const world = new FakeWorld('in turn', { whyNot: 'this world cannot pause c1' });
     const { result } = await runWorld(spec(), world);
     assert.equal(result.verdict, 'skipped');
@@ -156,10 +171,18 @@ describe('the run loop', () => {
     assert.deepEqual(world.calls, []);
   });
 
-  it('plans the faults on the world\'s verbs, heals them, logs them as the nemesis, then heals everything and gives a grace period', async () => {
+  it("plans the faults on the world's verbs, heals them, logs them as the nemesis, then heals everything and gives a grace period", async () => {
     const world = new FakeWorld('in turn');
     const { history } = await runWorld(spec(), world);
-    assert.deepEqual(world.calls, ['start', 'run 5000', 'pause c1', 'resume c1', 'healAll', `grace ${graceMs(1000, 100)}`, 'close']);
+    assert.deepEqual(world.calls, [
+      'start',
+      'run 5000',
+      'pause c1',
+      'resume c1',
+      'healAll',
+      `grace ${graceMs(1000, 100)}`,
+      'close',
+    ]);
     const nemesis = history.filter((op) => op.process === 'nemesis').map((op) => `${op.f}@${op.timeMs}`);
     assert.deepEqual(nemesis, ['fault-start@1000', 'fault-end@1500']);
   });
@@ -182,7 +205,7 @@ describe('the run loop', () => {
     assert.ok((result.metrics?.lostUpdates ?? 0) > 0);
   });
 
-  it('a run the world says has no verdict is unknown, with the world\'s reason in its notes', async () => {
+  it("a run the world says has no verdict is unknown, with the world's reason in its notes", async () => {
     const { result } = await runWorld(spec(), new FakeWorld('in turn', { unknownBecause: 'the machine was too busy' }));
     assert.equal(result.verdict, 'unknown');
     assert.equal(result.expectationMet, false);

@@ -46,12 +46,27 @@ export function eventBudget(simulatedMs: number): number {
 }
 
 /** Run `spec`'s scenario in `world`, and judge it. */
-export async function runWorld<Extra extends object>(spec: Omit<RunSpec, 'trace'>, world: World<Extra>): Promise<WorldOutput<Extra>> {
+export async function runWorld<Extra extends object>(
+  spec: Omit<RunSpec, 'trace'>,
+  world: World<Extra>,
+): Promise<WorldOutput<Extra>> {
   const { scenario, fencing, seed } = spec;
   const system = systemModule(spec.system);
   const expected = world.expectationsApply ? expectationOf(scenario, spec.system, fencing) : null;
-  const base = { scenario: scenario.name, system: spec.system, fencing, seed, mode: world.mode, expected, fencingSound: system.fencing === 'sound', ...world.resultFields() };
-  const topology = { servers: world.servers.length, hasLeader: system.leader !== undefined || world.servers.length === 1 };
+  const base = {
+    scenario: scenario.name,
+    system: spec.system,
+    fencing,
+    seed,
+    mode: world.mode,
+    expected,
+    fencingSound: system.fencing === 'sound',
+    ...world.resultFields(),
+  };
+  const topology = {
+    servers: world.servers.length,
+    hasLeader: system.leader !== undefined || world.servers.length === 1,
+  };
   const skipped = whyNot(scenario.faults, topology) ?? world.whyNot();
   if (skipped !== null) return unjudged(base, 'skipped', skipped, []);
   try {
@@ -95,7 +110,11 @@ export async function drive(world: World, plan: () => void, durationMs: number, 
 }
 
 /** The checkers' verdict on a history, and the metrics results.json carries: the same for sim and live runs. */
-export function judge(scenario: Scenario, ops: readonly Op[], register: { readonly writes: readonly RegisterWrite[]; readonly value: number }): { verdict: 'safe' | 'unsafe'; metrics: RunMetrics } {
+export function judge(
+  scenario: Scenario,
+  ops: readonly Op[],
+  register: { readonly writes: readonly RegisterWrite[]; readonly value: number },
+): { verdict: 'safe' | 'unsafe'; metrics: RunMetrics } {
   const safety = checkMutex(ops, register.writes, register.value);
   const timing = scenario.workload === 'election' ? electionTiming(ops, scenario.durationMs) : null;
   const metrics: RunMetrics = {
@@ -104,7 +123,13 @@ export function judge(scenario: Scenario, ops: readonly Op[], register: { readon
     staleWritesRejected: safety.staleWritesRejected,
     overlaps: safety.overlaps,
     ...performance(ops, scenario.durationMs),
-    ...(timing === null ? {} : { leaderOverlapMs: round(timing.leaderOverlapMs), leaderlessMs: round(timing.leaderlessMs), failoverMs: timing.failoverMs.map(round) }),
+    ...(timing === null
+      ? {}
+      : {
+          leaderOverlapMs: round(timing.leaderOverlapMs),
+          leaderlessMs: round(timing.leaderlessMs),
+          failoverMs: timing.failoverMs.map(round),
+        }),
   };
   return { verdict: safety.verdict, metrics };
 }
@@ -121,9 +146,24 @@ export function round(ms: number): number {
 type Base = Pick<RunResult, 'scenario' | 'system' | 'fencing' | 'seed' | 'mode' | 'expected' | 'fencingSound'>;
 
 /** A run that has no verdict (skipped, or unknown): nothing measured, and an expectation of it is not met. */
-function unjudged<Extra extends object>(base: Base & Extra, verdict: Verdict, skipped: string | null, notes: readonly string[]): WorldOutput<Extra> {
+function unjudged<Extra extends object>(
+  base: Base & Extra,
+  verdict: Verdict,
+  skipped: string | null,
+  notes: readonly string[],
+): WorldOutput<Extra> {
   return {
-    result: { ...base, verdict, skipped, notes, metrics: null, expectationMet: base.expected === null ? null : false, simulatedMs: 0, events: 0, traceHash: null },
+    result: {
+      ...base,
+      verdict,
+      skipped,
+      notes,
+      metrics: null,
+      expectationMet: base.expected === null ? null : false,
+      simulatedMs: 0,
+      events: 0,
+      traceHash: null,
+    },
     history: [],
     writes: [],
     sim: null,
@@ -147,5 +187,8 @@ function castOf(world: World, seed: number): Cast {
 /** Every fault's start and heal, as the nemesis's operations in the history: reports draw fault windows from them. */
 function nemesisLog(world: World) {
   return (phase: 'start' | 'end', index: number, what: string) =>
-    world.history.record(NEMESIS, 'info', phase === 'start' ? 'fault-start' : 'fault-end', { value: index, detail: what });
+    world.history.record(NEMESIS, 'info', phase === 'start' ? 'fault-start' : 'fault-end', {
+      value: index,
+      detail: what,
+    });
 }

@@ -18,7 +18,9 @@ export interface RegisterRequest {
   readonly value?: number;
 }
 
-export type RegisterReply = { readonly ok: true; readonly value: number } | { readonly ok: false; readonly reason: string };
+export type RegisterReply =
+  | { readonly ok: true; readonly value: number }
+  | { readonly ok: false; readonly reason: string };
 
 export class Register {
   value = 0;
@@ -64,7 +66,12 @@ export class Register {
 export function registerServer(host: Host, register: Register, now: () => number): void {
   new ServerEndpoint(host, (request) => {
     const body = request.body as RegisterRequest;
-    const reply = request.op === 'write' ? register.write(body, now()) : request.op === 'increment' ? register.increment(body, now()) : register.read(body);
+    const reply =
+      request.op === 'write'
+        ? register.write(body, now())
+        : request.op === 'increment'
+          ? register.increment(body, now())
+          : register.read(body);
     request.reply(reply);
   });
 }

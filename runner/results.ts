@@ -79,7 +79,9 @@ export const RESULTS_FORMAT_VERSION = 1;
 
 /** results.json without its runs. createdAt and command are optional: DESIGN's example of the contract has neither. */
 const resultsHeaderFields = z.object({
-  formatVersion: z.literal(RESULTS_FORMAT_VERSION, { error: `expected formatVersion ${RESULTS_FORMAT_VERSION} (or none)` }).optional(),
+  formatVersion: z
+    .literal(RESULTS_FORMAT_VERSION, { error: `expected formatVersion ${RESULTS_FORMAT_VERSION} (or none)` })
+    .optional(),
   tool: z.looseObject({ name, version: name }),
   mode: z.enum(['sim', 'live']),
   provider: name.optional(),
@@ -126,7 +128,11 @@ export type HistoryLine = z.infer<typeof historyLineSchema>;
  * Read-only all the way down, so that writers' readonly fields and arrays fit the types below, and
  * without the index signatures of loose objects: a writer's type names its fields.
  */
-type Written<T> = T extends readonly (infer E)[] ? readonly Written<E>[] : T extends object ? { readonly [K in keyof T as string extends K ? never : K]: Written<T[K]> } : T;
+type Written<T> = T extends readonly (infer E)[]
+  ? readonly Written<E>[]
+  : T extends object
+    ? { readonly [K in keyof T as string extends K ? never : K]: Written<T[K]> }
+    : T;
 
 /**
  * What lockstep writes, derived from the schemas above: the fields they name and no others (these

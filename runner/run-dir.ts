@@ -10,10 +10,30 @@
  * `--out` removes those whose writer is gone. Everything `--out` needs (a directory it can create
  * and write, a `latest` that is a link or absent) is checked before any run starts.
  */
-import { closeSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { accessSync, constants } from 'node:fs';
 import { join, parse, relative, resolve, sep } from 'node:path';
-import { RESULTS_FORMAT_VERSION, historyFileName, type OpWritten, type RegisterWriteWritten, type ResultsHeaderWritten, type RunEntryWritten } from './results.ts';
+import {
+  RESULTS_FORMAT_VERSION,
+  historyFileName,
+  type OpWritten,
+  type RegisterWriteWritten,
+  type ResultsHeaderWritten,
+  type RunEntryWritten,
+} from './results.ts';
 import { UsageError } from './errors.ts';
 
 /** A finished run's entry in results.json: the results contract's type (runner/results.ts). */
@@ -42,7 +62,9 @@ export function prepareOutDir(dir: string, option = '--out'): void {
   const latest = join(dir, 'latest');
   const stat = lstatOrNull(latest);
   if (stat !== null && !stat.isSymbolicLink()) {
-    throw new UsageError(`${option}: '${latest}' is a ${stat.isDirectory() ? 'directory' : 'file'}, not lockstep's link to the newest run; move it away or choose another --out`);
+    throw new UsageError(
+      `${option}: '${latest}' is a ${stat.isDirectory() ? 'directory' : 'file'}, not lockstep's link to the newest run; move it away or choose another --out`,
+    );
   }
   removeAbandonedPartials(dir);
 }
@@ -61,7 +83,10 @@ export function ensureWritableDirectory(dir: string, option: string): void {
 function makeDirectory(dir: string, option: string): void {
   const absolute = resolve(dir);
   const { root } = parse(absolute);
-  const parts = absolute.slice(root.length).split(sep).filter((p) => p.length > 0);
+  const parts = absolute
+    .slice(root.length)
+    .split(sep)
+    .filter((p) => p.length > 0);
   let path = root;
   for (const part of parts) {
     path = join(path, part);
@@ -204,4 +229,3 @@ function lstatOrNull(path: string) {
 function errorCode(error: unknown): string {
   return (error as NodeJS.ErrnoException).code ?? String(error);
 }
-

@@ -66,7 +66,10 @@ describe('running a scenario in the simulator', () => {
 describe('runs that cannot finish', () => {
   it('end with verdict unknown and the reason, not a crash of the whole invocation', async () => {
     // Five clients that never hold or think, on a near-instant network: far more events per simulated second than any real run.
-    const spinning = parseScenario('name: x\ndescription: y\nsystems: [redis]\nclients: 5\ndurationMs: 1000\nlock: { ttlMs: 100, holdMs: 0, thinkMs: 0 }\nnetwork: { latencyMs: { min: 0, max: 0.001 } }\n', 'inline.yaml');
+    const spinning = parseScenario(
+      'name: x\ndescription: y\nsystems: [redis]\nclients: 5\ndurationMs: 1000\nlock: { ttlMs: 100, holdMs: 0, thinkMs: 0 }\nnetwork: { latencyMs: { min: 0, max: 0.001 } }\n',
+      'inline.yaml',
+    );
     const { result } = await runScenario({ scenario: spinning, system: 'redis', fencing: false, seed: 1 });
     assert.equal(result.verdict, 'unknown');
     assert.match(result.notes.join(' '), /event budget of \d+ exceeded/);

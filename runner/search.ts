@@ -32,13 +32,23 @@ const MAX_FAULTS = 4;
 /** Selectors that every run of this system can resolve: never a reason to skip. */
 function selectors(space: SearchSpace): string[] {
   const servers = Array.from({ length: space.servers }, (_, i) => `server-${i + 1}`);
-  return ['holder', 'c1', 'c2', 'one', ...servers, ...(space.hasLeader ? ['leader'] : []), ...(space.servers > 1 ? ['minority', 'majority'] : [])];
+  return [
+    'holder',
+    'c1',
+    'c2',
+    'one',
+    ...servers,
+    ...(space.hasLeader ? ['leader'] : []),
+    ...(space.servers > 1 ? ['minority', 'majority'] : []),
+  ];
 }
 
 function trigger(space: SearchSpace): fc.Arbitrary<Record<string, unknown>> {
   return fc.oneof(
     fc.integer({ min: 0, max: space.durationMs - 1 }).map((at) => ({ at })),
-    fc.record({ nth: fc.integer({ min: 1, max: 6 }), waitMs: fc.integer({ min: 0, max: 300 }) }).map(({ nth, waitMs }) => ({ after: { event: 'acquired', nth, waitMs } })),
+    fc
+      .record({ nth: fc.integer({ min: 1, max: 6 }), waitMs: fc.integer({ min: 0, max: 300 }) })
+      .map(({ nth, waitMs }) => ({ after: { event: 'acquired', nth, waitMs } })),
   );
 }
 
@@ -46,15 +56,19 @@ function trigger(space: SearchSpace): fc.Arbitrary<Record<string, unknown>> {
 function faultOf(kind: string, space: SearchSpace, ttlMs: number): fc.Arbitrary<Record<string, unknown>> {
   const who = fc.constantFrom(...selectors(space));
   const forMs = fc.integer({ min: 100, max: 4 * ttlMs });
-  const body = FAULT_KINDS.find((k) => k.name === kind)!.arbitrary({ who, forMs, ttlMs, servers: space.servers, diskless: space.diskless });
+  const body = FAULT_KINDS.find((k) => k.name === kind)!.arbitrary({
+    who,
+    forMs,
+    ttlMs,
+    servers: space.servers,
+    diskless: space.diskless,
+  });
   return fc.tuple(trigger(space), body).map(([when, what]) => ({ ...when, ...what }));
 }
 
 /** Scenarios for one system and fencing setting; each parses with the scenario schema. */
 export function scenarioArbitrary(space: SearchSpace): fc.Arbitrary<Scenario> {
-  const kinds = space.swarm
-    ? fc.subarray([...FAULT_KIND_NAMES], { minLength: 1 })
-    : fc.constant([...FAULT_KIND_NAMES]);
+  const kinds = space.swarm ? fc.subarray([...FAULT_KIND_NAMES], { minLength: 1 }) : fc.constant([...FAULT_KIND_NAMES]);
   return fc
     .record({
       kinds,
@@ -68,7 +82,12 @@ export function scenarioArbitrary(space: SearchSpace): fc.Arbitrary<Scenario> {
       latencySpread: fc.integer({ min: 0, max: 20 }),
     })
     .chain((shape) =>
-      fc.array(fc.constantFrom(...shape.kinds).chain((kind) => faultOf(kind, space, shape.ttlMs)), { maxLength: MAX_FAULTS }).map((faults) => ({ shape, faults })),
+      fc
+        .array(
+          fc.constantFrom(...shape.kinds).chain((kind) => faultOf(kind, space, shape.ttlMs)),
+          { maxLength: MAX_FAULTS },
+        )
+        .map((faults) => ({ shape, faults })),
     )
     .map(({ shape, faults }) =>
       scenarioSchema.parse({
@@ -79,7 +98,11 @@ export function scenarioArbitrary(space: SearchSpace): fc.Arbitrary<Scenario> {
         fencing: space.fencing ? 'on' : 'off',
         clients: shape.clients,
         durationMs: space.durationMs,
-        lock: { ttlMs: shape.ttlMs, holdMs: Math.round((shape.ttlMs * shape.holdFraction) / 100), thinkMs: shape.thinkMs },
+        lock: {
+          ttlMs: shape.ttlMs,
+          holdMs: Math.round((shape.ttlMs * shape.holdFraction) / 100),
+          thinkMs: shape.thinkMs,
+        },
         network: { latencyMs: { min: shape.latencyMin, max: shape.latencyMin + shape.latencySpread } },
         faults,
       }),

@@ -52,10 +52,20 @@ export class SimWorld implements World {
   private durationMs = 0;
 
   constructor(private readonly options: SimWorldOptions) {
-    this.sim = new Sim({ seed: options.seed, network: { latency: options.latency ?? { minMs: 1, maxMs: 3 } }, trace: options.trace, eventBudget: options.eventBudget });
+    this.sim = new Sim({
+      seed: options.seed,
+      network: { latency: options.latency ?? { minMs: 1, maxMs: 3 } },
+      trace: options.trace,
+      eventBudget: options.eventBudget,
+    });
     this.history = new History(() => this.sim.nowMs);
     this.register = new Register(options.fencing);
-    this.config = { ttlMs: options.ttlMs, fencing: options.fencing, acquireTimeoutMs: options.acquireTimeoutMs ?? 4 * options.ttlMs, name: 'lockstep-lock' };
+    this.config = {
+      ttlMs: options.ttlMs,
+      fencing: options.fencing,
+      acquireTimeoutMs: options.acquireTimeoutMs ?? 4 * options.ttlMs,
+      name: 'lockstep-lock',
+    };
     this.servers = serverIds(options.system.serverCount(this.config));
     this.clients = Array.from({ length: options.clients }, (_, i) => `c${i + 1}`);
     this.nodes = [...this.servers, REGISTER_NODE, ...this.clients];
@@ -79,10 +89,22 @@ export class SimWorld implements World {
         const { holdMs, thinkMs, fencing } = options;
         if (options.workload === 'election') {
           const election = options.system.election(host, ports, config);
-          host.spawn('election', () => electionClient(id, host, election, register, history, { workMs: holdMs, thinkMs, fencing }, () => this.stopping));
+          host.spawn('election', () =>
+            electionClient(
+              id,
+              host,
+              election,
+              register,
+              history,
+              { workMs: holdMs, thinkMs, fencing },
+              () => this.stopping,
+            ),
+          );
         } else {
           const lock = options.system.lock(host, ports, config);
-          host.spawn('mutex', () => mutexClient(id, host, lock, register, history, { holdMs, thinkMs, fencing }, () => this.stopping));
+          host.spawn('mutex', () =>
+            mutexClient(id, host, lock, register, history, { holdMs, thinkMs, fencing }, () => this.stopping),
+          );
         }
       });
     }

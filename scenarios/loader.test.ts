@@ -28,11 +28,26 @@ describe('scenario loader: clear errors', () => {
     rejects(`${MINIMAL}durationMs2: 1\n`, /^bad\.yaml: unknown field 'durationMs2'$/);
     rejects(`${MINIMAL}systems: [redis, memcached]\n`, /^bad\.yaml: systems\[1\]: expected one of redis, redlock/);
     rejects(`${MINIMAL}faults:\n  - { at: 5, explode: c1 }\n`, /^bad\.yaml: faults\[0\]: unknown field 'explode'$/);
-    rejects(`${MINIMAL}faults:\n  - { at: 5, pause: everyone }\n`, /^bad\.yaml: faults\[0\]\.pause: expected a selector/);
-    rejects(`${MINIMAL}faults:\n  - { at: 5, pause: c1, forMs: abc }\n`, /^bad\.yaml: faults\[0\]\.forMs: forMs must be a number of milliseconds$/);
-    rejects(`${MINIMAL}faults:\n  - { pause: c1 }\n`, /^bad\.yaml: faults\[0\]: a fault takes exactly one trigger: at or after$/);
-    rejects(`${MINIMAL}faults:\n  - { at: 1, crash: c1, forMs: 5 }\n`, /^bad\.yaml: faults\[0\]\.forMs: forMs does not apply to a crash fault$/);
-    rejects(`${MINIMAL}systems: [redis]\nexpect:\n  - { system: etcd, fencing: on, verdict: safe }\n`, /expect\[0\]\.system: expects 'etcd', which the scenario does not run/);
+    rejects(
+      `${MINIMAL}faults:\n  - { at: 5, pause: everyone }\n`,
+      /^bad\.yaml: faults\[0\]\.pause: expected a selector/,
+    );
+    rejects(
+      `${MINIMAL}faults:\n  - { at: 5, pause: c1, forMs: abc }\n`,
+      /^bad\.yaml: faults\[0\]\.forMs: forMs must be a number of milliseconds$/,
+    );
+    rejects(
+      `${MINIMAL}faults:\n  - { pause: c1 }\n`,
+      /^bad\.yaml: faults\[0\]: a fault takes exactly one trigger: at or after$/,
+    );
+    rejects(
+      `${MINIMAL}faults:\n  - { at: 1, crash: c1, forMs: 5 }\n`,
+      /^bad\.yaml: faults\[0\]\.forMs: forMs does not apply to a crash fault$/,
+    );
+    rejects(
+      `${MINIMAL}systems: [redis]\nexpect:\n  - { system: etcd, fencing: on, verdict: safe }\n`,
+      /expect\[0\]\.system: expects 'etcd', which the scenario does not run/,
+    );
     rejects('name: x\ndescription: y\n', /^bad\.yaml: durationMs: missing; expected durationMs in milliseconds$/);
     rejects('name: [unclosed\n', /^bad\.yaml: line 2 column 1: not valid YAML/);
     rejects('- just\n- a list\n', /^bad\.yaml: expected a YAML mapping/);
@@ -46,7 +61,10 @@ describe('scenario loader: clear errors', () => {
 
 describe('scenario loader: bounds', () => {
   const refusedFile = (file: string, message: RegExp) =>
-    assert.throws(() => loadScenarios([file]), (error: unknown) => error instanceof ScenarioError && message.test(error.message));
+    assert.throws(
+      () => loadScenarios([file]),
+      (error: unknown) => error instanceof ScenarioError && message.test(error.message),
+    );
 
   it('refuses a device, a FIFO and a directory named as a file before reading them', () => {
     refusedFile('/dev/zero', /^\/dev\/zero: not a regular file \(a character device\); a scenario is a YAML file$/);
@@ -71,29 +89,78 @@ describe('scenario loader: bounds', () => {
 
   it('refuses counts and lengths past their limits, naming the field', () => {
     const groups = Array.from({ length: 17 }, () => '[c1]').join(', ');
-    rejects(`${MINIMAL}faults:\n  - { at: 1, partition: { groups: [${groups}] } }\n`, /^bad\.yaml: faults\[0\]\.partition\.groups: groups takes at most 16 groups$/);
+    rejects(
+      `${MINIMAL}faults:\n  - { at: 1, partition: { groups: [${groups}] } }\n`,
+      /^bad\.yaml: faults\[0\]\.partition\.groups: groups takes at most 16 groups$/,
+    );
     const selectors = Array.from({ length: 73 }, () => 'c1').join(', ');
-    rejects(`${MINIMAL}faults:\n  - { at: 1, partition: { groups: [[${selectors}], [servers]] } }\n`, /partition\.groups: groups takes at most 72 selectors in all/);
-    rejects(`${MINIMAL.replace('name: x', `name: ${'a'.repeat(65)}`)}`, /^bad\.yaml: name: name must be at most 64 characters/);
-    rejects(`${MINIMAL.replace('description: y', `description: ${'d'.repeat(4001)}`)}`, /^bad\.yaml: description: description must be at most 4000 characters$/);
-    rejects(`${MINIMAL}faults:\n${'  - { at: 1, pause: c1 }\n'.repeat(101)}`, /^bad\.yaml: faults: at most 100 faults$/);
+    rejects(
+      `${MINIMAL}faults:\n  - { at: 1, partition: { groups: [[${selectors}], [servers]] } }\n`,
+      /partition\.groups: groups takes at most 72 selectors in all/,
+    );
+    rejects(
+      `${MINIMAL.replace('name: x', `name: ${'a'.repeat(65)}`)}`,
+      /^bad\.yaml: name: name must be at most 64 characters/,
+    );
+    rejects(
+      `${MINIMAL.replace('description: y', `description: ${'d'.repeat(4001)}`)}`,
+      /^bad\.yaml: description: description must be at most 4000 characters$/,
+    );
+    rejects(
+      `${MINIMAL}faults:\n${'  - { at: 1, pause: c1 }\n'.repeat(101)}`,
+      /^bad\.yaml: faults: at most 100 faults$/,
+    );
     rejects(`${MINIMAL}systems: [redis, redis]\n`, /^bad\.yaml: systems: systems names a system twice$/);
-    rejects(`${MINIMAL}expect:\n${'  - { system: redis, fencing: on, verdict: safe }\n'.repeat(13)}`, /^bad\.yaml: expect: at most 12 expectations/);
+    rejects(
+      `${MINIMAL}expect:\n${'  - { system: redis, fencing: on, verdict: safe }\n'.repeat(13)}`,
+      /^bad\.yaml: expect: at most 12 expectations/,
+    );
   });
 
   it('refuses times no system could run: a lease under 100 ms or over ten minutes, and fault times past an hour', () => {
-    rejects(`${MINIMAL}lock: { ttlMs: 5 }\n`, /^bad\.yaml: lock\.ttlMs: ttlMs must be >= 100: .*RedLock refuses a TTL no longer than that$/);
+    rejects(
+      `${MINIMAL}lock: { ttlMs: 5 }\n`,
+      /^bad\.yaml: lock\.ttlMs: ttlMs must be >= 100: .*RedLock refuses a TTL no longer than that$/,
+    );
     rejects(`${MINIMAL}lock: { ttlMs: 1e12 }\n`, /^bad\.yaml: lock\.ttlMs: ttlMs must be <= 600000$/);
-    for (const field of ['holdMs', 'thinkMs']) rejects(`${MINIMAL}lock: { ${field}: 600001 }\n`, new RegExp(`^bad\\.yaml: lock\\.${field}: ${field} must be <= 600000$`));
+    for (const field of ['holdMs', 'thinkMs'])
+      rejects(
+        `${MINIMAL}lock: { ${field}: 600001 }\n`,
+        new RegExp(`^bad\\.yaml: lock\\.${field}: ${field} must be <= 600000$`),
+      );
     rejects(`${MINIMAL}network: { latencyMs: { min: 1, max: 60001 } }\n`, /latencyMs\.max must be <= 60000$/);
-    rejects(`${MINIMAL}faults:\n  - { at: 3600001, pause: c1 }\n`, /^bad\.yaml: faults\[0\]\.at: at must be <= 3600000$/);
-    rejects(`${MINIMAL}faults:\n  - { at: 1, pause: c1, forMs: 1e12 }\n`, /faults\[0\]\.forMs: forMs must be <= 3600000$/);
-    rejects(`${MINIMAL}faults:\n  - { at: 1, crash: c1, restartAfterMs: 1e12 }\n`, /faults\[0\]\.restartAfterMs: restartAfterMs must be <= 3600000$/);
-    rejects(`${MINIMAL}faults:\n  - { at: 1, delay: c1, delayMs: 1e9 }\n`, /faults\[0\]\.delayMs: delayMs must be <= 60000$/);
-    rejects(`${MINIMAL}faults:\n  - { at: 1, clock: c1, jumpMs: 1e12 }\n`, /faults\[0\]\.jumpMs: jumpMs must be <= 86400000/);
-    rejects(`${MINIMAL}faults:\n  - { at: 1, clock: c1, driftPpm: 1e9 }\n`, /faults\[0\]\.driftPpm: driftPpm must be <= 1000000/);
-    rejects(`${MINIMAL}faults:\n  - { after: { event: acquired, nth: 1e9, waitMs: 1e12 }, pause: c1 }\n`, /faults\[0\]\.after\.nth: nth must be <= 1000000$/);
-    rejects(`${MINIMAL}faults:\n  - { after: { event: acquired, waitMs: 1e12 }, pause: c1 }\n`, /faults\[0\]\.after\.waitMs: waitMs must be <= 3600000$/);
+    rejects(
+      `${MINIMAL}faults:\n  - { at: 3600001, pause: c1 }\n`,
+      /^bad\.yaml: faults\[0\]\.at: at must be <= 3600000$/,
+    );
+    rejects(
+      `${MINIMAL}faults:\n  - { at: 1, pause: c1, forMs: 1e12 }\n`,
+      /faults\[0\]\.forMs: forMs must be <= 3600000$/,
+    );
+    rejects(
+      `${MINIMAL}faults:\n  - { at: 1, crash: c1, restartAfterMs: 1e12 }\n`,
+      /faults\[0\]\.restartAfterMs: restartAfterMs must be <= 3600000$/,
+    );
+    rejects(
+      `${MINIMAL}faults:\n  - { at: 1, delay: c1, delayMs: 1e9 }\n`,
+      /faults\[0\]\.delayMs: delayMs must be <= 60000$/,
+    );
+    rejects(
+      `${MINIMAL}faults:\n  - { at: 1, clock: c1, jumpMs: 1e12 }\n`,
+      /faults\[0\]\.jumpMs: jumpMs must be <= 86400000/,
+    );
+    rejects(
+      `${MINIMAL}faults:\n  - { at: 1, clock: c1, driftPpm: 1e9 }\n`,
+      /faults\[0\]\.driftPpm: driftPpm must be <= 1000000/,
+    );
+    rejects(
+      `${MINIMAL}faults:\n  - { after: { event: acquired, nth: 1e9, waitMs: 1e12 }, pause: c1 }\n`,
+      /faults\[0\]\.after\.nth: nth must be <= 1000000$/,
+    );
+    rejects(
+      `${MINIMAL}faults:\n  - { after: { event: acquired, waitMs: 1e12 }, pause: c1 }\n`,
+      /faults\[0\]\.after\.waitMs: waitMs must be <= 3600000$/,
+    );
     assert.equal(parseScenario(`${MINIMAL}lock: { ttlMs: 100 }\n`, 'ok.yaml').lock.ttlMs, 100);
   });
 });
@@ -103,13 +170,18 @@ describe('scenario loader: fuzzed', () => {
     const garbage = fc.oneof(
       fc.string({ maxLength: 200 }),
       fc.json().map((j) => stringify(JSON.parse(j))),
-      fc.dictionary(fc.constantFrom('name', 'description', 'durationMs', 'faults', 'lock', 'systems', 'expect', 'clients', 'x'), fc.anything()).map((o) => {
-        try {
-          return stringify(o);
-        } catch {
-          return '{}';
-        }
-      }),
+      fc
+        .dictionary(
+          fc.constantFrom('name', 'description', 'durationMs', 'faults', 'lock', 'systems', 'expect', 'clients', 'x'),
+          fc.anything(),
+        )
+        .map((o) => {
+          try {
+            return stringify(o);
+          } catch {
+            return '{}';
+          }
+        }),
     );
     fc.assert(
       fc.property(garbage, (text) => {
@@ -127,11 +199,24 @@ describe('scenario loader: fuzzed', () => {
   it('accepts exactly the documents an independent oracle calls valid', () => {
     // Each part is drawn valid or invalid, and the oracle knows which: the document is valid iff every part is.
     const part = <T>(valid: fc.Arbitrary<T>, invalid: fc.Arbitrary<unknown>) =>
-      fc.oneof({ weight: 4, arbitrary: valid.map((value) => ({ value, ok: true })) }, { weight: 1, arbitrary: invalid.map((value) => ({ value, ok: false })) });
-    const systemsPart = part(fc.subarray([...SYSTEM_IDS], { minLength: 1 }), fc.constantFrom([], ['nosuch'], 'redis', [1]));
+      fc.oneof(
+        { weight: 4, arbitrary: valid.map((value) => ({ value, ok: true })) },
+        { weight: 1, arbitrary: invalid.map((value) => ({ value, ok: false })) },
+      );
+    const systemsPart = part(
+      fc.subarray([...SYSTEM_IDS], { minLength: 1 }),
+      fc.constantFrom([], ['nosuch'], 'redis', [1]),
+    );
     const fault = part(
       fc.record({ at: fc.nat(100_000), pause: fc.constant('c1'), forMs: fc.integer({ min: 1, max: 10_000 }) }),
-      fc.constantFrom({ at: -1, pause: 'c1' }, { pause: 'c1' }, { at: 1, pause: 'nobody' }, { at: 1, pause: 'c1', crash: 'c1' }, { at: 1, loss: 'c1' }, { at: 1, pause: 'c1', mode: 'hold' }),
+      fc.constantFrom(
+        { at: -1, pause: 'c1' },
+        { pause: 'c1' },
+        { at: 1, pause: 'nobody' },
+        { at: 1, pause: 'c1', crash: 'c1' },
+        { at: 1, loss: 'c1' },
+        { at: 1, pause: 'c1', mode: 'hold' },
+      ),
     );
     const document = fc
       .record({
@@ -157,10 +242,25 @@ describe('scenario loader: fuzzed', () => {
           systems: d.systems.value,
           fencing: d.fencing.value,
           faults: d.faults.map((f) => f.value),
-          expect: [{ system: d.expectOk ? systems[0] : outside, fencing: fencing === 'both' ? 'off' : fencing, verdict: 'safe' }],
+          expect: [
+            {
+              system: d.expectOk ? systems[0] : outside,
+              fencing: fencing === 'both' ? 'off' : fencing,
+              verdict: 'safe',
+            },
+          ],
         };
         if (d.extra !== undefined) doc.surprise = d.extra.value;
-        const parts = [d.name, d.description, d.durationMs, d.clients, d.systems, d.fencing, ...d.faults, ...(d.extra === undefined ? [] : [d.extra])];
+        const parts = [
+          d.name,
+          d.description,
+          d.durationMs,
+          d.clients,
+          d.systems,
+          d.fencing,
+          ...d.faults,
+          ...(d.extra === undefined ? [] : [d.extra]),
+        ];
         return { text: stringify(doc), valid: parts.every((p) => p.ok) && d.expectOk };
       });
     fc.assert(

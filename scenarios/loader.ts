@@ -27,12 +27,17 @@ export const MAX_SCENARIO_FILES = 1000;
 
 /** Parse and check one scenario from YAML text; `file` names it in errors. */
 export function parseScenario(text: string, file: string): Scenario {
-  if (text.length > MAX_SCENARIO_BYTES) throw new ScenarioError(file, '', `file is larger than ${MAX_SCENARIO_BYTES} bytes (the limit of a scenario)`);
+  if (text.length > MAX_SCENARIO_BYTES)
+    throw new ScenarioError(file, '', `file is larger than ${MAX_SCENARIO_BYTES} bytes (the limit of a scenario)`);
   const document = parseDocument(text, { uniqueKeys: true, prettyErrors: true });
   const problem = document.errors[0];
   if (problem !== undefined) {
     const at = problem.linePos?.[0];
-    throw new ScenarioError(file, at === undefined ? '' : `line ${at.line} column ${at.col}`, `not valid YAML (${problem.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')})`);
+    throw new ScenarioError(
+      file,
+      at === undefined ? '' : `line ${at.line} column ${at.col}`,
+      `not valid YAML (${problem.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')})`,
+    );
   }
   let data: unknown;
   try {
@@ -60,7 +65,8 @@ export function loadScenarioFile(file: string): Scenario {
  * limit: a device (/dev/zero) would be read for ever, and a FIFO would block the open itself.
  */
 function readScenarioText(file: string): string {
-  const cannot = (error: unknown) => new ScenarioError(file, '', `cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
+  const cannot = (error: unknown) =>
+    new ScenarioError(file, '', `cannot read the file (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
   let stats: Stats;
   try {
     stats = statSync(file);
@@ -80,7 +86,8 @@ function readScenarioText(file: string): string {
     // One byte past the limit tells a file that grew since the stat from one exactly at the limit.
     const buffer = Buffer.alloc(MAX_SCENARIO_BYTES + 1);
     let length = 0;
-    for (let n = -1; n !== 0 && length < buffer.length; length += n) n = readSync(fd, buffer, length, buffer.length - length, null);
+    for (let n = -1; n !== 0 && length < buffer.length; length += n)
+      n = readSync(fd, buffer, length, buffer.length - length, null);
     if (length > MAX_SCENARIO_BYTES) throw tooLarge(file);
     return buffer.toString('utf8', 0, length);
   } catch (error) {
@@ -91,7 +98,8 @@ function readScenarioText(file: string): string {
 }
 
 function requireSmallRegularFile(file: string, stats: Stats): void {
-  if (!stats.isFile()) throw new ScenarioError(file, '', `not a regular file (${kindOf(stats)}); a scenario is a YAML file`);
+  if (!stats.isFile())
+    throw new ScenarioError(file, '', `not a regular file (${kindOf(stats)}); a scenario is a YAML file`);
   if (stats.size > MAX_SCENARIO_BYTES) throw tooLarge(file);
 }
 
@@ -123,13 +131,22 @@ export function loadScenarios(paths: readonly string[]): { file: string; scenari
       .map((name) => join(path, name));
   });
   if (files.length > MAX_SCENARIO_FILES) {
-    throw new ScenarioError(paths.join(' '), '', `${files.length} scenario files; at most ${MAX_SCENARIO_FILES} in one command`);
+    throw new ScenarioError(
+      paths.join(' '),
+      '',
+      `${files.length} scenario files; at most ${MAX_SCENARIO_FILES} in one command`,
+    );
   }
   const loaded = files.map((file) => ({ file, scenario: loadScenarioFile(file) }));
   const seen = new Map<string, string>();
   for (const { file, scenario } of loaded) {
     const other = seen.get(scenario.name);
-    if (other !== undefined) throw new ScenarioError(file, 'name', `'${scenario.name}' is already the name of ${basename(other)}; names must be unique`);
+    if (other !== undefined)
+      throw new ScenarioError(
+        file,
+        'name',
+        `'${scenario.name}' is already the name of ${basename(other)}; names must be unique`,
+      );
     seen.set(scenario.name, file);
   }
   return loaded;
@@ -140,8 +157,10 @@ function formatPath(path: readonly PropertyKey[]): string {
 }
 
 function describeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === 'unrecognized_keys') return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
-  if (issue.code === 'invalid_type' && /received undefined/.test(issue.message)) return `missing; expected ${issue.expected}`;
+  if (issue.code === 'unrecognized_keys')
+    return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
+  if (issue.code === 'invalid_type' && /received undefined/.test(issue.message))
+    return `missing; expected ${issue.expected}`;
   if (issue.code === 'invalid_type' && issue.message.startsWith('Invalid input')) return `expected ${issue.expected}`;
   return issue.message;
 }

@@ -27,7 +27,8 @@ function faultFormat() {
   for (const kind of FAULT_KINDS) {
     for (const [option, schema] of Object.entries(kind.fields)) {
       if (option === kind.name || option === 'forMs') continue;
-      if (shape[option] !== undefined) throw new Error(`fault option ${option} is declared twice: by ${kind.name} and before it`);
+      if (shape[option] !== undefined)
+        throw new Error(`fault option ${option} is declared twice: by ${kind.name} and before it`);
       shape[option] = schema;
       options.push(option);
     }
@@ -37,25 +38,29 @@ function faultFormat() {
 
 const format = faultFormat();
 
-const faultFormatSchema = z
-  .strictObject(format.shape)
-  .superRefine((fault, ctx) => {
-    const kinds = FAULT_KINDS.filter((k) => fault[k.name] !== undefined);
-    if (kinds.length !== 1) {
-      const got = kinds.length === 0 ? 'none' : kinds.map((k) => k.name).join(' and ');
-      ctx.addIssue({ code: 'custom', message: `a fault takes exactly one kind (${FAULT_KIND_NAMES.join(', ')}), got ${got}` });
-      return;
+const faultFormatSchema = z.strictObject(format.shape).superRefine((fault, ctx) => {
+  const kinds = FAULT_KINDS.filter((k) => fault[k.name] !== undefined);
+  if (kinds.length !== 1) {
+    const got = kinds.length === 0 ? 'none' : kinds.map((k) => k.name).join(' and ');
+    ctx.addIssue({
+      code: 'custom',
+      message: `a fault takes exactly one kind (${FAULT_KIND_NAMES.join(', ')}), got ${got}`,
+    });
+    return;
+  }
+  if ((fault.at === undefined) === (fault.after === undefined))
+    ctx.addIssue({ code: 'custom', message: 'a fault takes exactly one trigger: at or after' });
+  const kind = kinds[0]!;
+  for (const option of format.options) {
+    if (fault[option] !== undefined && !(option in kind.fields)) {
+      ctx.addIssue({ code: 'custom', path: [option], message: `${option} does not apply to a ${kind.name} fault` });
     }
-    if ((fault.at === undefined) === (fault.after === undefined)) ctx.addIssue({ code: 'custom', message: 'a fault takes exactly one trigger: at or after' });
-    const kind = kinds[0]!;
-    for (const option of format.options) {
-      if (fault[option] !== undefined && !(option in kind.fields)) {
-        ctx.addIssue({ code: 'custom', path: [option], message: `${option} does not apply to a ${kind.name} fault` });
-      }
-    }
-    // `never`: the kind found above is one of several types, and it owns the fields it is handed.
-    kind.refine?.(fault as never, (message, path) => ctx.addIssue({ code: 'custom', message, ...(path === undefined ? {} : { path: [path] }) }));
-  });
+  }
+  // `never`: the kind found above is one of several types, and it owns the fields it is handed.
+  kind.refine?.(fault as never, (message, path) =>
+    ctx.addIssue({ code: 'custom', message, ...(path === undefined ? {} : { path: [path] }) }),
+  );
+});
 
 /**
  * Typed as what the checks above guarantee. A cast rather than a `.transform()`: a transform would
@@ -72,12 +77,17 @@ export const expectationSchema = z.strictObject({
 
 export const scenarioSchema = z
   .strictObject({
-    $schema: z.string().max(LIMITS.schemaLength, { error: `$schema must be at most ${LIMITS.schemaLength} characters` }).optional(),
+    $schema: z
+      .string()
+      .max(LIMITS.schemaLength, { error: `$schema must be at most ${LIMITS.schemaLength} characters` })
+      .optional(),
     // History files are named <scenario>.<system>.<on|off>.<seed>.jsonl: a short name keeps them under the 255-byte file name limit.
     name: z
       .string()
       .regex(/^[a-z0-9-]+$/, { error: 'name must match [a-z0-9-]+' })
-      .max(LIMITS.nameLength, { error: `name must be at most ${LIMITS.nameLength} characters (it names the run's files)` })
+      .max(LIMITS.nameLength, {
+        error: `name must be at most ${LIMITS.nameLength} characters (it names the run's files)`,
+      })
       .describe(`[a-z0-9-]+, at most ${LIMITS.nameLength} characters`),
     description: z
       .string({ error: 'description must be a string' })
@@ -109,17 +119,25 @@ export const scenarioSchema = z
         thinkMs: ms('thinkMs', LIMITS.thinkMs).default(50),
       })
       .default({ ttlMs: 2000, holdMs: 100, thinkMs: 50 })
-      .describe('ttlMs: lease, session timeout, or time for a DB to notice a dead connection; election leaders work every holdMs'),
+      .describe(
+        'ttlMs: lease, session timeout, or time for a DB to notice a dead connection; election leaders work every holdMs',
+      ),
     network: z
       .strictObject({
         latencyMs: z
           .strictObject({ min: ms('latencyMs.min', LIMITS.latencyMs), max: ms('latencyMs.max', LIMITS.latencyMs) })
           .refine((l) => l.max >= l.min, { error: 'latencyMs.max must be >= latencyMs.min' })
-          .refine((l) => l.max > 0, { error: 'latencyMs.max must be > 0: on a network without latency, a client can loop forever without time passing' })
+          .refine((l) => l.max > 0, {
+            error:
+              'latencyMs.max must be > 0: on a network without latency, a client can loop forever without time passing',
+          })
           .default({ min: 1, max: 3 }),
       })
       .default({ latencyMs: { min: 1, max: 3 } }),
-    faults: z.array(faultSchema).max(LIMITS.faults, { error: `at most ${LIMITS.faults} faults` }).default([]),
+    faults: z
+      .array(faultSchema)
+      .max(LIMITS.faults, { error: `at most ${LIMITS.faults} faults` })
+      .default([]),
     expect: z
       .array(expectationSchema)
       .max(LIMITS.expect, { error: `at most ${LIMITS.expect} expectations (one per system and fencing)` })
@@ -128,24 +146,44 @@ export const scenarioSchema = z
   .superRefine((scenario, ctx) => {
     scenario.expect.forEach((e, i) => {
       if (!scenario.systems.includes(e.system)) {
-        ctx.addIssue({ code: 'custom', path: ['expect', i, 'system'], message: `expects '${e.system}', which the scenario does not run (systems: ${scenario.systems.join(', ')})` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['expect', i, 'system'],
+          message: `expects '${e.system}', which the scenario does not run (systems: ${scenario.systems.join(', ')})`,
+        });
       }
       if (scenario.fencing !== 'both' && e.fencing !== scenario.fencing) {
-        ctx.addIssue({ code: 'custom', path: ['expect', i, 'fencing'], message: `expects fencing ${e.fencing}, but the scenario runs fencing ${scenario.fencing} only` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['expect', i, 'fencing'],
+          message: `expects fencing ${e.fencing}, but the scenario runs fencing ${scenario.fencing} only`,
+        });
       }
     });
     scenario.faults.forEach((fault, i) => {
       for (const s of selectorsOf(fault)) {
         const client = /^c(\d+)$/.exec(s);
         if (client !== null && Number(client[1]) > scenario.clients) {
-          ctx.addIssue({ code: 'custom', path: ['faults', i], message: `selector ${s}, but the scenario has ${scenario.clients} client(s)` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['faults', i],
+            message: `selector ${s}, but the scenario has ${scenario.clients} client(s)`,
+          });
         }
       }
       if (fault.after?.event === 'elected' && scenario.workload !== 'election') {
-        ctx.addIssue({ code: 'custom', path: ['faults', i, 'after', 'event'], message: "event 'elected' needs workload: election" });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['faults', i, 'after', 'event'],
+          message: "event 'elected' needs workload: election",
+        });
       }
       if (fault.after?.event === 'acquired' && scenario.workload !== 'mutex') {
-        ctx.addIssue({ code: 'custom', path: ['faults', i, 'after', 'event'], message: "event 'acquired' needs workload: mutex" });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['faults', i, 'after', 'event'],
+          message: "event 'acquired' needs workload: mutex",
+        });
       }
     });
   });

@@ -1,6 +1,11 @@
 /** npm run schema: regenerate the published JSON Schemas after changing scenarios/schema.ts or runner/results.ts. */
 import { writeFileSync } from 'node:fs';
-import { HISTORY_LINE_SCHEMA_FILE, historyLineJsonSchema, RESULTS_SCHEMA_FILE, resultsJsonSchema } from '../runner/results-json-schema.ts';
+import {
+  HISTORY_LINE_SCHEMA_FILE,
+  historyLineJsonSchema,
+  RESULTS_SCHEMA_FILE,
+  resultsJsonSchema,
+} from '../runner/results-json-schema.ts';
 import { SCHEMA_FILE, scenarioJsonSchema } from '../scenarios/json-schema.ts';
 
 for (const [file, text] of [

@@ -28,22 +28,32 @@ describe('clocks', () => {
 
   it('a drift change keeps both readings continuous and changes only the slope after it', () => {
     fc.assert(
-      fc.property(fc.integer({ min: -500, max: 500 }), fc.integer({ min: -500, max: 500 }), fc.integer({ min: 0, max: 100_000 }), fc.integer({ min: 0, max: 100_000 }), (before, after, changeAt, later) => {
-        const clock = new NodeClock({ driftPpm: before, offsetMs: 7 });
-        const wallBefore = clock.wallAt(changeAt);
-        const monoBefore = clock.monotonicAt(changeAt);
-        clock.setDrift(after, changeAt);
-        assert.ok(close(clock.wallAt(changeAt), wallBefore));
-        assert.ok(close(clock.monotonicAt(changeAt), monoBefore));
-        assert.ok(close(clock.monotonicAt(changeAt + later) - monoBefore, later * (1 + after / 1e6)));
-      }),
+      fc.property(
+        fc.integer({ min: -500, max: 500 }),
+        fc.integer({ min: -500, max: 500 }),
+        fc.integer({ min: 0, max: 100_000 }),
+        fc.integer({ min: 0, max: 100_000 }),
+        (before, after, changeAt, later) => {
+          const clock = new NodeClock({ driftPpm: before, offsetMs: 7 });
+          const wallBefore = clock.wallAt(changeAt);
+          const monoBefore = clock.monotonicAt(changeAt);
+          clock.setDrift(after, changeAt);
+          assert.ok(close(clock.wallAt(changeAt), wallBefore));
+          assert.ok(close(clock.monotonicAt(changeAt), monoBefore));
+          assert.ok(close(clock.monotonicAt(changeAt + later) - monoBefore, later * (1 + after / 1e6)));
+        },
+      ),
     );
   });
 
   it('a node sleeps by its own monotonic clock: a fast clock wakes early in true time, a jump changes nothing', async () => {
     const sim = new Sim({ seed: 1 });
     const woke: Record<string, { trueMs: number; monotonicMs: number; wallMs: number }> = {};
-    for (const [id, driftPpm] of [['fast', 100_000], ['slow', -100_000], ['exact', 0]] as const) {
+    for (const [id, driftPpm] of [
+      ['fast', 100_000],
+      ['slow', -100_000],
+      ['exact', 0],
+    ] as const) {
       sim.addNode(id, {
         driftPpm,
         factory: (host) =>
@@ -58,7 +68,8 @@ describe('clocks', () => {
     assert.ok(close(woke.fast!.trueMs, 1000));
     assert.ok(close(woke.slow!.trueMs, 1100 / 0.9));
     assert.equal(woke.exact!.trueMs, 1100);
-    for (const id of ['fast', 'slow', 'exact']) assert.ok(close(woke[id]!.monotonicMs, 1100), `${id} slept 1100ms by its own clock`);
+    for (const id of ['fast', 'slow', 'exact'])
+      assert.ok(close(woke[id]!.monotonicMs, 1100), `${id} slept 1100ms by its own clock`);
     assert.equal(woke.exact!.wallMs, 61_100, 'the jump moved the wall clock only');
   });
 

@@ -75,7 +75,9 @@ export class NodeClock {
 
 function checkDrift(driftPpm: number): number {
   if (!Number.isFinite(driftPpm) || driftPpm <= -1e6) {
-    throw new SimUsageError(`clock driftPpm must be finite and > -1000000 (a clock that runs), got ${String(driftPpm)}`);
+    throw new SimUsageError(
+      `clock driftPpm must be finite and > -1000000 (a clock that runs), got ${String(driftPpm)}`,
+    );
   }
   return driftPpm;
 }

@@ -32,11 +32,21 @@ export async function checkDeterminism(
 }
 
 /** Compare two traces recorded with the same `recordLimit`, naming the first event where they part. */
-export function compareTraces(first: Trace, second: Trace, recordLimit: number = DEFAULT_RECORD_LIMIT): DeterminismReport {
+export function compareTraces(
+  first: Trace,
+  second: Trace,
+  recordLimit: number = DEFAULT_RECORD_LIMIT,
+): DeterminismReport {
   const hashes = [first.hash(), second.hash()] as const;
   const events = [first.length, second.length] as const;
   if (hashes[0] === hashes[1]) {
-    return { deterministic: true, hashes, events, divergence: null, message: `deterministic: ${events[0]} events, trace ${hashes[0]}` };
+    return {
+      deterministic: true,
+      hashes,
+      events,
+      divergence: null,
+      message: `deterministic: ${events[0]} events, trace ${hashes[0]}`,
+    };
   }
   const divergence = firstDifference(first.entries, second.entries);
   const message =
@@ -51,7 +61,14 @@ function firstDifference(a: readonly TraceEntry[], b: readonly TraceEntry[]): Di
   for (let i = 0; i < n; i++) {
     const x = a[i];
     const y = b[i];
-    if (x === undefined || y === undefined || x.timeMs !== y.timeMs || x.node !== y.node || x.label !== y.label || x.aux !== y.aux) {
+    if (
+      x === undefined ||
+      y === undefined ||
+      x.timeMs !== y.timeMs ||
+      x.node !== y.node ||
+      x.label !== y.label ||
+      x.aux !== y.aux
+    ) {
       return { index: i, first: x, second: y };
     }
   }

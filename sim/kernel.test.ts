@@ -8,13 +8,18 @@ describe('kernel run loop', () => {
   it('never fires events out of order, including events scheduled from inside events', async () => {
     // Event i fires after `delay` from when it is scheduled: at the start (parent -1), or from
     // inside the handler of an earlier event (parent < i).
-    const plan = fc.array(fc.record({ delay: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 20 })), parent: fc.nat() }), { maxLength: 60 });
+    const plan = fc.array(
+      fc.record({ delay: fc.oneof(fc.constant(0), fc.integer({ min: 0, max: 20 })), parent: fc.nat() }),
+      { maxLength: 60 },
+    );
     await fc.assert(
       fc.asyncProperty(plan, async (specs) => {
         const sim = new Sim({ seed: 1 });
         const children = specs.map(() => [] as number[]);
         const roots: number[] = [];
-        specs.forEach((spec, i) => (i === 0 || spec.parent % (i + 1) === i ? roots : children[spec.parent % i]!).push(i));
+        specs.forEach((spec, i) =>
+          (i === 0 || spec.parent % (i + 1) === i ? roots : children[spec.parent % i]!).push(i),
+        );
         const fired: { time: number; order: number }[] = [];
         let scheduled = 0;
         const schedule = (i: number) => {
@@ -30,7 +35,10 @@ describe('kernel run loop', () => {
         for (let i = 1; i < fired.length; i++) {
           const a = fired[i - 1]!;
           const b = fired[i]!;
-          assert.ok(a.time < b.time || (a.time === b.time && a.order < b.order), `fired ${JSON.stringify(a)} then ${JSON.stringify(b)}`);
+          assert.ok(
+            a.time < b.time || (a.time === b.time && a.order < b.order),
+            `fired ${JSON.stringify(a)} then ${JSON.stringify(b)}`,
+          );
         }
       }),
     );
@@ -38,23 +46,29 @@ describe('kernel run loop', () => {
 
   it('lets a woken thread finish its step, through nested awaits, before time moves on', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(fc.tuple(fc.integer({ min: 0, max: 50 }), fc.integer({ min: 0, max: 12 })), { minLength: 1, maxLength: 20 }), async (steps) => {
-        const sim = new Sim({ seed: 2 });
-        const host = sim.addNode('n');
-        const observed: [number, number][] = [];
-        const nested = async (depth: number): Promise<number> => (depth === 0 ? sim.nowMs : nested(depth - 1));
-        steps.forEach(([sleepMs, depth], i) =>
-          host.spawn(`t${i}`, async () => {
-            await host.sleep(sleepMs);
-            observed.push([sleepMs, await nested(depth)]);
-          }),
-        );
-        // A competing event at every millisecond: if a continuation ran late, it would see a later time.
-        for (let t = 0; t <= 50; t++) sim.at(t, 'tick', () => {});
-        await sim.run();
-        assert.equal(observed.length, steps.length);
-        for (const [sleepMs, seen] of observed) assert.equal(seen, sleepMs);
-      }),
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.integer({ min: 0, max: 50 }), fc.integer({ min: 0, max: 12 })), {
+          minLength: 1,
+          maxLength: 20,
+        }),
+        async (steps) => {
+          const sim = new Sim({ seed: 2 });
+          const host = sim.addNode('n');
+          const observed: [number, number][] = [];
+          const nested = async (depth: number): Promise<number> => (depth === 0 ? sim.nowMs : nested(depth - 1));
+          steps.forEach(([sleepMs, depth], i) =>
+            host.spawn(`t${i}`, async () => {
+              await host.sleep(sleepMs);
+              observed.push([sleepMs, await nested(depth)]);
+            }),
+          );
+          // A competing event at every millisecond: if a continuation ran late, it would see a later time.
+          for (let t = 0; t <= 50; t++) sim.at(t, 'tick', () => {});
+          await sim.run();
+          assert.equal(observed.length, steps.length);
+          for (const [sleepMs, seen] of observed) assert.equal(seen, sleepMs);
+        },
+      ),
     );
   });
 
@@ -101,10 +115,12 @@ describe('kernel run loop', () => {
     const host = sim.addNode('n');
     let result: { values: number[]; at: number } | undefined;
     host.spawn('fan-out', async () => {
-      const values = await host.all([10, 30, 20].map((ms) => async () => {
-        await host.sleep(ms);
-        return ms;
-      }));
+      const values = await host.all(
+        [10, 30, 20].map((ms) => async () => {
+          await host.sleep(ms);
+          return ms;
+        }),
+      );
       result = { values, at: sim.nowMs };
     });
     await sim.run();
@@ -159,7 +175,10 @@ describe('kernel run loop', () => {
   it('refuses negative, NaN and past times with a message naming the value', async () => {
     const sim = new Sim({ seed: 1 });
     const host = sim.addNode('n');
-    assert.throws(() => sim.after(-1, 'x', () => {}), /delay of event 'x' must be a finite number of milliseconds >= 0, got -1/);
+    assert.throws(
+      () => sim.after(-1, 'x', () => {}),
+      /delay of event 'x' must be a finite number of milliseconds >= 0, got -1/,
+    );
     assert.throws(() => host.sleep(Number.NaN), /timer 'sleep' on node 'n' must be .* got NaN/);
     sim.at(10, 'x', () => {});
     await sim.run();

@@ -58,8 +58,23 @@ export class Kernel {
   }
 
   /** Schedule `fire` after `delayMs` of true time. With an owner, it belongs to that incarnation. */
-  schedule(delayMs: number, owner: EventOwner | null, label: string, fire: () => void, options: ScheduleOptions = {}): SimEvent {
-    return this.scheduleCall(delayMs, owner, label, fire, undefined, options.urgent === true, options.deferOnPause ?? true, options.aux ?? 0);
+  schedule(
+    delayMs: number,
+    owner: EventOwner | null,
+    label: string,
+    fire: () => void,
+    options: ScheduleOptions = {},
+  ): SimEvent {
+    return this.scheduleCall(
+      delayMs,
+      owner,
+      label,
+      fire,
+      undefined,
+      options.urgent === true,
+      options.deferOnPause ?? true,
+      options.aux ?? 0,
+    );
   }
 
   /** schedule() for hot paths: `fire(arg)` instead of a fresh closure, and no options object. */
@@ -178,7 +193,9 @@ export class Kernel {
   run(untilMs: number = Number.POSITIVE_INFINITY): Promise<void> {
     if (this.running) return Promise.reject(new SimUsageError('run() called while the simulation is already running'));
     if (Number.isNaN(untilMs) || untilMs < this.nowMs) {
-      return Promise.reject(new SimUsageError(`run: untilMs must be >= the current time ${this.nowMs}ms, got ${String(untilMs)}`));
+      return Promise.reject(
+        new SimUsageError(`run: untilMs must be >= the current time ${this.nowMs}ms, got ${String(untilMs)}`),
+      );
     }
     this.running = true;
     return new Promise<void>((resolve, reject) => {
@@ -236,7 +253,13 @@ export class Kernel {
         );
       }
       this.lastLabel = next.label;
-      this.trace.record(this.nowMs, owner === null ? -1 : owner.index, owner === null ? '-' : owner.id, next.label, next.aux);
+      this.trace.record(
+        this.nowMs,
+        owner === null ? -1 : owner.index,
+        owner === null ? '-' : owner.id,
+        next.label,
+        next.aux,
+      );
       next.fire(next.arg as never);
       if (this.runnable > 0) return true;
       this.throwIfFailed();

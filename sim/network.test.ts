@@ -9,7 +9,9 @@ function pair(seed: number, sendTimes: number[], latency = { minMs: 0, maxMs: 30
   const sim = new Sim({ seed, network: { latency } });
   const arrivals: { n: number; atMs: number }[] = [];
   sim.addNode('a');
-  sim.addNode('b', (host) => host.onMessage((m: Message) => arrivals.push({ n: m.payload as number, atMs: sim.nowMs })));
+  sim.addNode('b', (host) =>
+    host.onMessage((m: Message) => arrivals.push({ n: m.payload as number, atMs: sim.nowMs })),
+  );
   [...sendTimes].sort((x, y) => x - y).forEach((t, n) => sim.at(t, 'send', () => sim.host('a').send('b', n)));
   return { sim, arrivals };
 }
@@ -19,7 +21,10 @@ const seed = fc.integer({ min: 0, max: 1_000_000 });
 
 function assertInOrder(arrivals: { n: number }[]): void {
   for (let i = 1; i < arrivals.length; i++) {
-    assert.ok(arrivals[i - 1]!.n < arrivals[i]!.n, `packet ${arrivals[i - 1]!.n} arrived before ${arrivals[i]!.n}... out of order`);
+    assert.ok(
+      arrivals[i - 1]!.n < arrivals[i]!.n,
+      `packet ${arrivals[i - 1]!.n} arrived before ${arrivals[i]!.n}... out of order`,
+    );
   }
 }
 
@@ -29,39 +34,62 @@ describe('network', () => {
       fc.asyncProperty(seed, sendTimes, async (s, times) => {
         const { sim, arrivals } = pair(s, times);
         await sim.run();
-        assert.deepEqual(arrivals.map((a) => a.n), times.map((_, n) => n));
+        assert.deepEqual(
+          arrivals.map((a) => a.n),
+          times.map((_, n) => n),
+        );
       }),
     );
   });
 
   it('drop: loses exactly the packets that would arrive while the link is cut', async () => {
     await fc.assert(
-      fc.asyncProperty(seed, sendTimes, fc.integer({ min: 0, max: 200 }), fc.integer({ min: 1, max: 100 }), async (s, times, cutAt, forMs) => {
-        const { sim, arrivals } = pair(s, times);
-        sim.at(cutAt, 'cut', () => sim.partition('a', 'b', { mode: 'drop', oneWay: true }));
-        sim.at(cutAt + forMs, 'heal', () => sim.heal('a', 'b', { oneWay: true }));
-        await sim.run();
-        assertInOrder(arrivals);
-        for (const a of arrivals) assert.ok(a.atMs <= cutAt || a.atMs >= cutAt + forMs, `packet ${a.n} arrived at ${a.atMs}, inside the cut`);
-        const { sent, delivered, dropped } = sim.network.stats;
-        assert.equal(sent, delivered + dropped);
-        assert.equal(delivered, arrivals.length);
-      }),
+      fc.asyncProperty(
+        seed,
+        sendTimes,
+        fc.integer({ min: 0, max: 200 }),
+        fc.integer({ min: 1, max: 100 }),
+        async (s, times, cutAt, forMs) => {
+          const { sim, arrivals } = pair(s, times);
+          sim.at(cutAt, 'cut', () => sim.partition('a', 'b', { mode: 'drop', oneWay: true }));
+          sim.at(cutAt + forMs, 'heal', () => sim.heal('a', 'b', { oneWay: true }));
+          await sim.run();
+          assertInOrder(arrivals);
+          for (const a of arrivals)
+            assert.ok(a.atMs <= cutAt || a.atMs >= cutAt + forMs, `packet ${a.n} arrived at ${a.atMs}, inside the cut`);
+          const { sent, delivered, dropped } = sim.network.stats;
+          assert.equal(sent, delivered + dropped);
+          assert.equal(delivered, arrivals.length);
+        },
+      ),
     );
   });
 
   it('hold: delivers every packet, in order, those caught by the cut at the moment it heals', async () => {
     await fc.assert(
-      fc.asyncProperty(seed, sendTimes, fc.integer({ min: 0, max: 200 }), fc.integer({ min: 1, max: 100 }), async (s, times, holdAt, forMs) => {
-        const healAt = holdAt + forMs;
-        const { sim, arrivals } = pair(s, times);
-        sim.at(holdAt, 'hold', () => sim.partition('a', 'b', { mode: 'hold', oneWay: true }));
-        sim.at(healAt, 'heal', () => sim.heal('a', 'b', { oneWay: true }));
-        await sim.run();
-        assert.deepEqual(arrivals.map((a) => a.n), times.map((_, n) => n));
-        for (const a of arrivals) assert.ok(a.atMs <= holdAt || a.atMs >= healAt, `packet ${a.n} arrived at ${a.atMs}, inside the hold`);
-        assert.ok(arrivals.filter((a) => a.atMs === healAt).length >= sim.network.stats.held, 'a held packet arrived later than the heal');
-      }),
+      fc.asyncProperty(
+        seed,
+        sendTimes,
+        fc.integer({ min: 0, max: 200 }),
+        fc.integer({ min: 1, max: 100 }),
+        async (s, times, holdAt, forMs) => {
+          const healAt = holdAt + forMs;
+          const { sim, arrivals } = pair(s, times);
+          sim.at(holdAt, 'hold', () => sim.partition('a', 'b', { mode: 'hold', oneWay: true }));
+          sim.at(healAt, 'heal', () => sim.heal('a', 'b', { oneWay: true }));
+          await sim.run();
+          assert.deepEqual(
+            arrivals.map((a) => a.n),
+            times.map((_, n) => n),
+          );
+          for (const a of arrivals)
+            assert.ok(a.atMs <= holdAt || a.atMs >= healAt, `packet ${a.n} arrived at ${a.atMs}, inside the hold`);
+          assert.ok(
+            arrivals.filter((a) => a.atMs === healAt).length >= sim.network.stats.held,
+            'a held packet arrived later than the heal',
+          );
+        },
+      ),
     );
   });
 
@@ -138,9 +166,18 @@ describe('network', () => {
     assert.throws(() => a.send('a', 1), /no link from node 'a' to itself/);
     assert.throws(() => a.send('nobody', 1), /unknown node 'nobody' \(known nodes: a\)/);
     sim.addNode('b');
-    assert.throws(() => sim.network.configure('a', 'b', { latency: { minMs: 5, maxMs: 1 } }), /latency.maxMs \(1\) must be >= latency.minMs \(5\)/);
-    assert.throws(() => sim.network.configure('a', 'b', { lossProbability: 2 }), /lossProbability must be a probability in \[0, 1\], got 2/);
-    assert.throws(() => sim.network.partition('a', 'b', 'sideways' as never), /partition mode must be 'drop' or 'hold'/);
+    assert.throws(
+      () => sim.network.configure('a', 'b', { latency: { minMs: 5, maxMs: 1 } }),
+      /latency.maxMs \(1\) must be >= latency.minMs \(5\)/,
+    );
+    assert.throws(
+      () => sim.network.configure('a', 'b', { lossProbability: 2 }),
+      /lossProbability must be a probability in \[0, 1\], got 2/,
+    );
+    assert.throws(
+      () => sim.network.partition('a', 'b', 'sideways' as never),
+      /partition mode must be 'drop' or 'hold'/,
+    );
   });
 });
 

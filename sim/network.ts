@@ -165,7 +165,16 @@ export class Network {
     const arrivalMs = Math.max(this.kernel.nowMs + drawn + link.extraDelayMs, link.lastArrivalMs);
     link.lastArrivalMs = arrivalMs;
     const packet: Packet = { message, incarnation: target.incarnation, link };
-    this.kernel.scheduleCall(arrivalMs - this.kernel.nowMs, target, label, this.arrive, packet, false, layer === 'process', from.index);
+    this.kernel.scheduleCall(
+      arrivalMs - this.kernel.nowMs,
+      target,
+      label,
+      this.arrive,
+      packet,
+      false,
+      layer === 'process',
+      from.index,
+    );
   }
 
   /** Fires when a packet reaches the far end of its link (an arrow: it is passed around unbound). */
@@ -192,7 +201,16 @@ export class Network {
     const held = link.held;
     link.held = [];
     for (const packet of held) {
-      this.kernel.scheduleCall(0, link.to, packet.message.label, this.arrive, packet, true, packet.message.layer === 'process', link.from.index);
+      this.kernel.scheduleCall(
+        0,
+        link.to,
+        packet.message.label,
+        this.arrive,
+        packet,
+        true,
+        packet.message.layer === 'process',
+        link.from.index,
+      );
     }
   }
 

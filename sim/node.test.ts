@@ -37,7 +37,8 @@ describe('nodes: pause, crash, restart', () => {
           sim.at(pauseAt, 'pause', () => sim.pause('target'));
           sim.at(resumeAt, 'resume', () => sim.resume('target'));
           await sim.run();
-          for (const t of ranAt) assert.ok(t <= pauseAt || t >= resumeAt, `target ran at ${t}, while paused over (${pauseAt}, ${resumeAt})`);
+          for (const t of ranAt)
+            assert.ok(t <= pauseAt || t >= resumeAt, `target ran at ${t}, while paused over (${pauseAt}, ${resumeAt})`);
           assert.equal(ranAt.length, sleeps.length + 1 + 40, 'everything deferred by the pause ran after it');
         },
       ),
@@ -107,7 +108,9 @@ describe('nodes: pause, crash, restart', () => {
   it("a crash runs the node's crash handler as its OS, which can still tell peers the connection is gone", async () => {
     const sim = new Sim({ seed: 1, network: { latency: { minMs: 2, maxMs: 2 } } });
     const heard: string[] = [];
-    sim.addNode('server', (host) => host.onOsMessage((m) => heard.push(`${String(m.payload)} from ${m.from} at ${sim.nowMs}`)));
+    sim.addNode('server', (host) =>
+      host.onOsMessage((m) => heard.push(`${String(m.payload)} from ${m.from} at ${sim.nowMs}`)),
+    );
     sim.addNode('client', (host) => host.onCrash((os) => os.send('server', 'reset')));
     sim.at(10, 'crash', () => sim.crash('client'));
     await sim.run();
@@ -188,11 +191,21 @@ describe('host.quorum', () => {
     let failure: unknown = null;
     sim.addNode('n', (host) =>
       host.spawn('quorum', async () => {
-        short = await host.quorum([10, 20, 30].map((ms) => async () => (await host.sleep(ms), ms === 10)), 2, (yes) => yes);
-        await host.quorum([async () => (await host.sleep(5), true), async () => Promise.reject(new Error('node gone'))], 2, (yes) => yes).then(
-          () => {},
-          (error: unknown) => (failure = error),
+        short = await host.quorum(
+          [10, 20, 30].map((ms) => async () => (await host.sleep(ms), ms === 10)),
+          2,
+          (yes) => yes,
         );
+        await host
+          .quorum(
+            [async () => (await host.sleep(5), true), async () => Promise.reject(new Error('node gone'))],
+            2,
+            (yes) => yes,
+          )
+          .then(
+            () => {},
+            (error: unknown) => (failure = error),
+          );
       }),
     );
     await sim.run();

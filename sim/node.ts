@@ -84,7 +84,8 @@ export class NodeRuntime implements NetworkNode {
   }
 
   resume(): void {
-    if (this.state !== 'paused') throw new SimUsageError(`cannot resume node '${this.id}': it is ${this.state}, not paused`);
+    if (this.state !== 'paused')
+      throw new SimUsageError(`cannot resume node '${this.id}': it is ${this.state}, not paused`);
     this.state = 'up';
     const deferred = this.deferred;
     this.deferred = [];
@@ -108,7 +109,8 @@ export class NodeRuntime implements NetworkNode {
   }
 
   restart(persist: boolean): void {
-    if (this.state !== 'crashed') throw new SimUsageError(`cannot restart node '${this.id}': it is ${this.state}, not crashed`);
+    if (this.state !== 'crashed')
+      throw new SimUsageError(`cannot restart node '${this.id}': it is ${this.state}, not crashed`);
     if (!persist) this.disk.clear();
     this.state = 'up';
     this.incarnation++;
@@ -206,7 +208,9 @@ export class Host {
     this.node.kernel.startThread(body, (ok, value) => {
       if (ok || !this.alive || value instanceof ProcessKilled) return;
       const reason = value instanceof Error ? value.message : String(value);
-      this.node.kernel.fail(new ProcessError(`process '${name}' on node '${this.id}' failed: ${reason}`, { cause: value }));
+      this.node.kernel.fail(
+        new ProcessError(`process '${name}' on node '${this.id}' failed: ${reason}`, { cause: value }),
+      );
     });
   }
 
@@ -214,7 +218,16 @@ export class Host {
   sleep(ms: number): Future<void> {
     const future = this.future<void>();
     requireDuration(`timer 'sleep' on node '${this.id}'`, ms);
-    this.node.kernel.scheduleCall(this.node.clock.trueDuration(ms), this.node, 'sleep', wakeSleeper, future, false, true, 0);
+    this.node.kernel.scheduleCall(
+      this.node.clock.trueDuration(ms),
+      this.node,
+      'sleep',
+      wakeSleeper,
+      future,
+      false,
+      true,
+      0,
+    );
     return future;
   }
 
@@ -276,7 +289,11 @@ export class Host {
    * or once that can no longer happen (every task settled): the results so far, undefined where a
    * task has not finished. Tasks still running go on. A task that rejects rejects the whole.
    */
-  quorum<T>(tasks: ReadonlyArray<() => PromiseLike<T>>, needed: number, counts: (value: T) => boolean): Future<(T | undefined)[]> {
+  quorum<T>(
+    tasks: ReadonlyArray<() => PromiseLike<T>>,
+    needed: number,
+    counts: (value: T) => boolean,
+  ): Future<(T | undefined)[]> {
     const out = this.future<(T | undefined)[]>();
     const results = new Array<T | undefined>(tasks.length).fill(undefined);
     let left = tasks.length;
@@ -298,14 +315,17 @@ export class Host {
   /** Run `task` as a thread; reject with TimeoutError if it has not settled after `ms` local time. */
   deadline<T>(task: () => PromiseLike<T>, ms: number): Future<T> {
     const out = this.future<T>();
-    const timer = this.timer(ms, 'deadline', () => out.reject(new TimeoutError(`deadline of ${ms}ms passed on node '${this.id}'`)));
+    const timer = this.timer(ms, 'deadline', () =>
+      out.reject(new TimeoutError(`deadline of ${ms}ms passed on node '${this.id}'`)),
+    );
     out.onSettle(() => timer.cancel());
     this.node.kernel.startThread(task, (ok, value) => (ok ? out.resolve(value as T) : out.reject(value)));
     return out;
   }
 
   private check(operation: string): void {
-    if (!this.alive) throw new ProcessKilled(`node '${this.id}' incarnation ${this.incarnation} is dead (${operation})`);
+    if (!this.alive)
+      throw new ProcessKilled(`node '${this.id}' incarnation ${this.incarnation} is dead (${operation})`);
   }
 }
 

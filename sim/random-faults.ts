@@ -23,7 +23,11 @@ export interface RandomFault {
  * partition cuts target and peer both ways (`hold` delays instead of dropping); a jump steps the
  * target's wall clock by 100 x forMs.
  */
-export function scheduleRandomFaults(sim: Sim, faults: readonly RandomFault[], canCrash: (node: NodeRuntime) => boolean = (node) => !node.crashed): void {
+export function scheduleRandomFaults(
+  sim: Sim,
+  faults: readonly RandomFault[],
+  canCrash: (node: NodeRuntime) => boolean = (node) => !node.crashed,
+): void {
   for (const f of faults) {
     sim.at(f.at, 'fault', () => {
       const node = sim.node(f.target);

@@ -22,15 +22,20 @@ describe('rng', () => {
 
   it('int stays within its inclusive bounds and uniform within [min, max)', () => {
     fc.assert(
-      fc.property(fc.integer(), fc.integer({ min: -1000, max: 1000 }), fc.integer({ min: 0, max: 1000 }), (seed, min, span) => {
-        const rng = Rng.root(seed);
-        for (let i = 0; i < 50; i++) {
-          const n = rng.int(min, min + span);
-          assert.ok(Number.isInteger(n) && n >= min && n <= min + span);
-          const u = rng.uniform(min, min + span);
-          assert.ok(u >= min && (span === 0 ? u === min : u < min + span));
-        }
-      }),
+      fc.property(
+        fc.integer(),
+        fc.integer({ min: -1000, max: 1000 }),
+        fc.integer({ min: 0, max: 1000 }),
+        (seed, min, span) => {
+          const rng = Rng.root(seed);
+          for (let i = 0; i < 50; i++) {
+            const n = rng.int(min, min + span);
+            assert.ok(Number.isInteger(n) && n >= min && n <= min + span);
+            const u = rng.uniform(min, min + span);
+            assert.ok(u >= min && (span === 0 ? u === min : u < min + span));
+          }
+        },
+      ),
     );
   });
 

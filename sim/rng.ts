@@ -59,9 +59,13 @@ export class Rng {
 
   /** `bytes` random bytes as lowercase hex: lock values, request ids. */
   hex(bytes: number): string {
-    if (!Number.isInteger(bytes) || bytes <= 0) throw new SimUsageError(`Rng.hex needs a positive byte count, got ${bytes}`);
+    if (!Number.isInteger(bytes) || bytes <= 0)
+      throw new SimUsageError(`Rng.hex needs a positive byte count, got ${bytes}`);
     let out = '';
-    for (let i = 0; i < bytes; i++) out += Math.floor(this.prng() * 256).toString(16).padStart(2, '0');
+    for (let i = 0; i < bytes; i++)
+      out += Math.floor(this.prng() * 256)
+        .toString(16)
+        .padStart(2, '0');
     return out;
   }
 }

@@ -69,7 +69,8 @@ export class Sim {
       throw new SimUsageError(`node id must match ${NODE_ID.source}, got '${String(id)}'`);
     }
     if (this.nodes.has(id)) throw new SimUsageError(`node '${id}' already exists`);
-    const options: NodeOptions = typeof factoryOrOptions === 'function' ? { factory: factoryOrOptions } : (factoryOrOptions ?? {});
+    const options: NodeOptions =
+      typeof factoryOrOptions === 'function' ? { factory: factoryOrOptions } : (factoryOrOptions ?? {});
     const node = new NodeRuntime(
       this.kernel,
       this.network,

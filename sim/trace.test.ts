@@ -11,21 +11,31 @@ function hashOf(entries: Entry[]): string {
   return trace.hash();
 }
 
-const entry = fc.tuple(fc.double({ min: 0, max: 1e6, noNaN: true }), fc.integer({ min: -1, max: 20 }), fc.string({ maxLength: 8 }), fc.integer({ min: 0, max: 20 }));
+const entry = fc.tuple(
+  fc.double({ min: 0, max: 1e6, noNaN: true }),
+  fc.integer({ min: -1, max: 20 }),
+  fc.string({ maxLength: 8 }),
+  fc.integer({ min: 0, max: 20 }),
+);
 
 describe('trace hash', () => {
   it('changes when any field of any event changes', () => {
     fc.assert(
-      fc.property(fc.array(entry, { minLength: 1, maxLength: 20 }), fc.nat(), fc.integer({ min: 0, max: 3 }), (entries, at, field) => {
-        const i = at % entries.length;
-        const changed = entries.map((e) => [...e] as Entry);
-        const target = changed[i]!;
-        if (field === 0) target[0] = target[0] + 0.5;
-        if (field === 1) target[1] = target[1] + 1;
-        if (field === 2) target[2] = `${target[2]}x`;
-        if (field === 3) target[3] = target[3] + 1;
-        assert.notEqual(hashOf(changed), hashOf(entries));
-      }),
+      fc.property(
+        fc.array(entry, { minLength: 1, maxLength: 20 }),
+        fc.nat(),
+        fc.integer({ min: 0, max: 3 }),
+        (entries, at, field) => {
+          const i = at % entries.length;
+          const changed = entries.map((e) => [...e] as Entry);
+          const target = changed[i]!;
+          if (field === 0) target[0] = target[0] + 0.5;
+          if (field === 1) target[1] = target[1] + 1;
+          if (field === 2) target[2] = `${target[2]}x`;
+          if (field === 3) target[3] = target[3] + 1;
+          assert.notEqual(hashOf(changed), hashOf(entries));
+        },
+      ),
     );
   });
 
@@ -42,6 +52,9 @@ describe('trace hash', () => {
     const trace = new Trace({ recordLimit: 2 });
     for (let i = 0; i < 5; i++) trace.record(i, 0, 'n0', 'e', 0);
     assert.equal(trace.length, 5);
-    assert.deepEqual(trace.entries.map((e) => e.timeMs), [0, 1]);
+    assert.deepEqual(
+      trace.entries.map((e) => e.timeMs),
+      [0, 1],
+    );
   });
 });

@@ -14,7 +14,11 @@ const BIN = fileURLToPath(new URL('../bin/lockstep.js', import.meta.url));
 
 /** Run the CLI; a command that hangs is killed after `timeout` ms, which then shows as a signal, not exit 2. */
 function lockstep(args: readonly string[], timeout = 60_000) {
-  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout, env: { ...process.env, FORCE_COLOR: '0' } });
+  const result = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    timeout,
+    env: { ...process.env, FORCE_COLOR: '0' },
+  });
   return { code: result.status, signal: result.signal, stderr: result.stderr };
 }
 
@@ -55,9 +59,21 @@ describe('lockstep run refuses what it could not finish', () => {
     const dir = tempDir('lockstep-bounds-');
     const out = join(dir, 'runs');
     const groups = Array.from({ length: 50_000 }, (_, i) => `[c${(i % 3) + 1}]`).join(', ');
-    refused(['run', scenarioFile(dir, 'groups', `clients: 3\nfaults:\n  - { at: 1, partition: { groups: [${groups}] } }\n`)], /groups\.yaml: faults\[0\]\.partition\.groups: groups takes at most 16 groups/, out);
-    refused(['run', scenarioFile(dir, 'long-lease', 'lock: { ttlMs: 1e12 }\n')], /long-lease\.yaml: lock\.ttlMs: ttlMs must be <= 600000/, out);
-    refused(['run', scenarioFile(dir, 'short-lease', 'lock: { ttlMs: 5 }\n')], /short-lease\.yaml: lock\.ttlMs: ttlMs must be >= 100: .*RedLock/, out);
+    refused(
+      ['run', scenarioFile(dir, 'groups', `clients: 3\nfaults:\n  - { at: 1, partition: { groups: [${groups}] } }\n`)],
+      /groups\.yaml: faults\[0\]\.partition\.groups: groups takes at most 16 groups/,
+      out,
+    );
+    refused(
+      ['run', scenarioFile(dir, 'long-lease', 'lock: { ttlMs: 1e12 }\n')],
+      /long-lease\.yaml: lock\.ttlMs: ttlMs must be <= 600000/,
+      out,
+    );
+    refused(
+      ['run', scenarioFile(dir, 'short-lease', 'lock: { ttlMs: 5 }\n')],
+      /short-lease\.yaml: lock\.ttlMs: ttlMs must be >= 100: .*RedLock/,
+      out,
+    );
     const longName = join(dir, 'long-name.yaml');
     writeFileSync(longName, `name: ${'n'.repeat(300)}\ndescription: d\ndurationMs: 1000\n`);
     refused(['run', longName], /long-name\.yaml: name: name must be at most 64 characters/, out);
@@ -68,7 +84,11 @@ describe('lockstep run refuses what it could not finish', () => {
     refused(['run', '--seeds', '1e9'], /--seeds must be an integer, got '1e9'/, out);
     refused(['run', '--seeds', '1000000000'], /^lockstep: --seeds must be between 1 and 10000, got 1000000000$/, out);
     refused(['run', '--seeds', '10001'], /^lockstep: --seeds must be between 1 and 10000, got 10001$/, out);
-    refused(['run', '--seed', '9007199254740991', '--seeds', '2'], /^lockstep: --seed 9007199254740991 with --seeds 2: the last seed must be at most 9007199254740991$/, out);
+    refused(
+      ['run', '--seed', '9007199254740991', '--seeds', '2'],
+      /^lockstep: --seed 9007199254740991 with --seeds 2: the last seed must be at most 9007199254740991$/,
+      out,
+    );
     refused(['run', '--seeds', '10000'], /^lockstep: --seeds 10000: \d+ runs planned .*; at most 20000$/, out);
   });
 });
@@ -76,6 +96,10 @@ describe('lockstep run refuses what it could not finish', () => {
 describe('lockstep check refuses what it could not finish', () => {
   it('refuses --runs past a million before drawing a single candidate', () => {
     const out = join(tempDir('lockstep-bounds-'), 'check');
-    refused(['check', '--system', 'redlock', '--runs', '100000000'], /^lockstep: --runs must be between 1 and 1000000, got 100000000$/, out);
+    refused(
+      ['check', '--system', 'redlock', '--runs', '100000000'],
+      /^lockstep: --runs must be between 1 and 1000000, got 100000000$/,
+      out,
+    );
   });
 });

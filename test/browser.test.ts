@@ -18,14 +18,27 @@ const LIBRARY = fileURLToPath(new URL('../scenarios', import.meta.url));
 const ARTIFACTS = fileURLToPath(new URL('../runs/artifacts', import.meta.url));
 
 const available = existsSync(CHROMIUM);
-if (!available) process.stdout.write(`\n*** browser test SKIPPED: ${CHROMIUM} is missing (apt-get install chromium; .ci/run does) ***\n\n`);
+if (!available)
+  process.stdout.write(
+    `\n*** browser test SKIPPED: ${CHROMIUM} is missing (apt-get install chromium; .ci/run does) ***\n\n`,
+  );
 
 describe('the report in a real browser', { skip: !available && `${CHROMIUM} is missing` }, () => {
   it('loads from file:// with no console errors and no network requests; every chart has marks; one matrix cell per run', async () => {
     const out = tempDir('lockstep-browser-');
     const scenarios = loadScenarios([join(LIBRARY, 'gc-pause-beyond-ttl.yaml'), join(LIBRARY, 'leader-isolated.yaml')]);
     const code = await runCommand(
-      { scenarios, systems: ['redis', 'etcd'], fencing: 'both', seed: 1, seeds: 1, outDir: out, checkDeterminism: false, version: 'test', commandLine: 'lockstep run (test)' },
+      {
+        scenarios,
+        systems: ['redis', 'etcd'],
+        fencing: 'both',
+        seed: 1,
+        seeds: 1,
+        outDir: out,
+        checkDeterminism: false,
+        version: 'test',
+        commandLine: 'lockstep run (test)',
+      },
       () => {},
     );
     assert.equal(code, 0);
@@ -33,7 +46,15 @@ describe('the report in a real browser', { skip: !available && `${CHROMIUM} is m
     const runs = (JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as { runs: unknown[] }).runs.length;
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     try {
       const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
@@ -44,8 +65,16 @@ describe('the report in a real browser', { skip: !available && `${CHROMIUM} is m
       page.on('request', (request) => requests.push(request.url()));
       await page.goto(pathToFileURL(join(dir, 'index.html')).href);
       assert.deepEqual(errors, []);
-      assert.deepEqual(requests.filter((url) => !url.startsWith('file://')), [], 'no network requests');
-      const marks = await page.$$eval('figure.chart', (figures) => figures.map((f) => [f.getAttribute('data-chart'), f.querySelectorAll('svg [class^="mark-"] *').length] as const));
+      assert.deepEqual(
+        requests.filter((url) => !url.startsWith('file://')),
+        [],
+        'no network requests',
+      );
+      const marks = await page.$$eval('figure.chart', (figures) =>
+        figures.map(
+          (f) => [f.getAttribute('data-chart'), f.querySelectorAll('svg [class^="mark-"] *').length] as const,
+        ),
+      );
       assert.ok(marks.length >= 5, `only ${marks.length} charts`);
       for (const [name, count] of marks) assert.ok(count > 0, `chart ${name} drew nothing`);
       assert.equal(await page.locator('td[data-cell]').count(), runs);

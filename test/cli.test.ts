@@ -10,7 +10,10 @@ import { tempDir } from './temp.ts';
 const BIN = fileURLToPath(new URL('../bin/lockstep.js', import.meta.url));
 
 function lockstep(...args: string[]) {
-  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' } });
+  const result = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, FORCE_COLOR: '0' },
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -60,7 +63,22 @@ describe('lockstep run', () => {
     assert.equal(results.mode, 'sim');
     assert.equal(results.runs.length, 4);
     for (const run of results.runs) {
-      for (const field of ['scenario', 'system', 'fencing', 'seed', 'mode', 'verdict', 'skipped', 'metrics', 'expected', 'expectationMet', 'simulatedMs', 'wallMs', 'events', 'traceHash']) {
+      for (const field of [
+        'scenario',
+        'system',
+        'fencing',
+        'seed',
+        'mode',
+        'verdict',
+        'skipped',
+        'metrics',
+        'expected',
+        'expectationMet',
+        'simulatedMs',
+        'wallMs',
+        'events',
+        'traceHash',
+      ]) {
         assert.ok(field in run, `results.json run lacks ${field}`);
       }
     }
@@ -70,16 +88,35 @@ describe('lockstep run', () => {
       'tiny-pause.redis.on.1.jsonl',
       'tiny-pause.redis.on.2.jsonl',
     ]);
-    const first = JSON.parse(readFileSync(join(latest, 'history', 'tiny-pause.redis.off.1.jsonl'), 'utf8').split('\n')[0]!);
+    const first = JSON.parse(
+      readFileSync(join(latest, 'history', 'tiny-pause.redis.off.1.jsonl'), 'utf8').split('\n')[0]!,
+    );
     assert.deepEqual(Object.keys(first).slice(0, 6), ['kind', 'index', 'process', 'type', 'f', 'timeMs']);
-    assert.match(readFileSync(join(latest, 'report.md'), 'utf8'), /npx lockstep run .*tiny-pause\.yaml --systems redis --fencing off --seed 1/);
+    assert.match(
+      readFileSync(join(latest, 'report.md'), 'utf8'),
+      /npx lockstep run .*tiny-pause\.yaml --systems redis --fencing off --seed 1/,
+    );
   });
 
   it('exits 1 on a failed expectation and prints the command that replays it', () => {
     const dir = scratch();
     const file = join(dir, 'wrong.yaml');
-    writeFileSync(file, SCENARIO.replace('name: tiny-pause', 'name: wrong').replace('fencing: off, verdict: unsafe', 'fencing: off, verdict: safe'));
-    const { code, stdout } = lockstep('run', file, '--out', join(dir, 'runs'), '--fencing', 'off', '--check-determinism');
+    writeFileSync(
+      file,
+      SCENARIO.replace('name: tiny-pause', 'name: wrong').replace(
+        'fencing: off, verdict: unsafe',
+        'fencing: off, verdict: safe',
+      ),
+    );
+    const { code, stdout } = lockstep(
+      'run',
+      file,
+      '--out',
+      join(dir, 'runs'),
+      '--fencing',
+      'off',
+      '--check-determinism',
+    );
     assert.equal(code, 1);
     assert.match(stdout, /expectation failed: wrong on redis, fencing off: expected safe, got unsafe/);
     assert.match(stdout, /replay: npx lockstep run .*wrong\.yaml --systems redis --fencing off --seed 1/);
@@ -89,8 +126,19 @@ describe('lockstep run', () => {
   it('reports a run that exceeded its event budget as unknown, also under --check-determinism', () => {
     const dir = scratch();
     const file = join(dir, 'spin.yaml');
-    writeFileSync(file, 'name: spin\ndescription: a short lease on a near-instant network\nsystems: [redis]\nclients: 5\ndurationMs: 1000\nlock: { ttlMs: 100, holdMs: 0, thinkMs: 0 }\nnetwork: { latencyMs: { min: 0, max: 0.001 } }\n');
-    const { code, stdout, stderr } = lockstep('run', file, '--fencing', 'off', '--check-determinism', '--out', join(dir, 'runs'));
+    writeFileSync(
+      file,
+      'name: spin\ndescription: a short lease on a near-instant network\nsystems: [redis]\nclients: 5\ndurationMs: 1000\nlock: { ttlMs: 100, holdMs: 0, thinkMs: 0 }\nnetwork: { latencyMs: { min: 0, max: 0.001 } }\n',
+    );
+    const { code, stdout, stderr } = lockstep(
+      'run',
+      file,
+      '--fencing',
+      'off',
+      '--check-determinism',
+      '--out',
+      join(dir, 'runs'),
+    );
     assert.equal(code, 0, stderr);
     assert.match(stdout, /spin\s+redis\s+off\s+1\s+unknown/);
   });
@@ -104,7 +152,10 @@ describe('lockstep run', () => {
     writeFileSync(good, SCENARIO);
     const cases: [string[], RegExp][] = [
       [['run', '--systems', 'memcached', '--out', out], /^lockstep: --systems: unknown system 'memcached'/],
-      [['run', '--fencing', 'sometimes', '--out', out], /^lockstep: --fencing must be off, on or both, got 'sometimes'/],
+      [
+        ['run', '--fencing', 'sometimes', '--out', out],
+        /^lockstep: --fencing must be off, on or both, got 'sometimes'/,
+      ],
       [['run', '--seeds', '0', '--out', out], /^lockstep: --seeds must be between 1 and 10000, got 0$/],
       [['run', '--seed', 'x', '--out', out], /--seed must be an integer, got 'x'/],
       [['run', bad, '--out', out], /^lockstep: .*bad\.yaml: faults\[0\]\.pause: expected a selector/],
@@ -126,28 +177,54 @@ describe('lockstep live', () => {
     const notYaml = join(dir, 'broken.yaml');
     writeFileSync(notYaml, 'toxiproxy: [\n');
     const cases: [string[], RegExp][] = [
-      [['live', good, '--provider', 'cloud', '--out', out], /^lockstep: --provider must be local, compose or external, got 'cloud'/],
+      [
+        ['live', good, '--provider', 'cloud', '--out', out],
+        /^lockstep: --provider must be local, compose or external, got 'cloud'/,
+      ],
       [['live', good, '--provider', 'external', '--out', out], /^lockstep: --provider external needs --config FILE/],
       [['live', good, '--config', badConfig, '--out', out], /^lockstep: --config is for --provider external/],
-      [['live', good, '--provider', 'external', '--config', join(dir, 'none.yaml'), '--out', out], /none\.yaml: cannot read the endpoints file \(ENOENT\)/],
-      [['live', good, '--provider', 'external', '--config', badConfig, '--out', out], /endpoints\.yaml: redis\.0: expected host:port/],
+      [
+        ['live', good, '--provider', 'external', '--config', join(dir, 'none.yaml'), '--out', out],
+        /none\.yaml: cannot read the endpoints file \(ENOENT\)/,
+      ],
+      [
+        ['live', good, '--provider', 'external', '--config', badConfig, '--out', out],
+        /endpoints\.yaml: redis\.0: expected host:port/,
+      ],
       [['live', good, '--provider', 'external', '--config', notYaml, '--out', out], /broken\.yaml: not YAML or JSON/],
-      [['live', good, '--subjects', 'zookeeper-curator', '--out', out], /^lockstep: --subjects: unknown subject 'zookeeper-curator' \(expected one of node-redlock, etcd3-lock\)/],
+      [
+        ['live', good, '--subjects', 'zookeeper-curator', '--out', out],
+        /^lockstep: --subjects: unknown subject 'zookeeper-curator' \(expected one of node-redlock, etcd3-lock\)/,
+      ],
       [['live', good, '--postgres', 'not a url', '--out', out], /^lockstep: --postgres must be a URL/],
-      [['live', good, '--mysql', 'postgres://x@127.0.0.1/db', '--out', out], /^lockstep: --mysql must be a mysql:\/\/ URL/],
+      [
+        ['live', good, '--mysql', 'postgres://x@127.0.0.1/db', '--out', out],
+        /^lockstep: --mysql must be a mysql:\/\/ URL/,
+      ],
       [['live', good, '--fencing', 'maybe', '--out', out], /^lockstep: --fencing must be off, on or both/],
       [['live', good, '--parallel', '0', '--out', out], /^lockstep: --parallel must be between 1 and 16, got 0/],
     ];
     expectUsageErrors(cases, out);
   });
 
-  it('exits 3 naming Toxiproxy when an external cluster\'s Toxiproxy does not answer', () => {
+  it("exits 3 naming Toxiproxy when an external cluster's Toxiproxy does not answer", () => {
     const dir = scratch();
     const good = join(dir, 'tiny-pause.yaml');
     writeFileSync(good, SCENARIO);
     const config = join(dir, 'endpoints.yaml');
     writeFileSync(config, 'toxiproxy: http://127.0.0.1:9\nredis: [127.0.0.1:9]\n');
-    const { code, stderr } = lockstep('live', good, '--systems', 'redis', '--provider', 'external', '--config', config, '--out', join(dir, 'runs'));
+    const { code, stderr } = lockstep(
+      'live',
+      good,
+      '--systems',
+      'redis',
+      '--provider',
+      'external',
+      '--config',
+      config,
+      '--out',
+      join(dir, 'runs'),
+    );
     assert.equal(code, 3, stderr);
     assert.match(stderr, /toxiproxy: no answer from its API at http:\/\/127\.0\.0\.1:9/);
     assert.ok(!existsSync(join(dir, 'runs')) || readdirSync(join(dir, 'runs')).length === 0);
@@ -170,10 +247,16 @@ describe('lockstep check', () => {
     const cases: [string[], RegExp][] = [
       [['check', '--system', 'memcached'], /--system: unknown system 'memcached'/],
       [['check'], /--system is required/],
-      [['check', '--system', 'redlock', '--fencing', 'on'], /--fencing on is meaningless for redlock: it has no sound fencing token/],
+      [
+        ['check', '--system', 'redlock', '--fencing', 'on'],
+        /--fencing on is meaningless for redlock: it has no sound fencing token/,
+      ],
       [['check', '--system', 'redis', '--runs', '0'], /--runs must be between 1 and 1000000, got 0/],
       [['check', '--system', 'redis', '--workers', '0'], /--workers must be between 1 and 64, got 0/],
-      [['check', '--system', 'redis', '--out', '/proc/version/x'], /--out: '\/proc\/version' exists and is not a directory/],
+      [
+        ['check', '--system', 'redis', '--out', '/proc/version/x'],
+        /--out: '\/proc\/version' exists and is not a directory/,
+      ],
     ];
     for (const [args, message] of cases) {
       const { code, stderr } = lockstep(...args);

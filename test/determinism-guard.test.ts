@@ -22,7 +22,10 @@ const FORBIDDEN: { name: string; pattern: RegExp }[] = [
   { name: 'setTimeout', pattern: /\bsetTimeout\s*\(/ },
   { name: 'setInterval', pattern: /\bsetInterval\s*\(/ },
   { name: 'setImmediate', pattern: /\bsetImmediate\s*\(/ },
-  { name: 'crypto.random*', pattern: /\bcrypto\s*\.\s*(random\w*|getRandomValues)\b|\b(randomBytes|randomUUID|randomInt|getRandomValues)\s*\(/ },
+  {
+    name: 'crypto.random*',
+    pattern: /\bcrypto\s*\.\s*(random\w*|getRandomValues)\b|\b(randomBytes|randomUUID|randomInt|getRandomValues)\s*\(/,
+  },
   { name: 'node:timers', pattern: /['"]node:timers(\/promises)?['"]/ },
 ];
 
@@ -76,9 +79,13 @@ describe('determinism guard', () => {
   });
 
   it('finds no ambient time or randomness in the deterministic folders', () => {
-    const files = DETERMINISTIC_DIRS.flatMap((dir) => sourceFiles(join(ROOT, dir))).filter((f) => !isLive(relative(ROOT, f)));
+    const files = DETERMINISTIC_DIRS.flatMap((dir) => sourceFiles(join(ROOT, dir))).filter(
+      (f) => !isLive(relative(ROOT, f)),
+    );
     assert.ok(files.length > 0, 'the guard scanned no files: the folder layout changed under it');
-    const hits = files.flatMap((file) => findAmbient(readFileSync(file, 'utf8')).map((h) => `${relative(ROOT, file)}:${h.line} uses ${h.name}`));
+    const hits = files.flatMap((file) =>
+      findAmbient(readFileSync(file, 'utf8')).map((h) => `${relative(ROOT, file)}:${h.line} uses ${h.name}`),
+    );
     assert.deepEqual(hits, [], `use Clock and Rng instead:\n${hits.join('\n')}`);
   });
 

@@ -41,7 +41,9 @@ function productionFiles(dir: string): string[] {
 
 /** The relative imports of `source`, with the line each is on. */
 export function importsOf(source: string): { line: number; specifier: string }[] {
-  return source.split('\n').flatMap((text, i) => [...text.matchAll(IMPORT)].map((m) => ({ line: i + 1, specifier: m[2]! })));
+  return source
+    .split('\n')
+    .flatMap((text, i) => [...text.matchAll(IMPORT)].map((m) => ({ line: i + 1, specifier: m[2]! })));
 }
 
 /** Why `file` (relative to the root) may not import `target` (relative to the root), or null when it may. */
@@ -68,7 +70,15 @@ function offences(): string[] {
 
 describe('import direction', () => {
   it('reads static, side-effect, multi-line and dynamic imports', () => {
-    const sample = ["import { a } from '../cli/run.ts';", 'import {', '  b,', "} from './b.ts';", "import './side.ts';", "const m = await import('../live/bench.ts');", "import fc from 'fast-check';"].join('\n');
+    const sample = [
+      "import { a } from '../cli/run.ts';",
+      'import {',
+      '  b,',
+      "} from './b.ts';",
+      "import './side.ts';",
+      "const m = await import('../live/bench.ts');",
+      "import fc from 'fast-check';",
+    ].join('\n');
     assert.deepEqual(importsOf(sample), [
       { line: 1, specifier: '../cli/run.ts' },
       { line: 4, specifier: './b.ts' },
@@ -79,12 +89,18 @@ describe('import direction', () => {
 
   it('refuses imports against the flow and allows those with it', () => {
     assert.match(violation(join('live', 'external.ts'), join('cli', 'run.ts')) ?? '', /live\/ may not import cli/);
-    assert.match(violation(join('backends', 'x', 'lock.ts'), join('runner', 'history.ts')) ?? '', /backends\/ may not import/);
+    assert.match(
+      violation(join('backends', 'x', 'lock.ts'), join('runner', 'history.ts')) ?? '',
+      /backends\/ may not import/,
+    );
     assert.match(violation(join('reports', 'html.ts'), join('live', 'redact.ts')) ?? '', /reports\/ may not import/);
     assert.match(violation(join('checkers', 'mutex.ts'), join('runner', 'run.ts')) ?? '', /checkers\/ may not import/);
     assert.equal(violation(join('checkers', 'mutex.ts'), join('runner', 'history.ts')), null);
     assert.equal(violation(join('cli', 'live.ts'), join('live', 'run.ts')), null);
-    assert.equal(violation(join('live', 'subjects', 'node-redlock.ts'), join('node_modules', 'redlock', 'dist', 'index.js')), null);
+    assert.equal(
+      violation(join('live', 'subjects', 'node-redlock.ts'), join('node_modules', 'redlock', 'dist', 'index.js')),
+      null,
+    );
   });
 
   it('holds in every production source file', () => {

@@ -54,7 +54,14 @@ export function fixtureResults(): { [key: string]: Json } {
 
 /** History lines of the fixture's run: c1 is paused past its lease, c2 takes the lock, c1 writes late. */
 export function fixtureHistory(): { [key: string]: Json }[] {
-  const op = (index: number, process: string, type: string, f: string, timeMs: number, extra: { [key: string]: Json } = {}) => ({ kind: 'op', index, process, type, f, timeMs, ...extra });
+  const op = (
+    index: number,
+    process: string,
+    type: string,
+    f: string,
+    timeMs: number,
+    extra: { [key: string]: Json } = {},
+  ) => ({ kind: 'op', index, process, type, f, timeMs, ...extra });
   return [
     op(0, 'c1', 'invoke', 'acquire', 0),
     op(1, 'c1', 'ok', 'acquire', 1.5, { token: 1 }),
@@ -74,10 +81,17 @@ export function fixtureHistory(): { [key: string]: Json }[] {
 export const HISTORY_FILE = 'gc-pause-beyond-ttl.redis.off.1.jsonl';
 
 /** Write a run directory into `dir`: results.json as given (text or value), and the history file. */
-export function writeFixture(dir: string, results: Json | string = fixtureResults(), history: readonly (Json | string)[] = fixtureHistory()): { results: string; history: string } {
+export function writeFixture(
+  dir: string,
+  results: Json | string = fixtureResults(),
+  history: readonly (Json | string)[] = fixtureHistory(),
+): { results: string; history: string } {
   mkdirSync(join(dir, 'history'), { recursive: true });
   const paths = { results: join(dir, 'results.json'), history: join(dir, 'history', HISTORY_FILE) };
   writeFileSync(paths.results, typeof results === 'string' ? results : JSON.stringify(results, null, 2));
-  writeFileSync(paths.history, history.map((line) => `${typeof line === 'string' ? line : JSON.stringify(line)}\n`).join(''));
+  writeFileSync(
+    paths.history,
+    history.map((line) => `${typeof line === 'string' ? line : JSON.stringify(line)}\n`).join(''),
+  );
   return paths;
 }

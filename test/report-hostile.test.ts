@@ -6,7 +6,17 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { closeSync, existsSync, ftruncateSync, mkdirSync, openSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  existsSync,
+  ftruncateSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +29,11 @@ const BIN = fileURLToPath(new URL('../bin/lockstep.js', import.meta.url));
 
 function lockstep(...args: string[]) {
   // Bounded: a reader blocked on a FIFO fails the test instead of hanging the suite.
-  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' }, timeout: 60_000 });
+  const result = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, FORCE_COLOR: '0' },
+    timeout: 60_000,
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -41,7 +55,10 @@ function snapshot(dir: string): Record<string, string> {
   return files;
 }
 
-function runDir(results: Json | string = fixtureResults(), history: readonly (Json | string)[] = fixtureHistory()): { dir: string; results: string; history: string } {
+function runDir(
+  results: Json | string = fixtureResults(),
+  history: readonly (Json | string)[] = fixtureHistory(),
+): { dir: string; results: string; history: string } {
   const dir = tempDir('lockstep-hostile-run-');
   return { dir, ...writeFixture(dir, results, history) };
 }
@@ -55,7 +72,10 @@ describe('lockstep report --out', () => {
     writeFileSync(join(foreign, 'index.html'), 'my own page');
     writeFileSync(join(foreign, 'notes.txt'), 'do not delete');
     const before = snapshot(foreign);
-    assertRefused(lockstep('report', dir, '--out', foreign), /not empty, and neither a lockstep report \(no \.lockstep-report\) nor a run directory \(no results\.json\)/);
+    assertRefused(
+      lockstep('report', dir, '--out', foreign),
+      /not empty, and neither a lockstep report \(no \.lockstep-report\) nor a run directory \(no results\.json\)/,
+    );
     assert.deepEqual(snapshot(foreign), before);
   });
 
@@ -66,7 +86,11 @@ describe('lockstep report --out', () => {
       const { code, stderr } = lockstep('report', dir, '--out', out);
       assert.equal(code, 0, stderr);
     }
-    assert.ok(existsSync(join(out, REPORT_MARKER)) && existsSync(join(out, 'index.html')) && existsSync(join(out, 'charts', 'safety.svg')));
+    assert.ok(
+      existsSync(join(out, REPORT_MARKER)) &&
+        existsSync(join(out, 'index.html')) &&
+        existsSync(join(out, 'charts', 'safety.svg')),
+    );
     assert.ok(!existsSync(join(out, '.report-partial')), 'no staging folder left');
   });
 
@@ -84,8 +108,20 @@ describe('lockstep report on a hostile run directory', () => {
     const metrics = run.metrics as { [key: string]: Json };
     for (const [changed, field] of [
       [{ ...run, seed: '<script>alert(1)</script>' }, 'runs\\[0\\]\\.seed'],
-      [{ ...run, metrics: { ...metrics, acquireLatencyMs: { p50: '<img src=x onerror=alert(1)>', p95: 1, p99: 1, max: 1 } } }, 'runs\\[0\\]\\.metrics\\.acquireLatencyMs\\.p50'],
-      [{ ...run, metrics: { ...metrics, acquireLatencyMs: { p50: 1, p95: 1, p99: '<script>alert(1)</script>', max: 1 } } }, 'runs\\[0\\]\\.metrics\\.acquireLatencyMs\\.p99'],
+      [
+        {
+          ...run,
+          metrics: { ...metrics, acquireLatencyMs: { p50: '<img src=x onerror=alert(1)>', p95: 1, p99: 1, max: 1 } },
+        },
+        'runs\\[0\\]\\.metrics\\.acquireLatencyMs\\.p50',
+      ],
+      [
+        {
+          ...run,
+          metrics: { ...metrics, acquireLatencyMs: { p50: 1, p95: 1, p99: '<script>alert(1)</script>', max: 1 } },
+        },
+        'runs\\[0\\]\\.metrics\\.acquireLatencyMs\\.p99',
+      ],
     ] as const) {
       const { dir, results } = runDir({ ...fixtureResults(), runs: [changed] });
       assertRefused(lockstep('report', dir), new RegExp(`${results}: ${field}: expected a number`));
@@ -110,7 +146,10 @@ describe('lockstep report on a hostile run directory', () => {
     const fd = openSync(results, 'r+');
     ftruncateSync(fd, MAX_RESULTS_BYTES + 1); // sparse: no disk is spent
     closeSync(fd);
-    assertRefused(lockstep('report', dir), new RegExp(`${results}: ${MAX_RESULTS_BYTES + 1} bytes, larger than the limit of ${MAX_RESULTS_BYTES} bytes`));
+    assertRefused(
+      lockstep('report', dir),
+      new RegExp(`${results}: ${MAX_RESULTS_BYTES + 1} bytes, larger than the limit of ${MAX_RESULTS_BYTES} bytes`),
+    );
     const fifo = tempDir('lockstep-hostile-fifo-');
     spawnSync('mkfifo', [join(fifo, 'results.json')]);
     assertRefused(lockstep('report', fifo), /results\.json: not a regular file/);
@@ -119,7 +158,10 @@ describe('lockstep report on a hostile run directory', () => {
   it('shows markup in names, notes and the command as text in index.html and report.md', () => {
     const evil = '<img src=x onerror=alert(1)>';
     const run = (fixtureResults().runs as Json[])[0] as { [key: string]: Json };
-    const runs = [{ ...run, subject: '<script>alert(1)</script>', notes: [evil] }, { ...run, system: `a|b${evil}` }];
+    const runs = [
+      { ...run, subject: '<script>alert(1)</script>', notes: [evil] },
+      { ...run, system: `a|b${evil}` },
+    ];
     const { dir } = runDir({ ...fixtureResults(), command: `lockstep run ${evil}`, runs });
     const { code, stderr } = lockstep('report', dir);
     assert.equal(code, 0, stderr);
@@ -128,7 +170,11 @@ describe('lockstep report on a hostile run directory', () => {
     assert.match(html, /&lt;script&gt;alert\(1\)&lt;\/script&gt;/, 'the subject is shown as text');
     const markdown = readFileSync(join(dir, 'report.md'), 'utf8');
     const header = markdown.split('\n').find((line) => line.startsWith('| scenario |'));
-    assert.equal(header, '| scenario | &lt;script&gt;alert(1)&lt;/script&gt; unfenced | a\\|b&lt;img src=x onerror=alert(1)&gt; unfenced |', 'subject and system head their columns as text');
+    assert.equal(
+      header,
+      '| scenario | &lt;script&gt;alert(1)&lt;/script&gt; unfenced | a\\|b&lt;img src=x onerror=alert(1)&gt; unfenced |',
+      'subject and system head their columns as text',
+    );
     // The replay commands are in a fenced block and code spans, which Markdown shows literally.
     const prose = markdown.replace(/```[\s\S]*?```/g, '').replace(/`[^`\n]*`/g, '');
     assert.ok(!prose.includes('<script>alert(1)') && !prose.includes(evil), 'no payload raw in report.md outside code');

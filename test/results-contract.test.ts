@@ -13,8 +13,21 @@ import type { TimedRun } from '../runner/run-dir.ts';
 import type { LiveRunResult } from '../live/run.ts';
 import { loadRunDirs, ReportError } from '../reports/load.ts';
 import type { Op, RegisterWrite } from '../runner/history.ts';
-import { HISTORY_LINE_SCHEMA_FILE, historyLineJsonSchema, RESULTS_SCHEMA_FILE, resultsJsonSchema } from '../runner/results-json-schema.ts';
-import { historyFileName, historyLineSchema, RESULTS_FORMAT_VERSION, resultsFileSchema, type OpWritten, type RegisterWriteWritten, type RunEntryWritten } from '../runner/results.ts';
+import {
+  HISTORY_LINE_SCHEMA_FILE,
+  historyLineJsonSchema,
+  RESULTS_SCHEMA_FILE,
+  resultsJsonSchema,
+} from '../runner/results-json-schema.ts';
+import {
+  historyFileName,
+  historyLineSchema,
+  RESULTS_FORMAT_VERSION,
+  resultsFileSchema,
+  type OpWritten,
+  type RegisterWriteWritten,
+  type RunEntryWritten,
+} from '../runner/results.ts';
 import type { RunResult } from '../runner/run.ts';
 import { loadScenarios } from '../scenarios/loader.ts';
 import { fixtureResults, writeFixture } from './report-fixture.ts';
@@ -27,16 +40,25 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 // are written: cli/run.ts and cli/live.ts assign them to TimedRun, the contract's type.)
 type Unnamed<T, Contract> = Exclude<keyof T, keyof Contract>;
 type Timed<R> = R & { readonly wallMs: number; readonly file: string };
-const simRunFields: [Unnamed<Timed<RunResult>, RunEntryWritten>] extends [never] ? true : Unnamed<Timed<RunResult>, RunEntryWritten> = true;
-const liveRunFields: [Unnamed<Timed<LiveRunResult>, RunEntryWritten>] extends [never] ? true : Unnamed<Timed<LiveRunResult>, RunEntryWritten> = true;
+const simRunFields: [Unnamed<Timed<RunResult>, RunEntryWritten>] extends [never]
+  ? true
+  : Unnamed<Timed<RunResult>, RunEntryWritten> = true;
+const liveRunFields: [Unnamed<Timed<LiveRunResult>, RunEntryWritten>] extends [never]
+  ? true
+  : Unnamed<Timed<LiveRunResult>, RunEntryWritten> = true;
 const opFields: [Unnamed<Op, OpWritten>] extends [never] ? true : Unnamed<Op, OpWritten> = true;
-const writeFields: [Unnamed<RegisterWrite, RegisterWriteWritten>] extends [never] ? true : Unnamed<RegisterWrite, RegisterWriteWritten> = true;
+const writeFields: [Unnamed<RegisterWrite, RegisterWriteWritten>] extends [never]
+  ? true
+  : Unnamed<RegisterWrite, RegisterWriteWritten> = true;
 const simRunFits: Timed<RunResult> extends TimedRun ? true : false = true;
 const liveRunFits: Timed<LiveRunResult> extends TimedRun ? true : false = true;
 
 describe('the results contract', () => {
   it('names every field the sim and live writers write', () => {
-    assert.deepEqual([simRunFields, liveRunFields, opFields, writeFields, simRunFits, liveRunFits], [true, true, true, true, true, true]);
+    assert.deepEqual(
+      [simRunFields, liveRunFields, opFields, writeFields, simRunFits, liveRunFits],
+      [true, true, true, true, true, true],
+    );
   });
 
   it('ships the JSON Schemas generated from the zod contract (npm run schema)', () => {
@@ -47,7 +69,20 @@ describe('the results contract', () => {
   it('holds what lockstep run writes: formatVersion, every run entry, every history line at its file name', async () => {
     const out = tempDir('lockstep-contract-');
     const scenarios = loadScenarios([join(ROOT, 'scenarios/gc-pause-beyond-ttl.yaml')]);
-    const code = await runCommand({ scenarios, systems: ['redis', 'redlock'], fencing: 'both', seed: 1, seeds: 1, outDir: out, checkDeterminism: false, version: 'test', commandLine: 'lockstep run (test)' }, () => {});
+    const code = await runCommand(
+      {
+        scenarios,
+        systems: ['redis', 'redlock'],
+        fencing: 'both',
+        seed: 1,
+        seeds: 1,
+        outDir: out,
+        checkDeterminism: false,
+        version: 'test',
+        commandLine: 'lockstep run (test)',
+      },
+      () => {},
+    );
     assert.equal(code, 0);
     const dir = join(out, 'latest');
     const results = resultsFileSchema.parse(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')));
@@ -66,7 +101,10 @@ describe('the results contract', () => {
     assert.equal(loadRunDirs([old]).runs.length > 0, true);
     const newer = tempDir('lockstep-contract-newer-');
     writeFixture(newer, { ...fixtureResults(), formatVersion: RESULTS_FORMAT_VERSION + 1 });
-    assert.throws(() => loadRunDirs([newer]), (error) => error instanceof ReportError && /formatVersion/.test(error.message));
+    assert.throws(
+      () => loadRunDirs([newer]),
+      (error) => error instanceof ReportError && /formatVersion/.test(error.message),
+    );
   });
 
   it('names a history file by the subject when a third-party library ran, by the system otherwise', () => {

@@ -18,7 +18,11 @@ const BIN = fileURLToPath(new URL('../bin/lockstep.js', import.meta.url));
 
 function lockstep(...args: string[]) {
   // A bound on the wait: the /proc case used to spin for ever; a hang fails instead of blocking the suite.
-  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, FORCE_COLOR: '0' } });
+  const result = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, FORCE_COLOR: '0' },
+  });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -52,7 +56,10 @@ describe('--out is checked before any run', () => {
     const out = join(dir, 'runs');
     mkdirSync(join(out, 'latest'), { recursive: true });
     writeFileSync(join(out, 'latest', 'mine.txt'), 'keep me');
-    assertUsageError(lockstep('run', scenarioFile(dir), '--out', out), /--out: '.*latest' is a directory, not lockstep's link/);
+    assertUsageError(
+      lockstep('run', scenarioFile(dir), '--out', out),
+      /--out: '.*latest' is a directory, not lockstep's link/,
+    );
     assert.deepEqual(readdirSync(out), ['latest'], 'no run directory was written');
     assert.equal(readFileSync(join(out, 'latest', 'mine.txt'), 'utf8'), 'keep me');
   });
@@ -68,14 +75,23 @@ describe('--out is checked before any run', () => {
   });
 
   it('refuses an --out it cannot create, at once, instead of looping in mkdir', () => {
-    assertUsageError(lockstep('run', scenarioFile(tempDir('lockstep-rundir-')), '--out', '/proc/1/x'), /--out: cannot create '\/proc\/1\/x'/);
-    assertUsageError(lockstep('check', '--system', 'redis', '--runs', '1', '--out', '/proc/1/x/y'), /--out: cannot create '\/proc\/1\/x'/);
+    assertUsageError(
+      lockstep('run', scenarioFile(tempDir('lockstep-rundir-')), '--out', '/proc/1/x'),
+      /--out: cannot create '\/proc\/1\/x'/,
+    );
+    assertUsageError(
+      lockstep('check', '--system', 'redis', '--runs', '1', '--out', '/proc/1/x/y'),
+      /--out: cannot create '\/proc\/1\/x'/,
+    );
   });
 
   it('refuses an --out whose parent is a file', () => {
     const dir = tempDir('lockstep-rundir-');
     writeFileSync(join(dir, 'file'), '');
-    assertUsageError(lockstep('run', scenarioFile(dir), '--out', join(dir, 'file', 'runs')), /--out: '.*file' exists and is not a directory/);
+    assertUsageError(
+      lockstep('run', scenarioFile(dir), '--out', join(dir, 'file', 'runs')),
+      /--out: '.*file' exists and is not a directory/,
+    );
   });
 });
 
@@ -84,7 +100,9 @@ describe('a command killed mid-run', () => {
     const dir = tempDir('lockstep-rundir-');
     const out = join(dir, 'runs');
     // Many seeds, so the command is still running when its first runs are on disk.
-    const child = spawn(process.execPath, [BIN, 'run', scenarioFile(dir), '--seeds', '400', '--out', out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'run', scenarioFile(dir), '--seeds', '400', '--out', out], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let printed = '';
     await new Promise<void>((resolve, reject) => {
       child.stdout.on('data', (chunk: Buffer) => {
@@ -104,15 +122,26 @@ describe('a command killed mid-run', () => {
     const next = lockstep('run', scenarioFile(dir), '--out', out);
     assert.equal(next.code, 0, next.stderr);
     const left = readdirSync(out);
-    assert.ok(!left.some((name) => name.endsWith('.partial')), `the killed command's .partial was removed: ${left.join(', ')}`);
+    assert.ok(
+      !left.some((name) => name.endsWith('.partial')),
+      `the killed command's .partial was removed: ${left.join(', ')}`,
+    );
     const latest = join(out, readlinkSync(join(out, 'latest')));
-    assert.ok(existsSync(join(latest, 'index.html')) && existsSync(join(latest, 'results.json')), 'latest has its report');
+    assert.ok(
+      existsSync(join(latest, 'index.html')) && existsSync(join(latest, 'results.json')),
+      'latest has its report',
+    );
   });
 
   it("keeps another live command's .partial directory", () => {
     const out = tempDir('lockstep-rundir-');
     // This test process is alive, so a directory it is writing must survive another command's start.
-    const writer = RunDirWriter.open(out, 'still-writing', { tool: { name: 'lockstep', version: 'test' }, mode: 'sim', createdAt: 'now', command: 'test' });
+    const writer = RunDirWriter.open(out, 'still-writing', {
+      tool: { name: 'lockstep', version: 'test' },
+      mode: 'sim',
+      createdAt: 'now',
+      command: 'test',
+    });
     prepareOutDir(out);
     assert.ok(existsSync(join(out, 'still-writing.partial')));
     writer.abandon();
@@ -122,8 +151,35 @@ describe('a command killed mid-run', () => {
   it('writes results.json exactly as one JSON document, whatever the number of runs', () => {
     const out = tempDir('lockstep-rundir-');
     for (const count of [0, 1, 3]) {
-      const writer = RunDirWriter.open(out, `n${count}`, { tool: { name: 'lockstep', version: 'test' }, mode: 'sim', createdAt: 'now', command: 'lockstep run "quoted" []' });
-      const runs = Array.from({ length: count }, (_, i) => ({ scenario: 's', system: 'redis', fencing: false, seed: i, mode: 'sim', verdict: 'skipped', skipped: 'why', metrics: null, expected: null, expectationMet: null, fencingSound: true, simulatedMs: 0, events: 0, traceHash: null, notes: [], wallMs: 1, file: 'f.yaml' }) as const);
+      const writer = RunDirWriter.open(out, `n${count}`, {
+        tool: { name: 'lockstep', version: 'test' },
+        mode: 'sim',
+        createdAt: 'now',
+        command: 'lockstep run "quoted" []',
+      });
+      const runs = Array.from(
+        { length: count },
+        (_, i) =>
+          ({
+            scenario: 's',
+            system: 'redis',
+            fencing: false,
+            seed: i,
+            mode: 'sim',
+            verdict: 'skipped',
+            skipped: 'why',
+            metrics: null,
+            expected: null,
+            expectationMet: null,
+            fencingSound: true,
+            simulatedMs: 0,
+            events: 0,
+            traceHash: null,
+            notes: [],
+            wallMs: 1,
+            file: 'f.yaml',
+          }) as const,
+      );
       for (const run of runs) writer.add({ run, history: [], writes: [] });
       const text = readFileSync(join(writer.finish(), 'results.json'), 'utf8');
       const parsed = JSON.parse(text) as { runs: unknown[]; command: string };
@@ -136,13 +192,26 @@ describe('a command killed mid-run', () => {
 
 describe('secrets', () => {
   it('redacts the password of every URL in a command line, whatever it holds', () => {
-    const line = redactCommandLine(['lockstep', 'live', '--postgres', 'postgres://user:p@ss w:rd@db:5432/x', '--mysql=mysql://root:hunter2@127.0.0.1/db', 'postgres://nopass@db/x']);
-    assert.equal(line, 'lockstep live --postgres postgres://user:***@db:5432/x --mysql=mysql://root:***@127.0.0.1/db postgres://nopass@db/x');
+    const line = redactCommandLine([
+      'lockstep',
+      'live',
+      '--postgres',
+      'postgres://user:p@ss w:rd@db:5432/x',
+      '--mysql=mysql://root:hunter2@127.0.0.1/db',
+      'postgres://nopass@db/x',
+    ]);
+    assert.equal(
+      line,
+      'lockstep live --postgres postgres://user:***@db:5432/x --mysql=mysql://root:***@127.0.0.1/db postgres://nopass@db/x',
+    );
     assert.doesNotMatch(line, /p@ss|hunter2/);
   });
 
   it('redacts passwords inside driver messages and URLs', () => {
-    assert.equal(redactSecrets('connect to postgres://a:b@h:1/d failed; password=xyz'), 'connect to postgres://a:***@h:1/d failed; password=***');
+    assert.equal(
+      redactSecrets('connect to postgres://a:b@h:1/d failed; password=xyz'),
+      'connect to postgres://a:***@h:1/d failed; password=***',
+    );
     assert.equal(redactUrl('mysql://root:secret@127.0.0.1:3306/lockstep'), 'mysql://root:***@127.0.0.1:3306/lockstep');
     assert.equal(redactUrl('mysql://root@127.0.0.1:3306/lockstep'), 'mysql://root@127.0.0.1:3306/lockstep');
   });

@@ -55,13 +55,23 @@ const cases: ConformanceCase<EtcdPort>[] = [
     name: 'create revisions increase with every write, from any client',
     async run({ port, other }) {
       const revisions: number[] = [];
-      for (const [client, key] of [[port, 'c2/x'], [other, 'c2/y'], [port, 'c2/z']] as const) {
+      for (const [client, key] of [
+        [port, 'c2/x'],
+        [other, 'c2/y'],
+        [port, 'c2/z'],
+      ] as const) {
         revisions.push((await client.putIfAbsent(key, '', 0)).createRevision);
       }
-      assert.ok(revisions[0]! < revisions[1]! && revisions[1]! < revisions[2]!, `create revisions ${revisions.join(', ')}`);
+      assert.ok(
+        revisions[0]! < revisions[1]! && revisions[1]! < revisions[2]!,
+        `create revisions ${revisions.join(', ')}`,
+      );
       assert.equal(await port.delete('c2/x'), true);
       const again = await port.putIfAbsent('c2/x', '', 0);
-      assert.ok(again.created && again.createRevision > revisions[2]!, 'a key made again gets a new, higher create revision');
+      assert.ok(
+        again.created && again.createRevision > revisions[2]!,
+        'a key made again gets a new, higher create revision',
+      );
     },
   },
   {
@@ -71,10 +81,16 @@ const cases: ConformanceCase<EtcdPort>[] = [
       for (const key of ['c3/p/c', 'c3/p/a', 'c3/p/b']) made.push((await port.putIfAbsent(key, '', 0)).createRevision);
       await port.putIfAbsent('c3/pq', '', 0);
       const all = await port.range('c3/p/');
-      assert.deepEqual(all.kvs.map((kv) => kv.key), ['c3/p/c', 'c3/p/a', 'c3/p/b']);
+      assert.deepEqual(
+        all.kvs.map((kv) => kv.key),
+        ['c3/p/c', 'c3/p/a', 'c3/p/b'],
+      );
       assert.ok(all.revision >= made[2]!);
       const below = await port.range('c3/p/', { maxCreateRevision: made[2]! - 1 });
-      assert.deepEqual(below.kvs.map((kv) => kv.key), ['c3/p/c', 'c3/p/a']);
+      assert.deepEqual(
+        below.kvs.map((kv) => kv.key),
+        ['c3/p/c', 'c3/p/a'],
+      );
       assert.deepEqual((await port.range('c3/p/', { maxCreateRevision: made[0]! - 1 })).kvs, []);
     },
   },
@@ -87,7 +103,10 @@ const cases: ConformanceCase<EtcdPort>[] = [
       await port.putIfAbsent('c4/k', 'v', lease.id);
       const gone = await goneAt(port, clock, 'c4/k', sentAtMs + lease.ttlMs + REVOKE_SLACK_MS);
       assert.ok(gone !== null, 'the key outlived its lease');
-      assert.ok(gone - sentAtMs >= lease.ttlMs, `the key went ${gone - sentAtMs}ms after the grant was asked for, under the ${lease.ttlMs}ms TTL`);
+      assert.ok(
+        gone - sentAtMs >= lease.ttlMs,
+        `the key went ${gone - sentAtMs}ms after the grant was asked for, under the ${lease.ttlMs}ms TTL`,
+      );
       assert.equal(await port.keepAlive(lease.id), null);
     },
   },
@@ -104,7 +123,10 @@ const cases: ConformanceCase<EtcdPort>[] = [
       }
       assert.notEqual(await port.get('c5/k'), null);
       const stoppedAtMs = clock.monotonic();
-      assert.ok((await goneAt(port, clock, 'c5/k', stoppedAtMs + lease.ttlMs + REVOKE_SLACK_MS)) !== null, 'the key outlived its lease');
+      assert.ok(
+        (await goneAt(port, clock, 'c5/k', stoppedAtMs + lease.ttlMs + REVOKE_SLACK_MS)) !== null,
+        'the key outlived its lease',
+      );
       assert.equal(await port.keepAlive(lease.id), null);
     },
   },

@@ -26,7 +26,11 @@ function cluster(seed: number) {
   const servers = serverIds(etcd.serverCount(CONFIG));
   servers.forEach((id, i) => sim.addNode(id, (host) => etcd.bootServer(host, i + 1, servers, CONFIG)));
   const client = (id: string, body: (host: Host, port: SimEtcdPort) => Promise<void>, clock: ClockConfig = {}) =>
-    sim.addNode(id, { ...clock, factory: (host) => host.spawn(id, () => body(host, new SimEtcdPort(host, servers, etcdRequestTimeoutMs(CONFIG.ttlMs)))) });
+    sim.addNode(id, {
+      ...clock,
+      factory: (host) =>
+        host.spawn(id, () => body(host, new SimEtcdPort(host, servers, etcdRequestTimeoutMs(CONFIG.ttlMs)))),
+    });
   const leader = () => etcd.leader!(servers, (id) => sim.host(id));
   return { sim, servers, client, leader };
 }
@@ -75,9 +79,15 @@ describe('etcd server model', () => {
     sim.at(SETTLED_MS + 200, 'jump', () => servers.forEach((id) => sim.jumpClock(id, 3_600_000)));
     await sim.run({ untilMs: SETTLED_MS + 3 * CONFIG.ttlMs });
     const firstGone = seen.find((s) => !s.present);
-    assert.ok(seen.some((s) => s.present && s.atMs > 300), 'the key was not seen after the jump');
+    assert.ok(
+      seen.some((s) => s.present && s.atMs > 300),
+      'the key was not seen after the jump',
+    );
     assert.ok(firstGone !== undefined, 'the lease never expired');
-    assert.ok(firstGone.atMs >= CONFIG.ttlMs && firstGone.atMs <= CONFIG.ttlMs + 150, `the key went ${firstGone.atMs}ms after the grant`);
+    assert.ok(
+      firstGone.atMs >= CONFIG.ttlMs && firstGone.atMs <= CONFIG.ttlMs + 150,
+      `the key went ${firstGone.atMs}ms after the grant`,
+    );
   });
 
   it('a leader crash elects another leader, and its leases survive with a fresh TTL instead of expiring', async () => {
@@ -92,7 +102,11 @@ describe('etcd server model', () => {
     const now = leader();
     assert.ok(now !== null && now !== crashed, `leader after the crash: ${String(now)}`);
     const pastOldDeadline = seen.find((s) => s.atMs > CONFIG.ttlMs + 200);
-    assert.equal(pastOldDeadline?.present, true, `the key was gone ${pastOldDeadline?.atMs}ms after the grant, past its first TTL`);
+    assert.equal(
+      pastOldDeadline?.present,
+      true,
+      `the key was gone ${pastOldDeadline?.atMs}ms after the grant, past its first TTL`,
+    );
     assert.equal(seen.at(-1)?.present, false, 'the lease never expired under the new leader');
   });
 
@@ -111,7 +125,9 @@ describe('etcd server model', () => {
     for (const id of servers.filter((id) => id !== only)) sim.partition('c1', id);
     // Cut the leader off from its followers just before the lease runs out: its revoke cannot
     // commit, and it goes on leading for an election timeout, long enough to hear the keepalive.
-    sim.at(SETTLED_MS + CONFIG.ttlMs - 100, 'isolate-leader', () => servers.filter((id) => id !== only).forEach((id) => sim.partition(only, id)));
+    sim.at(SETTLED_MS + CONFIG.ttlMs - 100, 'isolate-leader', () =>
+      servers.filter((id) => id !== only).forEach((id) => sim.partition(only, id)),
+    );
     await sim.run({ untilMs: SETTLED_MS + 2 * CONFIG.ttlMs });
     assert.ok(grantedAtMs > 0 && grantedAtMs < SETTLED_MS + 50, `granted at ${grantedAtMs}ms`);
     assert.equal(late, null, `the expired lease was renewed for ${String(late)}ms`);
@@ -133,14 +149,20 @@ describe('etcd server model', () => {
       async (host, port) => {
         await host.sleep(50);
         // One long watch, so the waiter hears of the release without going round its loop.
-        const grant = await new EtcdLock(host, port, { ...etcdLockOptions(CONFIG), watchSliceMs: 10_000, acquireTimeoutMs: 10_000 }).acquire();
+        const grant = await new EtcdLock(host, port, {
+          ...etcdLockOptions(CONFIG),
+          watchSliceMs: 10_000,
+          acquireTimeoutMs: 10_000,
+        }).acquire();
         granted = { token: grant?.token ?? null, kv: await retrying(host, () => port.get((grant as EtcdGrant).key)) };
       },
       // Its clock runs at half speed: by its count, its lease has half a TTL left when the server revokes it.
       { driftPpm: -500_000 },
     );
     // The waiter's keepalives stop arriving; what the servers send it (the watch event) still does.
-    sim.at(SETTLED_MS + 500, 'mute-waiter', () => servers.forEach((id) => sim.partition('waiter', id, { oneWay: true })));
+    sim.at(SETTLED_MS + 500, 'mute-waiter', () =>
+      servers.forEach((id) => sim.partition('waiter', id, { oneWay: true })),
+    );
     sim.at(releaseAtMs - 50, 'unmute-waiter', () => servers.forEach((id) => sim.heal('waiter', id, { oneWay: true })));
     await sim.run({ untilMs: SETTLED_MS + 8 * CONFIG.ttlMs });
     const result = granted as { token: number | null; kv: KeyValue | null } | null;
@@ -182,7 +204,10 @@ describe('etcd server model', () => {
     });
     client('b', async (host, port) => {
       await host.sleep(200);
-      const leadership = await new EtcdElection(host, port, { ...etcdLockOptions(CONFIG), acquireTimeoutMs: 5 * CONFIG.ttlMs }).campaign();
+      const leadership = await new EtcdElection(host, port, {
+        ...etcdLockOptions(CONFIG),
+        acquireTimeoutMs: 5 * CONFIG.ttlMs,
+      }).campaign();
       const { kvs } = await retrying(host, () => port.range(`${CONFIG.name}/`));
       second = { token: leadership?.token ?? null, atMs: sim.nowMs, keys: kvs.map((kv) => kv.key) };
     });
@@ -191,8 +216,14 @@ describe('etcd server model', () => {
     await sim.run({ untilMs: SETTLED_MS + 5 * CONFIG.ttlMs });
     const won = first as Leadership | null;
     const next = second as { token: number | null; atMs: number; keys: string[] } | null;
-    assert.ok(won !== null && next !== null && won.token !== null && next.token !== null, 'an election did not complete');
-    assert.ok(steppedDownMs > isolatedAtMs && steppedDownMs <= isolatedAtMs + CONFIG.ttlMs, `stepped down ${steppedDownMs - isolatedAtMs}ms after isolation`);
+    assert.ok(
+      won !== null && next !== null && won.token !== null && next.token !== null,
+      'an election did not complete',
+    );
+    assert.ok(
+      steppedDownMs > isolatedAtMs && steppedDownMs <= isolatedAtMs + CONFIG.ttlMs,
+      `stepped down ${steppedDownMs - isolatedAtMs}ms after isolation`,
+    );
     assert.ok(next.atMs > steppedDownMs, 'the next candidate won while the isolated leader still believed it led');
     assert.ok(next.token > won.token);
     assert.equal(next.keys.length, 1, `keys left under the election prefix: ${next.keys.join(', ')}`);
@@ -205,9 +236,18 @@ describe('etcd recipes', () => {
     const host = sim.addNode('c1');
     const port = new SimEtcdPort(host, ['server-1'], 100);
     const base = etcdLockOptions(CONFIG);
-    assert.throws(() => new EtcdLock(host, port, { ...base, ttlMs: 0 }), new RecipeConfigError('ttlMs must be a finite number > 0, got 0'));
-    assert.throws(() => new EtcdLock(host, port, { ...base, retryDelayMs: -5 }), /retryDelayMs must be a finite number > 0, got -5/);
-    assert.throws(() => new EtcdElection(host, port, { ...base, watchSliceMs: Number.NaN }), /watchSliceMs must be a finite number > 0, got NaN/);
+    assert.throws(
+      () => new EtcdLock(host, port, { ...base, ttlMs: 0 }),
+      new RecipeConfigError('ttlMs must be a finite number > 0, got 0'),
+    );
+    assert.throws(
+      () => new EtcdLock(host, port, { ...base, retryDelayMs: -5 }),
+      /retryDelayMs must be a finite number > 0, got -5/,
+    );
+    assert.throws(
+      () => new EtcdElection(host, port, { ...base, watchSliceMs: Number.NaN }),
+      /watchSliceMs must be a finite number > 0, got NaN/,
+    );
     assert.throws(() => new EtcdLock(host, port, { ...base, acquireTimeoutMs: Infinity }), /acquireTimeoutMs/);
   });
 });

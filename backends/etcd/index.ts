@@ -47,7 +47,8 @@ export function etcdLockOptions(config: SystemConfig): EtcdLockOptions {
 export const etcd: SystemModule<EtcdPort> = {
   id: 'etcd',
   fencing: 'sound',
-  mechanism: 'lease + create-if-absent under a prefix, wait for lower create revisions (clientv3 Mutex); create-revision token',
+  mechanism:
+    'lease + create-if-absent under a prefix, wait for lower create revisions (clientv3 Mutex); create-revision token',
   serverCount: () => 3,
   bootServer: (host: Host, _index, servers, config) => etcdServer(host, servers, etcdServerOptions(config.ttlMs)),
   simPorts: (host, servers, config) => new SimEtcdPort(host, servers, etcdRequestTimeoutMs(config.ttlMs)),

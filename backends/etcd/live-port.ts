@@ -39,7 +39,17 @@ import {
   type IWatchResponse,
 } from 'etcd3';
 import { ConnectionLost, TimeoutError } from '../errors.ts';
-import { Compacted, LeaseNotFound, Unavailable, type EtcdPort, type KeyValue, type Lease, type PutIfAbsentResult, type RangeOptions, type RangeResult } from './port.ts';
+import {
+  Compacted,
+  LeaseNotFound,
+  Unavailable,
+  type EtcdPort,
+  type KeyValue,
+  type Lease,
+  type PutIfAbsentResult,
+  type RangeOptions,
+  type RangeResult,
+} from './port.ts';
 
 type Policy = NonNullable<NonNullable<IOptions['faultHandling']>['global']>;
 type CallOptions = NonNullable<Parameters<Etcd3['kv']['range']>[1]>;
@@ -49,7 +59,8 @@ type CallOptions = NonNullable<Parameters<Etcd3['kv']['range']>[1]>;
  * breaker. (cockatiel's `noop`, built here because cockatiel is etcd3's dependency, not ours.)
  */
 const ONCE = {
-  execute: <T>(fn: (context: { signal: AbortSignal }) => PromiseLike<T> | T) => Promise.resolve().then(() => fn({ signal: new AbortController().signal })),
+  execute: <T>(fn: (context: { signal: AbortSignal }) => PromiseLike<T> | T) =>
+    Promise.resolve().then(() => fn({ signal: new AbortController().signal })),
 } as unknown as Policy;
 
 const LEASE_ID_LIMIT = 2 ** 48;
@@ -77,7 +88,9 @@ export class LiveEtcdPort implements EtcdPort {
     for (let attempt = 1; ; attempt++) {
       const id = randomInt(1, LEASE_ID_LIMIT);
       try {
-        const granted = await this.call((client, options) => client.leaseClient.leaseGrant({ TTL: ttlSeconds, ID: id }, options));
+        const granted = await this.call((client, options) =>
+          client.leaseClient.leaseGrant({ TTL: ttlSeconds, ID: id }, options),
+        );
         if (granted.error !== '') throw new Error(`etcd: lease grant refused: ${granted.error}`);
         return { id: Number(granted.ID), ttlMs: Number(granted.TTL) * 1000 };
       } catch (error) {
@@ -91,8 +104,14 @@ export class LiveEtcdPort implements EtcdPort {
   async keepAlive(lease: number): Promise<number | null> {
     const answer = await this.call(async (client) => {
       const stream = await client.leaseClient.leaseKeepAlive();
-      const response = await once<ILeaseKeepAliveResponse, ILeaseKeepAliveResponse>(stream, this.requestTimeoutMs, (item, settle) => settle(item), () => stream.write({ ID: lease }));
-      if (response === null) throw new TimeoutError(`etcd: keepalive of lease ${lease} not answered within ${this.requestTimeoutMs} ms`);
+      const response = await once<ILeaseKeepAliveResponse, ILeaseKeepAliveResponse>(
+        stream,
+        this.requestTimeoutMs,
+        (item, settle) => settle(item),
+        () => stream.write({ ID: lease }),
+      );
+      if (response === null)
+        throw new TimeoutError(`etcd: keepalive of lease ${lease} not answered within ${this.requestTimeoutMs} ms`);
       return response;
     });
     // etcd answers a keepalive of an unknown lease with TTL 0, not with an error.
@@ -124,7 +143,8 @@ export class LiveEtcdPort implements EtcdPort {
     const revision = Number(result.header.revision);
     if (result.succeeded) return { created: true, createRevision: revision, revision };
     const existing = result.responses[0]?.response_range.kvs[0];
-    if (existing === undefined) throw new Error(`etcd: txn on ${key} failed its create-revision compare but read no key`);
+    if (existing === undefined)
+      throw new Error(`etcd: txn on ${key} failed its create-revision compare but read no key`);
     return { created: false, createRevision: Number(existing.create_revision), revision };
   }
 
@@ -160,14 +180,22 @@ export class LiveEtcdPort implements EtcdPort {
     // The request timeout bounds only setting the watch up; the wait itself is bounded by `timeoutMs`.
     return this.call(async (client) => {
       const stream = await client.watchClient.watch();
-      const request = { create_request: { key: Buffer.from(key), start_revision: fromRevision, filters: [FilterType.Noput] } };
+      const request = {
+        create_request: { key: Buffer.from(key), start_revision: fromRevision, filters: [FilterType.Noput] },
+      };
       return once<number, IWatchResponse>(
         stream,
         timeoutMs,
         (response: IWatchResponse, settle, fail) => {
           if (response.canceled) {
             const compacted = response.compact_revision !== '0';
-            return fail(compacted ? new Compacted(`etcd: watch of ${key} from ${fromRevision} is compacted (at ${response.compact_revision})`) : new Unavailable(`etcd: watch canceled: ${response.cancel_reason}`));
+            return fail(
+              compacted
+                ? new Compacted(
+                    `etcd: watch of ${key} from ${fromRevision} is compacted (at ${response.compact_revision})`,
+                  )
+                : new Unavailable(`etcd: watch canceled: ${response.cancel_reason}`),
+            );
           }
           const deleted = response.events.find((event) => event.type === 'Delete');
           if (deleted !== undefined) settle(Number(deleted.kv.mod_revision));
@@ -189,7 +217,8 @@ export class LiveEtcdPort implements EtcdPort {
       return await run(this.clients[member]!, { deadline: Date.now() + this.requestTimeoutMs });
     } catch (error) {
       const typed = typedError(error);
-      if (typed instanceof TimeoutError || typed instanceof ConnectionLost || typed instanceof Unavailable) this.leave(member);
+      if (typed instanceof TimeoutError || typed instanceof ConnectionLost || typed instanceof Unavailable)
+        this.leave(member);
       throw typed;
     }
   }
@@ -239,14 +268,22 @@ function once<T, Answer>(
 function typedError(error: unknown): Error {
   if (!(error instanceof Error)) return new Error(String(error));
   const message = error.message;
-  if (error instanceof EtcdLeaseInvalidError || /requested lease not found/.test(message)) return new LeaseNotFound(`etcd: ${message}`);
+  if (error instanceof EtcdLeaseInvalidError || /requested lease not found/.test(message))
+    return new LeaseNotFound(`etcd: ${message}`);
   if (/required revision has been compacted/.test(message)) return new Compacted(`etcd: ${message}`);
   if (error instanceof GRPCDeadlineExceededError) return new TimeoutError(`etcd: ${message}`);
   const fromServer = /etcdserver:/.test(message);
-  if ((error instanceof GRPCUnavailableError || error instanceof GRPCResourceExhastedError) && fromServer) return new Unavailable(`etcd: ${message}`);
+  if ((error instanceof GRPCUnavailableError || error instanceof GRPCResourceExhastedError) && fromServer)
+    return new Unavailable(`etcd: ${message}`);
   // A member without a leader holds a write until its own proposal timeout, then answers this.
-  if (error instanceof GRPCUnknownError && /context deadline exceeded/.test(message)) return new Unavailable(`etcd: ${message}`);
-  if (error instanceof GRPCUnavailableError || error instanceof GRPCCancelledError || error instanceof GRPCInternalError) return new ConnectionLost(`etcd: ${message}`);
+  if (error instanceof GRPCUnknownError && /context deadline exceeded/.test(message))
+    return new Unavailable(`etcd: ${message}`);
+  if (
+    error instanceof GRPCUnavailableError ||
+    error instanceof GRPCCancelledError ||
+    error instanceof GRPCInternalError
+  )
+    return new ConnectionLost(`etcd: ${message}`);
   return error;
 }
 

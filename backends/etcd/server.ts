@@ -41,7 +41,14 @@ export interface EtcdServerOptions extends LessorOptions {
 /** The prefix of every reply that means "no leader could say": the client may retry elsewhere. */
 export const UNAVAILABLE = 'unavailable';
 
-const LOGGED_OPS = new Set<EtcdCommand['op']>(['lease-grant', 'lease-revoke', 'put-if-absent', 'get', 'range', 'delete']);
+const LOGGED_OPS = new Set<EtcdCommand['op']>([
+  'lease-grant',
+  'lease-revoke',
+  'put-if-absent',
+  'get',
+  'range',
+  'delete',
+]);
 
 /** Each live server's Raft node, so the harness can ask who leads. */
 const rafts = new WeakMap<Host, RaftNode<EtcdCommand, Applied>>();
@@ -77,9 +84,17 @@ export function etcdServer(host: Host, servers: readonly string[], options: Etcd
 function serve(request: Incoming, raft: RaftNode<EtcdCommand, Applied>, lessor: Lessor, watches: Watches): void {
   const body = request.body as Record<string, unknown>;
   if (request.op === 'lease-keepalive') {
-    lessor.keepAlive(body.lease as number).onSettle((ok, value) => (ok ? request.reply(value) : request.fail(unavailable(value))));
+    lessor
+      .keepAlive(body.lease as number)
+      .onSettle((ok, value) => (ok ? request.reply(value) : request.fail(unavailable(value))));
   } else if (request.op === 'watch') {
-    const reply = watches.watch(request.from, request.conn, body.watchId as number, body.key as string, body.fromRevision as number);
+    const reply = watches.watch(
+      request.from,
+      request.conn,
+      body.watchId as number,
+      body.key as string,
+      body.fromRevision as number,
+    );
     if (reply.ok) request.reply(reply.deletedAt);
     else request.fail(reply.error);
   } else if (request.op === 'unwatch') {

@@ -4,7 +4,17 @@ import { ClientEndpoint } from '../shared/endpoint/endpoint.ts';
 import { ConnectionLost, RemoteError } from '../errors.ts';
 import { COMPACTED, LEASE_NOT_FOUND } from './model/store.ts';
 import { UNAVAILABLE } from './server.ts';
-import { Compacted, LeaseNotFound, Unavailable, type EtcdPort, type KeyValue, type Lease, type PutIfAbsentResult, type RangeOptions, type RangeResult } from './port.ts';
+import {
+  Compacted,
+  LeaseNotFound,
+  Unavailable,
+  type EtcdPort,
+  type KeyValue,
+  type Lease,
+  type PutIfAbsentResult,
+  type RangeOptions,
+  type RangeResult,
+} from './port.ts';
 
 interface OpenWatch {
   readonly server: string;
@@ -97,7 +107,8 @@ export class SimEtcdPort implements EtcdPort {
       return await this.endpoint.request<T>(server, op, body, this.requestTimeoutMs);
     } catch (error) {
       const typed = typedError(error);
-      if (typed.name === 'TimeoutError' || typed instanceof ConnectionLost || typed instanceof Unavailable) this.leave(server);
+      if (typed.name === 'TimeoutError' || typed instanceof ConnectionLost || typed instanceof Unavailable)
+        this.leave(server);
       throw typed;
     }
   }
@@ -110,7 +121,8 @@ export class SimEtcdPort implements EtcdPort {
   private failWatches(server: string): void {
     this.leave(server);
     for (const watch of this.watches.values()) {
-      if (watch.server === server) watch.event.reject(new ConnectionLost(`watch on ${server} lost with its connection`));
+      if (watch.server === server)
+        watch.event.reject(new ConnectionLost(`watch on ${server} lost with its connection`));
     }
   }
 }

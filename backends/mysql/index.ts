@@ -18,7 +18,8 @@ import { SimMySqlPort } from './sim-port.ts';
 export const mysql: SystemModule<MySqlPort> = {
   id: 'mysql',
   fencing: 'sound',
-  mechanism: 'GET_LOCK with a server-side timeout on a dedicated session, freed when the session ends; counter-row token',
+  mechanism:
+    'GET_LOCK with a server-side timeout on a dedicated session, freed when the session ends; counter-row token',
   serverCount: () => 1,
   bootServer: (host, _index, _servers, config) => {
     mysqlServer(host, sessionKeepalive(config.ttlMs));

@@ -47,13 +47,17 @@ export class LiveMySqlPort extends LiveSessionPort<Connection> implements MySqlP
     return this.call(deadlineMs, async (connection) => {
       const got = await value(connection, 'SELECT GET_LOCK(?, ?) AS value', [name, timeoutSeconds]);
       // NULL: the wait was killed or failed on the server.
-      if (got !== 0 && got !== 1) throw new RemoteError(`GET_LOCK('${name}', ${timeoutSeconds}) returned ${String(got)}`);
+      if (got !== 0 && got !== 1)
+        throw new RemoteError(`GET_LOCK('${name}', ${timeoutSeconds}) returned ${String(got)}`);
       return got;
     });
   }
 
   releaseLock(name: string): Promise<0 | 1 | null> {
-    return this.call(this.timeouts.queryTimeoutMs, async (connection) => (await value(connection, 'SELECT RELEASE_LOCK(?) AS value', [name])) as 0 | 1 | null);
+    return this.call(
+      this.timeouts.queryTimeoutMs,
+      async (connection) => (await value(connection, 'SELECT RELEASE_LOCK(?) AS value', [name])) as 0 | 1 | null,
+    );
   }
 
   /** The counter row's atomic increment; the OK packet's insert id is the LAST_INSERT_ID(expr) it set. */
@@ -61,8 +65,18 @@ export class LiveMySqlPort extends LiveSessionPort<Connection> implements MySqlP
     const create = !this.counterTable;
     return this.call(this.timeouts.queryTimeoutMs, async (connection) => {
       // Both statements go out at once, in order: one session runs them one after the other.
-      const created = create ? run(connection, `CREATE TABLE IF NOT EXISTS ${COUNTER_TABLE} (name VARCHAR(64) PRIMARY KEY, n BIGINT NOT NULL) ENGINE=InnoDB`, []) : null;
-      const inserted = run(connection, `INSERT INTO ${COUNTER_TABLE} (name, n) VALUES (?, LAST_INSERT_ID(1)) ON DUPLICATE KEY UPDATE n = LAST_INSERT_ID(n + 1)`, [name]);
+      const created = create
+        ? run(
+            connection,
+            `CREATE TABLE IF NOT EXISTS ${COUNTER_TABLE} (name VARCHAR(64) PRIMARY KEY, n BIGINT NOT NULL) ENGINE=InnoDB`,
+            [],
+          )
+        : null;
+      const inserted = run(
+        connection,
+        `INSERT INTO ${COUNTER_TABLE} (name, n) VALUES (?, LAST_INSERT_ID(1)) ON DUPLICATE KEY UPDATE n = LAST_INSERT_ID(n + 1)`,
+        [name],
+      );
       await created;
       this.counterTable = true;
       return ((await inserted) as mysql.ResultSetHeader).insertId;
@@ -90,12 +104,19 @@ export class LiveMySqlPort extends LiveSessionPort<Connection> implements MySqlP
    */
   protected isServerError(error: unknown): boolean {
     const { sqlState, errno } = error as { sqlState?: unknown; errno?: unknown };
-    return typeof sqlState === 'string' && !sqlState.startsWith('08') && errno !== ER_SERVER_SHUTDOWN && errno !== ER_CONNECTION_KILLED;
+    return (
+      typeof sqlState === 'string' &&
+      !sqlState.startsWith('08') &&
+      errno !== ER_SERVER_SHUTDOWN &&
+      errno !== ER_CONNECTION_KILLED
+    );
   }
 }
 
 function run(connection: Connection, sql: string, values: unknown[]): Promise<unknown> {
-  return new Promise((resolve, reject) => connection.query(sql, values, (error, result) => (error === null ? resolve(result) : reject(error))));
+  return new Promise((resolve, reject) =>
+    connection.query(sql, values, (error, result) => (error === null ? resolve(result) : reject(error))),
+  );
 }
 
 async function value(connection: Connection, sql: string, values: unknown[]): Promise<unknown> {

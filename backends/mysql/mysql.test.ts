@@ -44,7 +44,10 @@ describe('mysql server model', () => {
       }),
     );
     await sim.run({ untilMs: 1000 });
-    assert.deepEqual(errors, ["ERROR 3057 (42000): Incorrect user-level lock name ''", `ERROR 3057 (42000): Incorrect user-level lock name '${'x'.repeat(65)}'`]);
+    assert.deepEqual(errors, [
+      "ERROR 3057 (42000): Incorrect user-level lock name ''",
+      `ERROR 3057 (42000): Incorrect user-level lock name '${'x'.repeat(65)}'`,
+    ]);
   });
 });
 
@@ -53,12 +56,27 @@ describe('mysql recipes', () => {
     const host = new Sim({ seed: 1 }).addNode('c1');
     const port = new SimMySqlPort(host, 'server-1', TIMEOUTS);
     const base = { name: 'l', ttlMs: 1000, fencing: false, acquireTimeoutMs: 1000, retryDelayMs: 10 };
-    assert.throws(() => mysqlLock(host, port, { ...base, ttlMs: 0 }), new RecipeConfigError('ttlMs must be a finite number > 0, got 0'));
-    assert.throws(() => mysqlLock(host, port, { ...base, acquireTimeoutMs: 0 }), /acquireTimeoutMs must be a finite number > 0, got 0/);
-    assert.throws(() => mysqlLock(host, port, { ...base, retryDelayMs: Number.NaN }), /retryDelayMs must be a finite number > 0, got NaN/);
+    assert.throws(
+      () => mysqlLock(host, port, { ...base, ttlMs: 0 }),
+      new RecipeConfigError('ttlMs must be a finite number > 0, got 0'),
+    );
+    assert.throws(
+      () => mysqlLock(host, port, { ...base, acquireTimeoutMs: 0 }),
+      /acquireTimeoutMs must be a finite number > 0, got 0/,
+    );
+    assert.throws(
+      () => mysqlLock(host, port, { ...base, retryDelayMs: Number.NaN }),
+      /retryDelayMs must be a finite number > 0, got NaN/,
+    );
     assert.throws(() => mysqlLock(host, port, { ...base, name: '' }), /name must be a non-empty string/);
-    assert.throws(() => mysqlLock(host, port, { ...base, name: 'x'.repeat(65) }), new RecipeConfigError('name must be at most 64 characters for GET_LOCK, got 65'));
-    assert.throws(() => mysql.election(host, port, { ...CONFIG, ttlMs: -1 }), /ttlMs must be a finite number > 0, got -1/);
+    assert.throws(
+      () => mysqlLock(host, port, { ...base, name: 'x'.repeat(65) }),
+      new RecipeConfigError('name must be at most 64 characters for GET_LOCK, got 65'),
+    );
+    assert.throws(
+      () => mysql.election(host, port, { ...CONFIG, ttlMs: -1 }),
+      /ttlMs must be a finite number > 0, got -1/,
+    );
   });
 
   it('an acquire that times out on the server keeps its session and leaves no place in the queue behind', async () => {

@@ -41,7 +41,8 @@ export function mysqlDialect(counters: Map<string, number>): Dialect {
     execute(op: string, body: Readonly<Record<string, unknown>>, session: SessionId, locks: LockTable): Outcome {
       const name = body['name'];
       if (op === 'increment-counter') {
-        if (typeof name !== 'string' || name.length === 0) return { kind: 'error', message: 'increment-counter: a counter name is required' };
+        if (typeof name !== 'string' || name.length === 0)
+          return { kind: 'error', message: 'increment-counter: a counter name is required' };
         const next = (counters.get(name) ?? 0) + 1;
         counters.set(name, next);
         return { kind: 'reply', value: next };
@@ -53,7 +54,8 @@ export function mysqlDialect(counters: Map<string, number>): Dialect {
       switch (op) {
         case 'get-lock': {
           const seconds = body['timeoutSeconds'];
-          if (typeof seconds !== 'number' || !Number.isFinite(seconds)) return { kind: 'error', message: `GET_LOCK: the timeout must be a number, got ${String(seconds)}` };
+          if (typeof seconds !== 'number' || !Number.isFinite(seconds))
+            return { kind: 'error', message: `GET_LOCK: the timeout must be a number, got ${String(seconds)}` };
           const timeoutMs = seconds < 0 ? null : Math.round(seconds) * 1000;
           return { kind: 'lock', key, timeoutMs, granted: 1, timedOut: 0 };
         }

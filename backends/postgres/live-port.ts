@@ -50,11 +50,21 @@ export class LivePostgresPort extends LiveSessionPort<pg.Client> implements Post
   }
 
   advisoryTryLock(key: number): Promise<boolean> {
-    return this.call(this.timeouts.queryTimeoutMs, async (client) => (await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [key])).rows[0]!.locked);
+    return this.call(
+      this.timeouts.queryTimeoutMs,
+      async (client) =>
+        (await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [key])).rows[0]!
+          .locked,
+    );
   }
 
   advisoryUnlock(key: number): Promise<boolean> {
-    return this.call(this.timeouts.queryTimeoutMs, async (client) => (await client.query<{ unlocked: boolean }>('SELECT pg_advisory_unlock($1::bigint) AS unlocked', [key])).rows[0]!.unlocked);
+    return this.call(
+      this.timeouts.queryTimeoutMs,
+      async (client) =>
+        (await client.query<{ unlocked: boolean }>('SELECT pg_advisory_unlock($1::bigint) AS unlocked', [key])).rows[0]!
+          .unlocked,
+    );
   }
 
   /** nextval on the sequence, creating it in the same round trip the first time this port uses it. */
@@ -64,7 +74,9 @@ export class LivePostgresPort extends LiveSessionPort<pg.Client> implements Post
       const regclass = client.escapeLiteral(client.escapeIdentifier(sequence));
       // Two statements in one simple query: one round trip, one implicit transaction.
       const create = known ? '' : `CREATE SEQUENCE IF NOT EXISTS ${client.escapeIdentifier(sequence)}; `;
-      const results = (await client.query(`${create}SELECT nextval(${regclass}) AS value`)) as unknown as pg.QueryResult | pg.QueryResult[];
+      const results = (await client.query(`${create}SELECT nextval(${regclass}) AS value`)) as unknown as
+        | pg.QueryResult
+        | pg.QueryResult[];
       const last = Array.isArray(results) ? results[results.length - 1]! : results;
       this.sequences.add(sequence);
       return Number((last.rows[0] as { value: string }).value);

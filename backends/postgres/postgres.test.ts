@@ -26,7 +26,11 @@ describe('postgres server model', () => {
   });
 
   it('a crash keeps the sequence past every value it returned when the disk persists, and loses it when not', async () => {
-    assert.deepEqual(await tokensAcrossCrash(postgres, true, (port) => port.nextval('s')), [1, 2, 1 + SEQ_LOG_VALS + 1]);
+    assert.deepEqual(await tokensAcrossCrash(postgres, true, (port) => port.nextval('s')), [
+      1,
+      2,
+      1 + SEQ_LOG_VALS + 1,
+    ]);
     assert.deepEqual(await tokensAcrossCrash(postgres, false, (port) => port.nextval('s')), [1, 2, 1]);
   });
 });
@@ -36,11 +40,23 @@ describe('postgres recipes', () => {
     const host = new Sim({ seed: 1 }).addNode('c1');
     const port = new SimPostgresPort(host, 'server-1', TIMEOUTS);
     const base = { name: 'l', ttlMs: 1000, fencing: false, acquireTimeoutMs: 1000, retryDelayMs: 10 };
-    assert.throws(() => postgresLock(host, port, { ...base, ttlMs: 0 }), new RecipeConfigError('ttlMs must be a finite number > 0, got 0'));
-    assert.throws(() => postgresLock(host, port, { ...base, acquireTimeoutMs: 0 }), /acquireTimeoutMs must be a finite number > 0, got 0/);
-    assert.throws(() => postgresLock(host, port, { ...base, retryDelayMs: -5 }), /retryDelayMs must be a finite number > 0, got -5/);
+    assert.throws(
+      () => postgresLock(host, port, { ...base, ttlMs: 0 }),
+      new RecipeConfigError('ttlMs must be a finite number > 0, got 0'),
+    );
+    assert.throws(
+      () => postgresLock(host, port, { ...base, acquireTimeoutMs: 0 }),
+      /acquireTimeoutMs must be a finite number > 0, got 0/,
+    );
+    assert.throws(
+      () => postgresLock(host, port, { ...base, retryDelayMs: -5 }),
+      /retryDelayMs must be a finite number > 0, got -5/,
+    );
     assert.throws(() => postgresLock(host, port, { ...base, name: '' }), /name must be a non-empty string/);
-    assert.throws(() => postgres.election(host, port, { ...CONFIG, ttlMs: -1 }), /ttlMs must be a finite number > 0, got -1/);
+    assert.throws(
+      () => postgres.election(host, port, { ...CONFIG, ttlMs: -1 }),
+      /ttlMs must be a finite number > 0, got -1/,
+    );
   });
 });
 

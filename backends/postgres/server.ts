@@ -54,11 +54,13 @@ export function postgresDialect(sequences: Sequences): Dialect {
     execute(op: string, body: Readonly<Record<string, unknown>>, session: SessionId, locks: LockTable): Outcome {
       if (op === 'nextval') {
         const name = body['sequence'];
-        if (typeof name !== 'string' || name.length === 0) return { kind: 'error', message: 'nextval: a sequence name is required' };
+        if (typeof name !== 'string' || name.length === 0)
+          return { kind: 'error', message: 'nextval: a sequence name is required' };
         return { kind: 'reply', value: sequences.nextval(name) };
       }
       const key = body['key'];
-      if (!Number.isSafeInteger(key)) return { kind: 'error', message: `${op}: the key must be an integer, got ${String(key)}` };
+      if (!Number.isSafeInteger(key))
+        return { kind: 'error', message: `${op}: the key must be an integer, got ${String(key)}` };
       const lockKey = String(key);
       switch (op) {
         case 'advisory-lock':

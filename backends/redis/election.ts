@@ -21,6 +21,8 @@ export class RedisElection implements ElectionRecipe {
 
   campaign(): Promise<Leadership | null> {
     const { name, ttlMs } = this.options;
-    return leaseCampaign(this.runtime, ttlMs, this.lock, (grant: RedisGrant) => this.port.extendIfEqual(name, grant.value, ttlMs));
+    return leaseCampaign(this.runtime, ttlMs, this.lock, (grant: RedisGrant) =>
+      this.port.extendIfEqual(name, grant.value, ttlMs),
+    );
   }
 }

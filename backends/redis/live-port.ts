@@ -9,8 +9,10 @@ import type { Redis } from 'ioredis';
 import { ConnectionLost, TimeoutError } from '../errors.ts';
 import type { RedisPort } from './port.ts';
 
-const DELETE_IF_EQUAL = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
-const EXTEND_IF_EQUAL = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
+const DELETE_IF_EQUAL =
+  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+const EXTEND_IF_EQUAL =
+  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
 
 interface Script {
   readonly source: string;
@@ -69,7 +71,10 @@ export class LiveRedisPort implements RedisPort {
 
 function translate(error: unknown): never {
   if (error instanceof Error && /timed out/i.test(error.message)) throw new TimeoutError(`redis: ${error.message}`);
-  if (error instanceof Error && (error.name === 'MaxRetriesPerRequestError' || /connection is closed/i.test(error.message))) {
+  if (
+    error instanceof Error &&
+    (error.name === 'MaxRetriesPerRequestError' || /connection is closed/i.test(error.message))
+  ) {
     throw new ConnectionLost(`redis: ${error.message}`);
   }
   throw error;

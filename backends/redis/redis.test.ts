@@ -23,7 +23,9 @@ describe('redis server model', () => {
 
   it('a wall-clock jump on the server node expires a lock key; a monotonic-only drift does not jump it', async () => {
     const sim = new Sim({ seed: 1 });
-    sim.addNode('server-1', (host) => redis.bootServer(host, 1, ['server-1'], { ttlMs: 1000, fencing: false, acquireTimeoutMs: 1000, name: 'x' }));
+    sim.addNode('server-1', (host) =>
+      redis.bootServer(host, 1, ['server-1'], { ttlMs: 1000, fencing: false, acquireTimeoutMs: 1000, name: 'x' }),
+    );
     const seen: (string | null)[] = [];
     sim.addNode('c1', (host) =>
       host.spawn('probe', async () => {
@@ -43,7 +45,9 @@ describe('redis server model', () => {
   it('a crash loses every key unless the restart persists (AOF, fsync always)', async () => {
     for (const persist of [false, true]) {
       const sim = new Sim({ seed: 1 });
-      sim.addNode('server-1', (host) => redis.bootServer(host, 1, ['server-1'], { ttlMs: 1000, fencing: false, acquireTimeoutMs: 1000, name: 'x' }));
+      sim.addNode('server-1', (host) =>
+        redis.bootServer(host, 1, ['server-1'], { ttlMs: 1000, fencing: false, acquireTimeoutMs: 1000, name: 'x' }),
+      );
       let after: string | null | undefined;
       sim.addNode('c1', (host) =>
         host.spawn('probe', async () => {
@@ -67,8 +71,14 @@ describe('redis recipes', () => {
     const host = sim.addNode('c1');
     const port = new SimRedisPort(host, 'c1', 100);
     const base = { name: 'l', ttlMs: 1000, fencing: false, acquireTimeoutMs: 1000, retryDelayMs: 10 };
-    assert.throws(() => new RedisLock(host, port, { ...base, ttlMs: 0 }), new RecipeConfigError('ttlMs must be a finite number > 0, got 0'));
-    assert.throws(() => new RedisLock(host, port, { ...base, retryDelayMs: -5 }), /retryDelayMs must be a finite number > 0, got -5/);
+    assert.throws(
+      () => new RedisLock(host, port, { ...base, ttlMs: 0 }),
+      new RecipeConfigError('ttlMs must be a finite number > 0, got 0'),
+    );
+    assert.throws(
+      () => new RedisLock(host, port, { ...base, retryDelayMs: -5 }),
+      /retryDelayMs must be a finite number > 0, got -5/,
+    );
     assert.throws(() => new RedisLock(host, port, { ...base, name: '' }), /name must be a non-empty string/);
   });
 });

@@ -12,7 +12,14 @@
  * show whether that holds.
  */
 import type { Runtime } from '../runtime.ts';
-import { RecipeConfigError, checkRecipeOptions, positive, type Grant, type LockRecipe, type RecipeOptions } from '../recipe.ts';
+import {
+  RecipeConfigError,
+  checkRecipeOptions,
+  positive,
+  type Grant,
+  type LockRecipe,
+  type RecipeOptions,
+} from '../recipe.ts';
 import { driftAllowanceMs } from '../lease.ts';
 import { attempt, isTransient } from '../redis/lock.ts';
 import type { RedlockNodePort } from './port.ts';
@@ -56,7 +63,9 @@ export class Redlock implements LockRecipe {
       throw new RecipeConfigError(`nodes must be at least 3 for a majority to survive a failure, got ${nodes.length}`);
     }
     if (options.requestTimeoutMs >= options.ttlMs) {
-      throw new RecipeConfigError(`requestTimeoutMs (${options.requestTimeoutMs}) must be smaller than ttlMs (${options.ttlMs})`);
+      throw new RecipeConfigError(
+        `requestTimeoutMs (${options.requestTimeoutMs}) must be smaller than ttlMs (${options.ttlMs})`,
+      );
     }
     this.majority = Math.floor(nodes.length / 2) + 1;
   }

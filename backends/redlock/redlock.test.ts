@@ -13,14 +13,36 @@ import { redlockConformance } from './conformance.ts';
 import { Redlock, type RedlockGrant, type RedlockOptions } from './lock.ts';
 
 const NODES = serverIds(5);
-const OPTIONS: RedlockOptions = { name: 'l', ttlMs: 1000, fencing: false, acquireTimeoutMs: 300, requestTimeoutMs: 20, retryDelayMs: 20 };
+const OPTIONS: RedlockOptions = {
+  name: 'l',
+  ttlMs: 1000,
+  fencing: false,
+  acquireTimeoutMs: 300,
+  requestTimeoutMs: 20,
+  retryDelayMs: 20,
+};
 
 /** Five Redis nodes and a function to run client code against them. */
 function world(seed: number, latencyMs = { minMs: 1, maxMs: 3 }) {
   const sim = new Sim({ seed, network: { latency: latencyMs } });
-  NODES.forEach((id, i) => sim.addNode(id, (host) => redlock.bootServer(host, i + 1, NODES, { ttlMs: 1000, fencing: false, acquireTimeoutMs: 1000, name: 'l' })));
-  const client = (id: string, body: (host: Host, ports: RedisPort[]) => Promise<void>, requestTimeoutMs = OPTIONS.requestTimeoutMs) =>
-    sim.addNode(id, (host) => host.spawn(id, () => body(host, NODES.map((n) => new SimRedisPort(host, n, requestTimeoutMs)))));
+  NODES.forEach((id, i) =>
+    sim.addNode(id, (host) =>
+      redlock.bootServer(host, i + 1, NODES, { ttlMs: 1000, fencing: false, acquireTimeoutMs: 1000, name: 'l' }),
+    ),
+  );
+  const client = (
+    id: string,
+    body: (host: Host, ports: RedisPort[]) => Promise<void>,
+    requestTimeoutMs = OPTIONS.requestTimeoutMs,
+  ) =>
+    sim.addNode(id, (host) =>
+      host.spawn(id, () =>
+        body(
+          host,
+          NODES.map((n) => new SimRedisPort(host, n, requestTimeoutMs)),
+        ),
+      ),
+    );
   return { sim, client };
 }
 
@@ -32,8 +54,14 @@ describe('redlock algorithm', () => {
     const host = sim.addNode('c1');
     const ports = NODES.map((n) => new SimRedisPort(host, n, 20));
     assert.throws(() => new Redlock(host, ports.slice(0, 2), OPTIONS), /nodes must be at least 3 .* got 2/);
-    assert.throws(() => new Redlock(host, ports, { ...OPTIONS, requestTimeoutMs: 1000 }), /requestTimeoutMs \(1000\) must be smaller than ttlMs \(1000\)/);
-    assert.throws(() => new Redlock(host, ports, { ...OPTIONS, ttlMs: -1 }), /ttlMs must be a finite number > 0, got -1/);
+    assert.throws(
+      () => new Redlock(host, ports, { ...OPTIONS, requestTimeoutMs: 1000 }),
+      /requestTimeoutMs \(1000\) must be smaller than ttlMs \(1000\)/,
+    );
+    assert.throws(
+      () => new Redlock(host, ports, { ...OPTIONS, ttlMs: -1 }),
+      /ttlMs must be a finite number > 0, got -1/,
+    );
   });
 
   it('needs a majority: with three of five nodes down it never grants', async () => {
@@ -50,9 +78,13 @@ describe('redlock algorithm', () => {
   it('grants with validity = ttl - elapsed - drift when a majority answers in time', async () => {
     const { sim, client } = world(1, { minMs: 10, maxMs: 10 });
     let grant: RedlockGrant | null = null;
-    client('c1', async (host, ports) => {
-      grant = await new Redlock(host, ports, { ...OPTIONS, requestTimeoutMs: 50 }).acquire();
-    }, 50);
+    client(
+      'c1',
+      async (host, ports) => {
+        grant = await new Redlock(host, ports, { ...OPTIONS, requestTimeoutMs: 50 }).acquire();
+      },
+      50,
+    );
     await sim.run();
     assert.ok(grant !== null);
     const g = grant as RedlockGrant;
@@ -123,7 +155,11 @@ describe('redlock algorithm', () => {
       sim.at(50 + restartAfterMs, 'restart', () => sim.restart('server-3', { persist: false }));
       await sim.run();
       assert.ok(grants.c1, 'c1 won first');
-      assert.equal(grants.c2 !== null, expectSecond, `restart after ${restartAfterMs} ms: c2 ${grants.c2 ? 'won' : 'did not win'}`);
+      assert.equal(
+        grants.c2 !== null,
+        expectSecond,
+        `restart after ${restartAfterMs} ms: c2 ${grants.c2 ? 'won' : 'did not win'}`,
+      );
     }
   });
 });

@@ -72,7 +72,10 @@ export const zookeeperConformance: ConformanceCase<ZooKeeperPort>[] = [
       // expired comes, and nothing but disconnected comes before it.
       const expiredAt = seen.indexOf('expired');
       assert.ok(expiredAt >= 0, `never saw expired: ${seen.join(' ')}`);
-      assert.ok(seen.slice(0, expiredAt).every((state) => state === 'disconnected'), seen.join(' '));
+      assert.ok(
+        seen.slice(0, expiredAt).every((state) => state === 'disconnected'),
+        seen.join(' '),
+      );
       assert.equal(await other.exists(`${parent}/e`), null);
       await port.create(`${parent}/e`, 'ephemeral');
       assert.equal(port.state(), 'connected');

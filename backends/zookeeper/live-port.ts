@@ -12,7 +12,16 @@
  */
 import { randomInt } from 'node:crypto';
 import { LiveSession, type SessionEvent, type SessionTiming } from './client/live-session.ts';
-import { ZooKeeperError, type CreateMode, type Created, type ExistsWatch, type SessionState, type Stat, type WatchEvent, type ZooKeeperPort } from './port.ts';
+import {
+  ZooKeeperError,
+  type CreateMode,
+  type Created,
+  type ExistsWatch,
+  type SessionState,
+  type Stat,
+  type WatchEvent,
+  type ZooKeeperPort,
+} from './port.ts';
 import { ClientWatches } from './client/client-watches.ts';
 
 export interface LiveZooKeeperOptions {
@@ -42,7 +51,10 @@ class LiveWatch implements ExistsWatch {
 }
 
 /** Connect to `connectString` (host:port,host:port,...) and resolve once the first session is open. */
-export async function connectZooKeeper(connectString: string, options: LiveZooKeeperOptions): Promise<LiveZooKeeperPort> {
+export async function connectZooKeeper(
+  connectString: string,
+  options: LiveZooKeeperOptions,
+): Promise<LiveZooKeeperPort> {
   const port = new LiveZooKeeperPort(connectString.split(','), options);
   const waitMs = options.firstSessionTimeoutMs ?? 10_000;
   const opened = await new Promise<boolean>((resolve) => {
@@ -142,7 +154,10 @@ export class LiveZooKeeperPort implements ZooKeeperPort {
     let timer: NodeJS.Timeout | undefined;
     const waitMs = 2 * this.sessionTimeoutMs;
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`the session was closed, but the client did not see it expire within ${waitMs}ms`)), waitMs);
+      timer = setTimeout(
+        () => reject(new Error(`the session was closed, but the client did not see it expire within ${waitMs}ms`)),
+        waitMs,
+      );
     });
     await Promise.race([expired, late]).finally(() => clearTimeout(timer));
   }
@@ -183,7 +198,8 @@ export class LiveZooKeeperPort implements ZooKeeperPort {
         this.connectedWaiters.push(() => resolve(true));
       });
       clearTimeout(timer);
-      if (!connected) throw new ZooKeeperError('ConnectionLoss', `no server took the session within ${this.sessionTimeoutMs}ms`);
+      if (!connected)
+        throw new ZooKeeperError('ConnectionLoss', `no server took the session within ${this.sessionTimeoutMs}ms`);
     }
     if (this.current === 'closed') throw new ZooKeeperError('Closed', 'the session was closed');
     return this.session;

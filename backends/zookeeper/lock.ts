@@ -16,7 +16,14 @@
  *     delete): one left behind in a live session would hold the lock for nobody.
  */
 import type { Runtime } from '../runtime.ts';
-import { RecipeConfigError, checkRecipeOptions, positive, type Grant, type LockRecipe, type RecipeOptions } from '../recipe.ts';
+import {
+  RecipeConfigError,
+  checkRecipeOptions,
+  positive,
+  type Grant,
+  type LockRecipe,
+  type RecipeOptions,
+} from '../recipe.ts';
 import { driftAllowanceMs } from '../lease.ts';
 import { SessionHold } from './client/hold.ts';
 import { isZooKeeperError, type Created, type ZooKeeperPort } from './port.ts';
@@ -63,7 +70,9 @@ export class ZooKeeperLock implements LockRecipe {
     checkRecipeOptions(options);
     positive('retryDelayMs', options.retryDelayMs);
     if (options.name.split('/').some((segment) => segment.length === 0)) {
-      throw new RecipeConfigError(`name must be a path of non-empty segments without a leading '/', got '${options.name}'`);
+      throw new RecipeConfigError(
+        `name must be a path of non-empty segments without a leading '/', got '${options.name}'`,
+      );
     }
     this.path = `/${options.name}`;
   }
@@ -119,7 +128,12 @@ export class ZooKeeperLock implements LockRecipe {
       // proves nothing now: the session may have expired since, and taken our node with it.
       const timeoutMs = this.port.sessionTimeoutMs;
       if (this.runtime.clock.monotonic() - listedAtMs >= timeoutMs - driftAllowanceMs(timeoutMs)) return null;
-      return { token: this.options.fencing ? attempt.node.czxid : null, validUntilMs: null, path: attempt.node.path, hold: attempt.hold };
+      return {
+        token: this.options.fencing ? attempt.node.czxid : null,
+        validUntilMs: null,
+        path: attempt.node.path,
+        hold: attempt.hold,
+      };
     }
     const watch = await this.port.existsWatch(`${this.path}/${queue[ours - 1]!}`);
     const waitMs = deadlineMs - this.runtime.clock.monotonic();
@@ -133,7 +147,12 @@ export class ZooKeeperLock implements LockRecipe {
   }
 
   private newAttempt(): Attempt {
-    return { hold: new SessionHold(this.runtime.clock, this.port), prefix: `_c_${this.runtime.rng.hex(8)}-lock-`, node: null, sent: false };
+    return {
+      hold: new SessionHold(this.runtime.clock, this.port),
+      prefix: `_c_${this.runtime.rng.hex(8)}-lock-`,
+      node: null,
+      sent: false,
+    };
   }
 
   private async createNode(attempt: Attempt): Promise<Created> {

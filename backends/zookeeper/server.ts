@@ -54,7 +54,10 @@ export interface EnsembleTiming {
  */
 export function ensembleTiming(sessionTimeoutMs: number): EnsembleTiming {
   const tickMs = sessionTimeoutMs / 10;
-  return { tickMs, raft: { heartbeatMs: tickMs / 2, electionTimeoutMs: [3 * tickMs, 6 * tickMs], forwardTimeoutMs: 2 * tickMs } };
+  return {
+    tickMs,
+    raft: { heartbeatMs: tickMs / 2, electionTimeoutMs: [3 * tickMs, 6 * tickMs], forwardTimeoutMs: 2 * tickMs },
+  };
 }
 
 interface Origin {
@@ -108,7 +111,11 @@ export class ZooKeeperServer {
       onPeer: (message) => this.onPeer(message),
       onClosed: (client, conn) => this.onClosed({ client, conn }),
     });
-    this.raft = new RaftNode<Command, Reply>(host, { servers: ensemble, ...timing.raft }, { apply: (command, zxid) => this.apply(command, zxid) });
+    this.raft = new RaftNode<Command, Reply>(
+      host,
+      { servers: ensemble, ...timing.raft },
+      { apply: (command, zxid) => this.apply(command, zxid) },
+    );
     this.raft.onLeadership((leading) => (leading ? this.lead() : this.tracker.reset([])));
     this.relayTouches();
   }
@@ -128,12 +135,21 @@ export class ZooKeeperServer {
     switch (request.op) {
       case 'connect': {
         const { session, timeoutMs } = request.body as Ops['connect']['body'];
-        return this.submit(request, session === null ? { type: 'create-session', server, timeoutMs } : { type: 'resume-session', server, session });
+        return this.submit(
+          request,
+          session === null
+            ? { type: 'create-session', server, timeoutMs }
+            : { type: 'resume-session', server, session },
+        );
       }
       case 'ping':
         return this.ping(request, (request.body as Ops['ping']['body']).session);
       case 'close':
-        return this.submit(request, { type: 'close-session', server, session: (request.body as Ops['close']['body']).session });
+        return this.submit(request, {
+          type: 'close-session',
+          server,
+          session: (request.body as Ops['close']['body']).session,
+        });
       case 'create': {
         const { session, path, mode } = request.body as Ops['create']['body'];
         return this.submit(request, { type: 'create', server, session, path, mode });
@@ -163,7 +179,8 @@ export class ZooKeeperServer {
 
   /** Put `txn` in the log; the client is answered once this server has applied it. */
   private submit(request: Incoming, txn: Txn, watch = false): void {
-    if (this.waiting.size >= MAX_WAITING) return request.reply(failure('ConnectionLoss', `${this.host.id} is overloaded`));
+    if (this.waiting.size >= MAX_WAITING)
+      return request.reply(failure('ConnectionLoss', `${this.host.id} is overloaded`));
     if ('session' in txn) this.touch(txn.session);
     const id = this.nextRequest++;
     this.waiting.set(id, { request, watch });
@@ -179,7 +196,8 @@ export class ZooKeeperServer {
     for (const path of applied.deleted) {
       for (const watcher of this.watches.take(path)) this.push(watcher, { kind: 'watch', path });
     }
-    if (applied.openedSession !== null && this.raft.isLeader) this.tracker.add(applied.openedSession.id, applied.openedSession.timeoutMs);
+    if (applied.openedSession !== null && this.raft.isLeader)
+      this.tracker.add(applied.openedSession.id, applied.openedSession.timeoutMs);
     this.answer(command, applied);
     if (applied.closedSession !== null) this.sessionEnded(applied.closedSession);
     return applied.reply;
@@ -195,8 +213,10 @@ export class ZooKeeperServer {
     const connection = { client: request.from, conn: request.conn };
     const txn = command.txn;
     if (applied.reply.ok && this.endpoint.isOpen(request.from, request.conn)) {
-      if (txn.type === 'exists' && waiting.watch && applied.reply.value !== null) this.watches.add(txn.path, connection);
-      if (txn.type === 'create-session' || txn.type === 'resume-session') this.bound.set((applied.reply.value as Ops['connect']['value']).session, connection);
+      if (txn.type === 'exists' && waiting.watch && applied.reply.value !== null)
+        this.watches.add(txn.path, connection);
+      if (txn.type === 'create-session' || txn.type === 'resume-session')
+        this.bound.set((applied.reply.value as Ops['connect']['value']).session, connection);
     }
     request.reply(applied.reply);
   }
@@ -220,7 +240,8 @@ export class ZooKeeperServer {
     const term = this.raft.term;
     const check = () => {
       if (!this.raft.isLeader || this.raft.term !== term) return;
-      for (const session of this.tracker.expire()) this.raft.propose({ txn: { type: 'close-session', server: null, session }, origin: null });
+      for (const session of this.tracker.expire())
+        this.raft.propose({ txn: { type: 'close-session', server: null, session }, origin: null });
       this.host.timer(this.timing.tickMs, 'zk-session-check', check);
     };
     this.host.timer(this.timing.tickMs, 'zk-session-check', check);
@@ -240,7 +261,9 @@ export class ZooKeeperServer {
   private relayTouches(): void {
     const leader = this.raft.leaderId;
     if (leader !== null && leader !== this.host.id && this.touched.size > 0) {
-      this.host.send(leader, { type: 'zk-touch', sessions: [...this.touched] } satisfies TouchWire, { label: 'zk-touch' });
+      this.host.send(leader, { type: 'zk-touch', sessions: [...this.touched] } satisfies TouchWire, {
+        label: 'zk-touch',
+      });
     }
     this.touched.clear();
     this.host.timer(this.timing.tickMs / 2, 'zk-touch-relay', () => this.relayTouches());
@@ -249,7 +272,8 @@ export class ZooKeeperServer {
   private onPeer(message: Message): void {
     if (this.raft.handle(message)) return;
     const wire = message.payload as TouchWire;
-    if (wire?.type === 'zk-touch' && this.raft.isLeader) for (const session of wire.sessions) this.tracker.touch(session);
+    if (wire?.type === 'zk-touch' && this.raft.isLeader)
+      for (const session of wire.sessions) this.tracker.touch(session);
   }
 
   private onClosed(connection: Watcher): void {

@@ -18,7 +18,17 @@ import type { Future } from '../../sim/future.ts';
 import type { Host } from '../../sim/node.ts';
 import { ClientEndpoint } from '../shared/endpoint/endpoint.ts';
 import { RecipeConfigError, positive } from '../recipe.ts';
-import { ZooKeeperError, isZooKeeperError, type CreateMode, type Created, type ExistsWatch, type SessionState, type Stat, type WatchEvent, type ZooKeeperPort } from './port.ts';
+import {
+  ZooKeeperError,
+  isZooKeeperError,
+  type CreateMode,
+  type Created,
+  type ExistsWatch,
+  type SessionState,
+  type Stat,
+  type WatchEvent,
+  type ZooKeeperPort,
+} from './port.ts';
 import type { Op, Ops, Push, Reply } from './model/protocol.ts';
 import { ClientWatches } from './client/client-watches.ts';
 
@@ -39,7 +49,6 @@ export function clientTiming(sessionTimeoutMs: number, serverCount: number): Cli
     roundPauseMs: sessionTimeoutMs / 10,
   };
 }
-
 
 const clients = new WeakMap<Host, SimZooKeeperPort>();
 
@@ -244,7 +253,11 @@ export class SimZooKeeperPort implements ZooKeeperPort {
   /** One attempt to open or resume the session on the current server. */
   private async connect(): Promise<void> {
     try {
-      const { session } = await this.call('connect', { session: this.session, timeoutMs: this.sessionTimeoutMs }, this.timing.connectTimeoutMs);
+      const { session } = await this.call(
+        'connect',
+        { session: this.session, timeoutMs: this.sessionTimeoutMs },
+        this.timing.connectTimeoutMs,
+      );
       if (this.current === 'closed') return;
       this.session = session;
       this.failedAttempts = 0;

@@ -99,7 +99,10 @@ describe('zookeeper server model', () => {
       assert.notEqual(await port.exists('/r'), null);
     });
     await sim.run({ untilMs: 10_000 });
-    assert.ok(after !== undefined && after.server !== null && after.server !== before!.server, JSON.stringify({ before, after }));
+    assert.ok(
+      after !== undefined && after.server !== null && after.server !== before!.server,
+      JSON.stringify({ before, after }),
+    );
     assert.equal(after.session, before!.session);
     assert.deepEqual(
       states.map((s) => s.state),
@@ -144,7 +147,8 @@ describe('zookeeper server model', () => {
       sim.at(8000, 'restart', () => sim.restart('server-1', { persist: true }));
     };
     const hashes = [];
-    for (const seed of [3, 3, 4]) hashes.push((await run(zookeeper, seed, true, faults)).result.sim.summary().traceHash);
+    for (const seed of [3, 3, 4])
+      hashes.push((await run(zookeeper, seed, true, faults)).result.sim.summary().traceHash);
     assert.equal(hashes[0], hashes[1]);
     assert.notEqual(hashes[0], hashes[2]);
   });
@@ -155,26 +159,48 @@ describe('zookeeper server model', () => {
     const a = tree.apply({ type: 'create-session', server, timeoutMs: T }, 1).openedSession!.id;
     const b = tree.apply({ type: 'create-session', server, timeoutMs: T }, 2).openedSession!.id;
     tree.apply({ type: 'create', server, session: a, path: '/q', mode: 'persistent' }, 3);
-    const first = tree.apply({ type: 'create', server, session: a, path: '/q/n-', mode: 'ephemeral-sequential' }, 4).reply;
+    const first = tree.apply(
+      { type: 'create', server, session: a, path: '/q/n-', mode: 'ephemeral-sequential' },
+      4,
+    ).reply;
     tree.apply({ type: 'delete', server, session: a, path: '/q/n-0000000000' }, 5);
-    const second = tree.apply({ type: 'create', server, session: b, path: '/q/n-', mode: 'ephemeral-sequential' }, 6).reply;
+    const second = tree.apply(
+      { type: 'create', server, session: b, path: '/q/n-', mode: 'ephemeral-sequential' },
+      6,
+    ).reply;
     tree.apply({ type: 'create', server, session: a, path: '/q/m', mode: 'ephemeral' }, 7);
     assert.deepEqual(first, { ok: true, value: { path: '/q/n-0000000000', czxid: 4 } });
     assert.deepEqual(second, { ok: true, value: { path: '/q/n-0000000002', czxid: 6 } });
     const closed = tree.apply({ type: 'close-session', server: null, session: a }, 8);
     assert.deepEqual(closed.deleted, ['/q/m']);
-    assert.deepEqual(tree.apply({ type: 'children', server, session: b, path: '/q' }, 9).reply, { ok: true, value: ['n-0000000002'] });
-    assert.equal(tree.apply({ type: 'exists', server, session: a, path: '/q' }, 10).reply.ok, false, 'a closed session can still read');
-    assert.deepEqual([tree.sessionStatus(a), tree.sessionStatus(b), tree.sessionStatus(99)], ['closed', 'live', 'unknown']);
+    assert.deepEqual(tree.apply({ type: 'children', server, session: b, path: '/q' }, 9).reply, {
+      ok: true,
+      value: ['n-0000000002'],
+    });
+    assert.equal(
+      tree.apply({ type: 'exists', server, session: a, path: '/q' }, 10).reply.ok,
+      false,
+      'a closed session can still read',
+    );
+    assert.deepEqual(
+      [tree.sessionStatus(a), tree.sessionStatus(b), tree.sessionStatus(99)],
+      ['closed', 'live', 'unknown'],
+    );
   });
 
   it('once a session resumes through another server, requests still coming through the old one are refused', () => {
     const tree = new DataTree();
     const session = tree.apply({ type: 'create-session', server: 'server-1', timeoutMs: T }, 1).openedSession!.id;
-    assert.deepEqual(tree.apply({ type: 'resume-session', server: 'server-2', session }, 2).reply, { ok: true, value: { session } });
+    assert.deepEqual(tree.apply({ type: 'resume-session', server: 'server-2', session }, 2).reply, {
+      ok: true,
+      value: { session },
+    });
     const late = tree.apply({ type: 'create', server: 'server-1', session, path: '/late', mode: 'ephemeral' }, 3).reply;
     assert.equal(late.ok ? 'created' : late.code, 'SessionMoved');
-    assert.equal(tree.apply({ type: 'create', server: 'server-2', session, path: '/late', mode: 'ephemeral' }, 4).reply.ok, true);
+    assert.equal(
+      tree.apply({ type: 'create', server: 'server-2', session, path: '/late', mode: 'ephemeral' }, 4).reply.ok,
+      true,
+    );
     tree.apply({ type: 'close-session', server: null, session }, 5);
     const resumed = tree.apply({ type: 'resume-session', server: 'server-3', session }, 6).reply;
     assert.equal(resumed.ok ? 'resumed' : resumed.code, 'SessionExpired');
@@ -217,13 +243,28 @@ describe('zookeeper recipes', () => {
   it('refuse impossible parameters, naming them', () => {
     const sim = new Sim({ seed: 1 });
     const host = sim.addNode('c1');
-    assert.throws(() => new SimZooKeeperPort(host, SERVERS, 0), new RecipeConfigError('sessionTimeoutMs must be a finite number > 0, got 0'));
+    assert.throws(
+      () => new SimZooKeeperPort(host, SERVERS, 0),
+      new RecipeConfigError('sessionTimeoutMs must be a finite number > 0, got 0'),
+    );
     const port = new SimZooKeeperPort(host, SERVERS, T);
     const options = zookeeperLockOptions(CONFIG);
-    assert.throws(() => new ZooKeeperLock(host, port, { ...options, ttlMs: 0 }), /ttlMs must be a finite number > 0, got 0/);
-    assert.throws(() => new ZooKeeperLock(host, port, { ...options, retryDelayMs: -1 }), /retryDelayMs must be a finite number > 0, got -1/);
-    assert.throws(() => new ZooKeeperLock(host, port, { ...options, acquireTimeoutMs: Number.NaN }), /acquireTimeoutMs must be a finite number > 0/);
-    assert.throws(() => new ZooKeeperLock(host, port, { ...options, name: '/lock' }), /name must be a path of non-empty segments/);
+    assert.throws(
+      () => new ZooKeeperLock(host, port, { ...options, ttlMs: 0 }),
+      /ttlMs must be a finite number > 0, got 0/,
+    );
+    assert.throws(
+      () => new ZooKeeperLock(host, port, { ...options, retryDelayMs: -1 }),
+      /retryDelayMs must be a finite number > 0, got -1/,
+    );
+    assert.throws(
+      () => new ZooKeeperLock(host, port, { ...options, acquireTimeoutMs: Number.NaN }),
+      /acquireTimeoutMs must be a finite number > 0/,
+    );
+    assert.throws(
+      () => new ZooKeeperLock(host, port, { ...options, name: '/lock' }),
+      /name must be a path of non-empty segments/,
+    );
   });
 
   it('a leader cut off from the ensemble stops believing it leads before its session can expire, and for good; another is elected', async () => {
@@ -250,7 +291,10 @@ describe('zookeeper recipes', () => {
     await sim.run({ untilMs: 10_000 });
     const stoppedAtMs = beliefs.find((b) => !b.leading)!.atMs;
     assert.ok(stoppedAtMs - cutAtMs <= T, `still believed it led ${stoppedAtMs - cutAtMs}ms into the partition`);
-    assert.ok(beliefs.filter((b) => b.atMs >= stoppedAtMs).every((b) => !b.leading), 'believed it led again after the partition healed');
+    assert.ok(
+      beliefs.filter((b) => b.atMs >= stoppedAtMs).every((b) => !b.leading),
+      'believed it led again after the partition healed',
+    );
     assert.ok(otherWonAtMs > stoppedAtMs, `c2 won at ${otherWonAtMs}ms, c1 stopped believing at ${stoppedAtMs}ms`);
   });
 
@@ -284,15 +328,19 @@ describe('zookeeper lock under random faults', () => {
 
   it('servers crash and restart, anything pauses, links drop or hold, clocks jump: fenced, the lock stays safe, and it is taken again once the faults end', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 0, max: 1_000_000 }), fc.array(fault, { maxLength: 8 }), async (seed, faults) => {
-        const { result, safety } = await run(zookeeper, seed, true, (sim) => {
-          // In this test only running servers crash; clients pause and are cut off.
-          scheduleRandomFaults(sim, faults, (node) => node.id.startsWith('server') && node.state === 'up');
-        });
-        assert.equal(safety.verdict, 'safe', JSON.stringify(safety));
-        const late = result.history.ops.filter((op) => op.f === 'acquire' && op.type === 'ok' && op.timeMs > 15_000);
-        assert.ok(late.length > 0, 'nobody took the lock after the faults ended');
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 1_000_000 }),
+        fc.array(fault, { maxLength: 8 }),
+        async (seed, faults) => {
+          const { result, safety } = await run(zookeeper, seed, true, (sim) => {
+            // In this test only running servers crash; clients pause and are cut off.
+            scheduleRandomFaults(sim, faults, (node) => node.id.startsWith('server') && node.state === 'up');
+          });
+          assert.equal(safety.verdict, 'safe', JSON.stringify(safety));
+          const late = result.history.ops.filter((op) => op.f === 'acquire' && op.type === 'ok' && op.timeMs > 15_000);
+          assert.ok(late.length > 0, 'nobody took the lock after the faults ended');
+        },
+      ),
       { numRuns: 15 },
     );
   });

@@ -24,7 +24,8 @@ export function serviceAccount(account: string): RunAs {
     .split('\n')
     .find((entry) => entry.startsWith(`${account}:`));
   const [, , uid, gid] = line?.split(':') ?? [];
-  if (uid === undefined || gid === undefined) throw new EnvironmentError(`running as root, but there is no '${account}' user to run the server as`);
+  if (uid === undefined || gid === undefined)
+    throw new EnvironmentError(`running as root, but there is no '${account}' user to run the server as`);
   return { uid: Number(uid), gid: Number(gid) };
 }
 
@@ -52,7 +53,10 @@ export function ownedSubdirectory(dir: string, name: string, runAs: RunAs, mode 
 function assertTraversable(dir: string): void {
   for (let at = dir; ; at = dirname(at)) {
     // The "others may search" bit: the service account is neither owner nor group of these.
-    if ((statSync(at).mode & 0o001) === 0) throw new EnvironmentError(`${at} is not searchable by others, so a server run as its own account cannot reach its directory under it; set TMPDIR to another directory`);
+    if ((statSync(at).mode & 0o001) === 0)
+      throw new EnvironmentError(
+        `${at} is not searchable by others, so a server run as its own account cannot reach its directory under it; set TMPDIR to another directory`,
+      );
     if (at === dirname(at)) return;
   }
 }
@@ -94,7 +98,8 @@ export async function killAndWait(pids: readonly number[], timeoutMs: number): P
     }
   }
   for (let waitedMs = 0; pids.some(alive); waitedMs += 10) {
-    if (waitedMs > timeoutMs) throw new EnvironmentError(`processes ${pids.filter(alive).join(', ')} outlived SIGKILL by ${timeoutMs}ms`);
+    if (waitedMs > timeoutMs)
+      throw new EnvironmentError(`processes ${pids.filter(alive).join(', ')} outlived SIGKILL by ${timeoutMs}ms`);
     await sleep(10);
   }
 }
@@ -136,7 +141,9 @@ export interface DatabaseTarget<Server> {
 }
 
 /** A fresh private server from `create`, started; destroyed again if it does not start. */
-export async function startFresh<Server extends { start(): Promise<void>; destroy(): Promise<void> }>(create: () => Promise<Server>): Promise<Server> {
+export async function startFresh<Server extends { start(): Promise<void>; destroy(): Promise<void> }>(
+  create: () => Promise<Server>,
+): Promise<Server> {
   const server = await create();
   try {
     await server.start();
@@ -160,11 +167,9 @@ export interface DatabaseKind<Server> {
 }
 
 /** A private server named `name`, started; or, given `url`, that server, once it answers. */
-export async function databaseTarget<Server extends { readonly url: string; readonly port: number; destroy(): Promise<void> }>(
-  kind: DatabaseKind<Server>,
-  name: string,
-  url?: string,
-): Promise<DatabaseTarget<Server>> {
+export async function databaseTarget<
+  Server extends { readonly url: string; readonly port: number; destroy(): Promise<void> },
+>(kind: DatabaseKind<Server>, name: string, url?: string): Promise<DatabaseTarget<Server>> {
   if (url !== undefined) {
     const answered = await kind.answers(url).catch((error: unknown) => error);
     if (answered !== true) throw new EnvironmentError(unusable(kind, url, answered));
@@ -183,7 +188,13 @@ export async function databaseTarget<Server extends { readonly url: string; read
 export function isAuthenticationFailure(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
   const { code, errno, message } = error as { code?: unknown; errno?: unknown; message?: unknown };
-  if (code === '28P01' || code === '28000' || code === 'ER_ACCESS_DENIED_ERROR' || code === 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR') return true;
+  if (
+    code === '28P01' ||
+    code === '28000' ||
+    code === 'ER_ACCESS_DENIED_ERROR' ||
+    code === 'ER_ACCESS_DENIED_NO_PASSWORD_ERROR'
+  )
+    return true;
   if (errno === 1045 || errno === 1698) return true;
   return typeof message === 'string' && /client password must be a string/.test(message);
 }
@@ -192,7 +203,11 @@ export function isAuthenticationFailure(error: unknown): boolean {
  * Why the database at `url` cannot be used, as it may be printed: the URL without its password,
  * the driver's words with any secret taken out, and a refused login said as one.
  */
-export function unusable(kind: Pick<DatabaseKind<unknown>, 'system' | 'defaultPort'>, url: string, answer: unknown): string {
+export function unusable(
+  kind: Pick<DatabaseKind<unknown>, 'system' | 'defaultPort'>,
+  url: string,
+  answer: unknown,
+): string {
   const { host, port } = addressOf(url, kind.defaultPort);
   if (isAuthenticationFailure(answer)) {
     const user = decodeURIComponent(new URL(url).username) || '(none)';

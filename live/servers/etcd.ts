@@ -66,24 +66,44 @@ export class EtcdServer extends ManagedServer {
    * `members` is the whole cluster (this one included), `cluster` its token. `wrap` prefixes the
    * command, e.g. to run it in a network namespace.
    */
-  constructor(member: EtcdMemberSpec, members: readonly EtcdMemberSpec[], dir: string, cluster: string, timing: EtcdTiming, wrap: readonly string[] = []) {
+  constructor(
+    member: EtcdMemberSpec,
+    members: readonly EtcdMemberSpec[],
+    dir: string,
+    cluster: string,
+    timing: EtcdTiming,
+    wrap: readonly string[] = [],
+  ) {
     const clientUrl = `http://${member.host}:${member.clientPort}`;
     const peerUrl = `http://${member.host}:${member.peerPort}`;
     const args = [
       ETCD_BINARY,
-      '--name', member.name,
-      '--data-dir', join(dir, member.name),
-      '--listen-client-urls', clientUrl,
-      '--advertise-client-urls', clientUrl,
-      '--listen-peer-urls', peerUrl,
-      '--initial-advertise-peer-urls', peerUrl,
-      '--initial-cluster', members.map((m) => `${m.name}=http://${m.host}:${m.peerPort}`).join(','),
-      '--initial-cluster-state', 'new',
-      '--initial-cluster-token', cluster,
-      '--heartbeat-interval', String(timing.heartbeatMs),
-      '--election-timeout', String(timing.electionMs),
-      '--logger', 'zap',
-      '--log-outputs', 'stderr',
+      '--name',
+      member.name,
+      '--data-dir',
+      join(dir, member.name),
+      '--listen-client-urls',
+      clientUrl,
+      '--advertise-client-urls',
+      clientUrl,
+      '--listen-peer-urls',
+      peerUrl,
+      '--initial-advertise-peer-urls',
+      peerUrl,
+      '--initial-cluster',
+      members.map((m) => `${m.name}=http://${m.host}:${m.peerPort}`).join(','),
+      '--initial-cluster-state',
+      'new',
+      '--initial-cluster-token',
+      cluster,
+      '--heartbeat-interval',
+      String(timing.heartbeatMs),
+      '--election-timeout',
+      String(timing.electionMs),
+      '--logger',
+      'zap',
+      '--log-outputs',
+      'stderr',
     ];
     const command = [...wrap, ...args];
     super({
@@ -119,7 +139,11 @@ export class EtcdServer extends ManagedServer {
   async status(): Promise<EtcdStatus | null> {
     if (!this.isRunning || this.isPaused) return null;
     try {
-      const response = await fetch(`${this.clientUrl}/v3/maintenance/status`, { method: 'POST', body: '{}', signal: AbortSignal.timeout(PROBE_TIMEOUT_MS) });
+      const response = await fetch(`${this.clientUrl}/v3/maintenance/status`, {
+        method: 'POST',
+        body: '{}',
+        signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+      });
       if (!response.ok) return null;
       const body = (await response.json()) as { header?: { member_id?: string }; leader?: string; raftTerm?: string };
       if (body.header?.member_id === undefined || body.leader === undefined) return null;
@@ -174,7 +198,12 @@ export async function startEtcdCluster(dir: string, options: EtcdClusterOptions 
   const network = options.namespaces === true ? MemberNetwork.create(MEMBERS) : null;
   const specs: EtcdMemberSpec[] = [];
   for (let i = 0; i < MEMBERS; i++) {
-    specs.push({ name: `etcd-${i + 1}`, host: network?.addresses[i] ?? '127.0.0.1', clientPort: await freePort(), peerPort: await freePort() });
+    specs.push({
+      name: `etcd-${i + 1}`,
+      host: network?.addresses[i] ?? '127.0.0.1',
+      clientPort: await freePort(),
+      peerPort: await freePort(),
+    });
   }
   const timing = etcdTiming(options.ttlMs);
   const token = `lockstep-${randomBytes(6).toString('hex')}`;
@@ -208,7 +237,9 @@ async function untilReady(members: readonly EtcdServer[], withinMs: number): Pro
     if (healthy.every(Boolean) && (await etcdLeader(running)) !== null) return;
     if (performance.now() > deadline) {
       const sick = running.filter((_, i) => !healthy[i]).map((m) => `${m.name} (log: ${keepLog(m.logFile)})`);
-      throw new EnvironmentError(`etcd: the cluster did not serve within ${withinMs} ms; not healthy: ${sick.join(', ') || 'none, but no leader'}`);
+      throw new EnvironmentError(
+        `etcd: the cluster did not serve within ${withinMs} ms; not healthy: ${sick.join(', ') || 'none, but no leader'}`,
+      );
     }
     await sleep(50);
   }

@@ -17,7 +17,15 @@ import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { sessionKeepalive } from '../../backends/shared/dbsession/settings.ts';
 import { EnvironmentError, freePort, ManagedServer } from '../process.ts';
-import { databaseTarget, ownedSubdirectory, startFresh, serverDirectory, serviceAccount, type DatabaseTarget, type RunAs } from './database.ts';
+import {
+  databaseTarget,
+  ownedSubdirectory,
+  startFresh,
+  serverDirectory,
+  serviceAccount,
+  type DatabaseTarget,
+  type RunAs,
+} from './database.ts';
 
 export const MYSQL_USER = 'lockstep';
 export const MYSQL_DATABASE = 'lockstep';
@@ -100,12 +108,25 @@ export class MariaDbServer extends ManagedServer {
     const { dir, remove } = serverDirectory(name, runAs);
     const data = ownedSubdirectory(dir, 'data', runAs, 0o750);
     const tmp = ownedSubdirectory(dir, 'tmp', runAs);
-    const args = ['--no-defaults', `--datadir=${data}`, '--skip-test-db', '--auth-root-authentication-method=normal', ...(runAs.uid === undefined ? [] : ['--user=mysql'])];
+    const args = [
+      '--no-defaults',
+      `--datadir=${data}`,
+      '--skip-test-db',
+      '--auth-root-authentication-method=normal',
+      ...(runAs.uid === undefined ? [] : ['--user=mysql']),
+    ];
     // Its bootstrap server runs as the mysql account and writes temporary files under TMPDIR: give it its own.
-    const install = spawnSync('mariadb-install-db', args, { encoding: 'utf8', timeout: 60_000, env: { ...process.env, TMPDIR: tmp } });
+    const install = spawnSync('mariadb-install-db', args, {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, TMPDIR: tmp },
+    });
     if (install.status !== 0) {
       remove();
-      const why = (install.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT' ? 'mariadb-install-db is not installed' : (install.error?.message ?? `exit ${install.status}`);
+      const why =
+        (install.error as NodeJS.ErrnoException | undefined)?.code === 'ENOENT'
+          ? 'mariadb-install-db is not installed'
+          : (install.error?.message ?? `exit ${install.status}`);
       throw new EnvironmentError(`${name}: mariadb-install-db failed (${why}): ${install.stdout}${install.stderr}`);
     }
     return new MariaDbServer(name, dir, await freePort(), remove, runAs);
@@ -133,7 +154,11 @@ export class MariaDbServer extends ManagedServer {
   }
 
   private async asRoot(statements: readonly string[]): Promise<void> {
-    const root = await mysql.createConnection({ socketPath: join(this.dir, 'mysqld.sock'), user: 'root', connectTimeout: CONNECT_TIMEOUT_MS });
+    const root = await mysql.createConnection({
+      socketPath: join(this.dir, 'mysqld.sock'),
+      user: 'root',
+      connectTimeout: CONNECT_TIMEOUT_MS,
+    });
     try {
       for (const statement of statements) await root.query(statement);
     } finally {
@@ -155,7 +180,8 @@ export class MariaDbServer extends ManagedServer {
 
 function mariadbd(): string {
   const found = ['/usr/sbin/mariadbd', '/usr/sbin/mysqld'].find((path) => spawnSync(path, ['--version']).status === 0);
-  if (found === undefined) throw new EnvironmentError('mariadb: no mariadbd in /usr/sbin; run scripts/install-servers.sh');
+  if (found === undefined)
+    throw new EnvironmentError('mariadb: no mariadbd in /usr/sbin; run scripts/install-servers.sh');
   return found;
 }
 
@@ -168,7 +194,11 @@ export type MySqlTarget = DatabaseTarget<MariaDbServer>;
 
 /** A private server named `name`, started; or, given `url`, that server, once it answers. */
 export function mysqlTarget(name: string, url?: string): Promise<MySqlTarget> {
-  return databaseTarget({ system: 'mysql', defaultPort: DEFAULT_PORT, answers: mysqlAnswers, start: startMariaDb }, name, url);
+  return databaseTarget(
+    { system: 'mysql', defaultPort: DEFAULT_PORT, answers: mysqlAnswers, start: startMariaDb },
+    name,
+    url,
+  );
 }
 
 /** A fresh private server on a free port, started. */

@@ -97,7 +97,11 @@ export class MemberNetwork {
     const subnet = freeSubnet();
     const hub = `${PREFIX}${tag}-hub`;
     const members = Array.from({ length: size }, (_, i) => `${PREFIX}${tag}-${i + 1}`);
-    const network = new MemberNetwork(members, hub, members.map((_, i) => `${subnet}.${i + 1}`));
+    const network = new MemberNetwork(
+      members,
+      hub,
+      members.map((_, i) => `${subnet}.${i + 1}`),
+    );
     try {
       recordNamespace(hub);
       ip('netns', 'add', hub);

@@ -15,7 +15,18 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { recordProcess } from '../leftovers.ts';
 import { EnvironmentError, freePort, ManagedServer } from '../process.ts';
-import { childPids, databaseTarget, killAndWait, startFresh, ownedSubdirectory, serverDirectory, serviceAccount, signalAll, type DatabaseTarget, type RunAs } from './database.ts';
+import {
+  childPids,
+  databaseTarget,
+  killAndWait,
+  startFresh,
+  ownedSubdirectory,
+  serverDirectory,
+  serviceAccount,
+  signalAll,
+  type DatabaseTarget,
+  type RunAs,
+} from './database.ts';
 
 /** The superuser initdb creates and the database the harness uses; trust auth, so no password. */
 export const POSTGRES_USER = 'lockstep';
@@ -26,9 +37,12 @@ const CONNECT_TIMEOUT_MS = 1000;
 /** The newest PostgreSQL under /usr/lib/postgresql (Debian's layout), e.g. /usr/lib/postgresql/15/bin. */
 export function postgresBinDir(): string {
   const root = '/usr/lib/postgresql';
-  const versions = existsSync(root) ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'postgres'))) : [];
+  const versions = existsSync(root)
+    ? readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'postgres')))
+    : [];
   const newest = versions.sort((a, b) => Number(b) - Number(a))[0];
-  if (newest === undefined) throw new EnvironmentError(`postgres: no server under ${root}/<version>/bin; run scripts/install-servers.sh`);
+  if (newest === undefined)
+    throw new EnvironmentError(`postgres: no server under ${root}/<version>/bin; run scripts/install-servers.sh`);
   return join(root, newest, 'bin');
 }
 
@@ -83,14 +97,20 @@ export class PostgresServer extends ManagedServer {
     const { dir, remove } = serverDirectory(name, runAs);
     ownedSubdirectory(dir, 'socket', runAs);
     const data = ownedSubdirectory(dir, 'data', runAs);
-    const initdb = spawnSync(join(postgresBinDir(), 'initdb'), ['-D', data, '-U', POSTGRES_USER, '--auth=trust', '--encoding=UTF8', '--no-sync', '--no-instructions'], {
-      ...runAs,
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
+    const initdb = spawnSync(
+      join(postgresBinDir(), 'initdb'),
+      ['-D', data, '-U', POSTGRES_USER, '--auth=trust', '--encoding=UTF8', '--no-sync', '--no-instructions'],
+      {
+        ...runAs,
+        encoding: 'utf8',
+        timeout: 60_000,
+      },
+    );
     if (initdb.status !== 0) {
       remove();
-      throw new EnvironmentError(`${name}: initdb failed (${initdb.error?.message ?? `exit ${initdb.status}`}): ${initdb.stderr}`);
+      throw new EnvironmentError(
+        `${name}: initdb failed (${initdb.error?.message ?? `exit ${initdb.status}`}): ${initdb.stderr}`,
+      );
     }
     return new PostgresServer(name, dir, await freePort(), remove, runAs);
   }
@@ -103,7 +123,10 @@ export class PostgresServer extends ManagedServer {
   /** Start (or restart with the same data) and wait until the lockstep database answers. */
   override async start(): Promise<void> {
     await super.start();
-    const admin = new pg.Client({ connectionString: urlOf(this.port, 'postgres'), connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+    const admin = new pg.Client({
+      connectionString: urlOf(this.port, 'postgres'),
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    });
     admin.on('error', () => {});
     try {
       await admin.connect();
@@ -161,7 +184,11 @@ export type PostgresTarget = DatabaseTarget<PostgresServer>;
 
 /** A private server named `name`, started; or, given `url`, that server, once it answers. */
 export function postgresTarget(name: string, url?: string): Promise<PostgresTarget> {
-  return databaseTarget({ system: 'postgres', defaultPort: DEFAULT_PORT, answers: postgresAnswers, start: startPostgres }, name, url);
+  return databaseTarget(
+    { system: 'postgres', defaultPort: DEFAULT_PORT, answers: postgresAnswers, start: startPostgres },
+    name,
+    url,
+  );
 }
 
 /** A fresh private server on a free port, started. */

@@ -111,7 +111,15 @@ export class ZooKeeperServer extends ManagedServer {
     readonly host = '127.0.0.1',
     wrap: readonly string[] = [],
   ) {
-    const command = [...wrap, 'java', ...JVM_FLAGS, '-cp', CLASSPATH, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', configFile];
+    const command = [
+      ...wrap,
+      'java',
+      ...JVM_FLAGS,
+      '-cp',
+      CLASSPATH,
+      'org.apache.zookeeper.server.quorum.QuorumPeerMain',
+      configFile,
+    ];
     super({
       name: `zookeeper-${index + 1}`,
       command: command[0]!,
@@ -156,7 +164,10 @@ export class ZooKeeperEnsemble {
   }
 
   /** Wait until one of `among` leads and every other server of `among` follows it; returns the leader's index. */
-  async waitForLeader(among: readonly number[] = this.servers.map((s) => s.index), timeoutMs = 20_000): Promise<number> {
+  async waitForLeader(
+    among: readonly number[] = this.servers.map((s) => s.index),
+    timeoutMs = 20_000,
+  ): Promise<number> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const modes = await Promise.all(among.map((i) => this.servers[i]!.mode()));
@@ -164,7 +175,9 @@ export class ZooKeeperEnsemble {
       if (leaders.length === 1 && modes.every((mode) => mode === 'leader' || mode === 'follower')) return leaders[0]!;
       if (Date.now() > deadline) {
         const seen = among.map((i, k) => `${this.servers[i]!.name}: ${modes[k] ?? 'not serving'}`).join(', ');
-        throw new EnvironmentError(`zookeeper: no leader among ${among.length} servers within ${timeoutMs} ms (${seen})`);
+        throw new EnvironmentError(
+          `zookeeper: no leader among ${among.length} servers within ${timeoutMs} ms (${seen})`,
+        );
       }
       await sleep(50);
     }
@@ -177,7 +190,10 @@ export class ZooKeeperEnsemble {
    * Not for an ensemble in namespaces, which has no proxies to bypass: cut with `network` instead.
    */
   async dropDirectElectionLinks(a: number, b: number): Promise<void> {
-    if (this.network !== null) throw new Error('zookeeper: dropDirectElectionLinks is for proxied peer links; cut namespaced servers apart with network.cut/isolate');
+    if (this.network !== null)
+      throw new Error(
+        'zookeeper: dropDirectElectionLinks is for proxied peer links; cut namespaced servers apart with network.cut/isolate',
+      );
     const low = this.servers[Math.min(a, b)]!;
     const high = this.servers[Math.max(a, b)]!;
     if (high.pid === null) return;
@@ -190,7 +206,9 @@ export class ZooKeeperEnsemble {
       try {
         await run('ss', ['-K', ...filter, 'sport', '=', `:${localPort}`]);
       } catch (error) {
-        throw new EnvironmentError(`zookeeper: cannot cut the direct election link ${high.name} -> ${low.name} (ss -K needs root): ${(error as Error).message}`);
+        throw new EnvironmentError(
+          `zookeeper: cannot cut the direct election link ${high.name} -> ${low.name} (ss -K needs root): ${(error as Error).message}`,
+        );
       }
     }
   }
@@ -208,10 +226,14 @@ export class ZooKeeperEnsemble {
 const run = promisify(execFile);
 
 /** Start a 3-server ensemble under `dir`, all at once, and wait until every server serves under one leader. */
-export async function startZooKeeperEnsemble(dir: string, options: ZooKeeperEnsembleOptions = {}): Promise<ZooKeeperEnsemble> {
+export async function startZooKeeperEnsemble(
+  dir: string,
+  options: ZooKeeperEnsembleOptions = {},
+): Promise<ZooKeeperEnsemble> {
   const count = 3;
   const tickTimeMs = options.tickTimeMs ?? 100;
-  if (options.namespaces === true && options.peerPort !== undefined) throw new Error('zookeeper: namespaces and peerPort do not mix: namespaced servers dial each other directly');
+  if (options.namespaces === true && options.peerPort !== undefined)
+    throw new Error('zookeeper: namespaces and peerPort do not mix: namespaced servers dial each other directly');
   const peerPort = options.peerPort ?? ((_from, _to, port) => Promise.resolve(port));
   const peers: PeerPorts[] = [];
   const clientPorts: number[] = [];
@@ -246,7 +268,9 @@ export async function startZooKeeperEnsemble(dir: string, options: ZooKeeperEnse
       }
       const configFile = join(dataDir, 'zoo.cfg');
       writeFileSync(configFile, `${lines.join('\n')}\n`);
-      servers.push(new ZooKeeperServer(i, dir, clientPorts[i]!, peers[i]!.election, configFile, hosts[i], network?.wrap(i) ?? []));
+      servers.push(
+        new ZooKeeperServer(i, dir, clientPorts[i]!, peers[i]!.election, configFile, hosts[i], network?.wrap(i) ?? []),
+      );
     }
   } catch (error) {
     network?.destroy();

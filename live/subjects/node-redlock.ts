@@ -11,7 +11,11 @@
  */
 import { createRequire } from 'node:module';
 import type RedlockClass from '../../node_modules/redlock/dist/index.js';
-import type { ExecutionError as ExecutionErrorClass, Lock, RedlockAbortSignal } from '../../node_modules/redlock/dist/index.js';
+import type {
+  ExecutionError as ExecutionErrorClass,
+  Lock,
+  RedlockAbortSignal,
+} from '../../node_modules/redlock/dist/index.js';
 import type { Redis } from 'ioredis';
 import { redlockOptions } from '../../backends/redlock/index.ts';
 import type { ElectionRecipe, Grant, Leadership, LockRecipe } from '../../backends/recipe.ts';
@@ -22,7 +26,10 @@ import type { Subject, SubjectConnection } from '../system.ts';
 
 // The package's ESM build is not marked as a module, so only its CommonJS build exposes every
 // export; and its package.json does not export its types, so they are imported by path.
-const { default: Redlock, ExecutionError } = createRequire(import.meta.url)('redlock') as { default: typeof RedlockClass; ExecutionError: typeof ExecutionErrorClass };
+const { default: Redlock, ExecutionError } = createRequire(import.meta.url)('redlock') as {
+  default: typeof RedlockClass;
+  ExecutionError: typeof ExecutionErrorClass;
+};
 
 export const NODE_REDLOCK_VERSION = '5.0.0-beta.2';
 
@@ -51,7 +58,11 @@ export function nodeRedlockConnection(clients: readonly Redis[], config: SystemC
     acquire: async () => {
       try {
         const held = await redlock.acquire([resource], config.ttlMs);
-        const grant: NodeRedlockGrant = { token: null, validUntilMs: runtime.clock.monotonic() + (held.expiration - Date.now()), lock: held };
+        const grant: NodeRedlockGrant = {
+          token: null,
+          validUntilMs: runtime.clock.monotonic() + (held.expiration - Date.now()),
+          lock: held,
+        };
         return grant;
       } catch (error) {
         // Every attempt failed to reach a quorum: the library's way of saying "not acquired".
@@ -84,5 +95,9 @@ export const nodeRedlock: Subject = {
   system: 'redlock',
   library: `redlock@${NODE_REDLOCK_VERSION}`,
   tokens: false,
-  connect: async (servers, config) => nodeRedlockConnection(servers.map((s) => redisClient(s, redlockOptions(config).requestTimeoutMs)), config),
+  connect: async (servers, config) =>
+    nodeRedlockConnection(
+      servers.map((s) => redisClient(s, redlockOptions(config).requestTimeoutMs)),
+      config,
+    ),
 };

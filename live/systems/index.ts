@@ -35,7 +35,8 @@ export function liveSystems(): SystemId[] {
 
 export function liveSubject(id: string): Subject {
   const subject = SUBJECTS[id];
-  if (subject === undefined) throw new Error(`unknown subject '${id}' (known: ${Object.keys(SUBJECTS).join(', ') || 'none'})`);
+  if (subject === undefined)
+    throw new Error(`unknown subject '${id}' (known: ${Object.keys(SUBJECTS).join(', ') || 'none'})`);
   return subject;
 }
 

@@ -43,7 +43,10 @@ export function electionSuite(system: SystemModule, expected: ElectionExpectatio
             assert.equal(timing.leaderOverlapMs, 0);
             assert.equal(safety.verdict, 'safe', JSON.stringify(safety));
             assert.ok(elected[0]!.timeMs < 0.1 * BASE.durationMs, `the first leader took ${elected[0]!.timeMs}ms`);
-            assert.ok(ops.filter((op) => op.f === 'write' && op.type === 'ok').length >= 50, 'the leader did little work');
+            assert.ok(
+              ops.filter((op) => op.f === 'write' && op.type === 'ok').length >= 50,
+              'the leader did little work',
+            );
           }),
           { numRuns: 4 },
         );
@@ -62,7 +65,9 @@ export function electionSuite(system: SystemModule, expected: ElectionExpectatio
           });
         }),
       );
-      const next = ops.find((op) => op.f === 'campaign' && op.type === 'ok' && op.timeMs > crashedAt && op.process !== crashed);
+      const next = ops.find(
+        (op) => op.f === 'campaign' && op.type === 'ok' && op.timeMs > crashedAt && op.process !== crashed,
+      );
       assert.ok(next !== undefined, 'nobody took over from the crashed leader');
       const waited = next.timeMs - crashedAt;
       assert.ok(waited >= expected.failoverMs[0] && waited <= expected.failoverMs[1], `took over after ${waited}ms`);
@@ -78,7 +83,8 @@ export function electionSuite(system: SystemModule, expected: ElectionExpectatio
       const { safety, timing } = await run(system, 9, false, pauseLeader);
       // timing is measured over the run proper: the grace period after it has no faults.
       assert.equal(safety.verdict, expected.pauseBeyondTtl, JSON.stringify({ ...safety, ...timing }));
-      if (expected.pauseBeyondTtl === 'unsafe') assert.ok(timing.leaderOverlapMs > 0, 'unsafe, yet no two leaders at once');
+      if (expected.pauseBeyondTtl === 'unsafe')
+        assert.ok(timing.leaderOverlapMs > 0, 'unsafe, yet no two leaders at once');
     });
 
     if (system.fencing === 'sound') {

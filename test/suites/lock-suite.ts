@@ -35,12 +35,18 @@ export const BASE: Omit<SimMutexOptions, 'system' | 'seed' | 'fencing'> = {
   thinkMs: 50,
 };
 
-export async function run(system: SystemModule, seed: number, fencing: boolean, faults?: (sim: Sim, world: SimWorld) => void): Promise<{ result: SimMutexResult; safety: MutexSafety }> {
+export async function run(
+  system: SystemModule,
+  seed: number,
+  fencing: boolean,
+  faults?: (sim: Sim, world: SimWorld) => void,
+): Promise<{ result: SimMutexResult; safety: MutexSafety }> {
   const result = await runSimMutex({ ...BASE, system, seed, fencing, faults });
   return { result, safety: checkMutex(result.history.ops, result.register.writes, result.register.value) };
 }
 
-const count = (ops: readonly Op[], f: Op['f'], type: Op['type']) => ops.filter((op) => op.f === f && op.type === type).length;
+const count = (ops: readonly Op[], f: Op['f'], type: Op['type']) =>
+  ops.filter((op) => op.f === f && op.type === type).length;
 
 export function lockSuite(system: SystemModule, expected: LockExpectations): void {
   describe(`${system.id} lock in the simulator`, () => {
@@ -52,10 +58,16 @@ export function lockSuite(system: SystemModule, expected: LockExpectations): voi
             const ops = result.history.ops;
             assert.equal(safety.overlaps, 0, 'overlapping holders');
             assert.equal(safety.verdict, 'safe', JSON.stringify(safety));
-            assert.ok(count(ops, 'acquire', 'ok') >= 10, `only ${count(ops, 'acquire', 'ok')} acquisitions in ${BASE.durationMs}ms`);
+            assert.ok(
+              count(ops, 'acquire', 'ok') >= 10,
+              `only ${count(ops, 'acquire', 'ok')} acquisitions in ${BASE.durationMs}ms`,
+            );
             assert.equal(count(ops, 'release', 'ok'), count(ops, 'acquire', 'ok'), 'a grant was never released');
             assert.equal(count(ops, 'write', 'ok'), result.register.value, 'every write landed once');
-            if (fencing && system.fencing === 'sound') assert.ok(ops.filter((op) => op.f === 'acquire' && op.type === 'ok').every((op) => typeof op.token === 'number'));
+            if (fencing && system.fencing === 'sound')
+              assert.ok(
+                ops.filter((op) => op.f === 'acquire' && op.type === 'ok').every((op) => typeof op.token === 'number'),
+              );
           }),
           { numRuns: 8 },
         );
@@ -72,10 +84,15 @@ export function lockSuite(system: SystemModule, expected: LockExpectations): voi
           sim.crash(client);
         }),
       );
-      const next = result.history.ops.find((op) => op.f === 'acquire' && op.type === 'ok' && op.timeMs > crashedAt && op.process !== crashed);
+      const next = result.history.ops.find(
+        (op) => op.f === 'acquire' && op.type === 'ok' && op.timeMs > crashedAt && op.process !== crashed,
+      );
       assert.ok(next !== undefined, 'nobody acquired the lock after the holder crashed');
       const waited = next.timeMs - crashedAt;
-      assert.ok(waited >= expected.crashRecoveryMs[0] && waited <= expected.crashRecoveryMs[1], `took over after ${waited}ms`);
+      assert.ok(
+        waited >= expected.crashRecoveryMs[0] && waited <= expected.crashRecoveryMs[1],
+        `took over after ${waited}ms`,
+      );
     });
 
     // These two faults drive the kernel directly rather than through the fault kinds of
@@ -85,7 +102,10 @@ export function lockSuite(system: SystemModule, expected: LockExpectations): voi
       ['pause', expected.pauseBeyondTtl],
       ['partition', expected.partitionBeyondTtl],
     ] as const) {
-      const what = fault === 'pause' ? 'pauses for 2 TTLs right after acquiring' : 'is isolated mid-hold, its packets held for 3 TTLs';
+      const what =
+        fault === 'pause'
+          ? 'pauses for 2 TTLs right after acquiring'
+          : 'is isolated mid-hold, its packets held for 3 TTLs';
       const inject = (sim: Sim, world: SimWorld) =>
         world.afterAcquired(3, (client) => {
           if (fault === 'pause') {
@@ -112,9 +132,12 @@ export function lockSuite(system: SystemModule, expected: LockExpectations): voi
           assert.equal(safety.verdict, 'safe', JSON.stringify(safety));
           // The refusal shows in the history (a read refused) or only in the register's log (a
           // late write whose client had already timed out).
-          const refusedReads = result.history.ops.filter((op) => op.f === 'read' && op.type === 'fail' && op.error?.startsWith('stale token') === true);
+          const refusedReads = result.history.ops.filter(
+            (op) => op.f === 'read' && op.type === 'fail' && op.error?.startsWith('stale token') === true,
+          );
           const refusedWrites = result.register.writes.filter((w) => !w.accepted);
-          if (verdict === 'unsafe') assert.ok(refusedReads.length + refusedWrites.length > 0, 'the register never had to refuse a stale token');
+          if (verdict === 'unsafe')
+            assert.ok(refusedReads.length + refusedWrites.length > 0, 'the register never had to refuse a stale token');
         });
       }
     }

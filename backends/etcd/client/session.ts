@@ -23,7 +23,13 @@ export class Session {
   private ended = false;
 
   /** Grant a lease and start keeping it alive; null if none could be granted before `untilMs` (local monotonic). */
-  static async open(runtime: Runtime, port: EtcdPort, ttlMs: number, retryDelayMs: number, untilMs: number): Promise<Session | null> {
+  static async open(
+    runtime: Runtime,
+    port: EtcdPort,
+    ttlMs: number,
+    retryDelayMs: number,
+    untilMs: number,
+  ): Promise<Session | null> {
     const clock = runtime.clock;
     while (clock.monotonic() < untilMs) {
       try {

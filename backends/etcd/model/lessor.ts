@@ -32,7 +32,13 @@ export class NoLeader extends Error {
 
 type LessorWire =
   | { readonly type: 'etcd-lease'; readonly rpc: 'keepalive'; readonly id: number; readonly lease: number }
-  | { readonly type: 'etcd-lease'; readonly rpc: 'keepalive-reply'; readonly id: number; readonly led: boolean; readonly ttlMs: number | null };
+  | {
+      readonly type: 'etcd-lease';
+      readonly rpc: 'keepalive-reply';
+      readonly id: number;
+      readonly led: boolean;
+      readonly ttlMs: number | null;
+    };
 
 export class Lessor {
   /** Lease id -> local monotonic time at which it expires. Empty unless this server leads. */
@@ -75,7 +81,9 @@ export class Lessor {
     }
     const id = this.nextForward++;
     this.forwarded.set(id, future);
-    this.host.send(leader, { type: 'etcd-lease', rpc: 'keepalive', id, lease } satisfies LessorWire, { label: 'lease-keepalive-forward' });
+    this.host.send(leader, { type: 'etcd-lease', rpc: 'keepalive', id, lease } satisfies LessorWire, {
+      label: 'lease-keepalive-forward',
+    });
     const timer = this.host.timer(this.options.forwardTimeoutMs, 'lease-forward-timeout', () =>
       future.reject(new NoLeader(`leader ${leader} did not answer a forwarded keepalive`)),
     );
@@ -92,7 +100,13 @@ export class Lessor {
     if (wire === null || typeof wire !== 'object' || wire.type !== 'etcd-lease') return false;
     if (wire.rpc === 'keepalive') {
       const led = this.raft.isLeader;
-      const reply: LessorWire = { type: 'etcd-lease', rpc: 'keepalive-reply', id: wire.id, led, ttlMs: led ? this.renew(wire.lease) : null };
+      const reply: LessorWire = {
+        type: 'etcd-lease',
+        rpc: 'keepalive-reply',
+        id: wire.id,
+        led,
+        ttlMs: led ? this.renew(wire.lease) : null,
+      };
       this.host.send(message.from, reply, { label: 'lease-keepalive-forward-reply' });
     } else {
       const future = this.forwarded.get(wire.id);
@@ -114,7 +128,8 @@ export class Lessor {
   private promote(): void {
     const epoch = ++this.epoch;
     const now = this.now();
-    for (const [lease, ttlMs] of this.store.leaseTtls()) this.deadlines.set(lease, now + ttlMs + this.options.promoteExtendMs);
+    for (const [lease, ttlMs] of this.store.leaseTtls())
+      this.deadlines.set(lease, now + ttlMs + this.options.promoteExtendMs);
     this.host.timer(this.options.checkIntervalMs, 'lease-check', () => this.revokeExpired(epoch));
   }
 

@@ -93,7 +93,11 @@ export class EtcdStore implements StateMachine<EtcdCommand, Applied> {
   private putIfAbsent(key: string, value: string, lease: number): Applied {
     const existing = this.keys.get(key);
     if (existing !== undefined) {
-      return ok({ created: false, createRevision: existing.createRevision, revision: this.revision } satisfies PutIfAbsentResult);
+      return ok({
+        created: false,
+        createRevision: existing.createRevision,
+        revision: this.revision,
+      } satisfies PutIfAbsentResult);
     }
     const owner = this.leases.get(lease);
     if (lease !== 0 && owner === undefined) return { ok: false, error: LEASE_NOT_FOUND };
@@ -105,7 +109,10 @@ export class EtcdStore implements StateMachine<EtcdCommand, Applied> {
 
   private range(prefix: string, maxCreateRevision: number | undefined): RangeResult {
     const kvs = [...this.keys.values()]
-      .filter((kv) => kv.key.startsWith(prefix) && (maxCreateRevision === undefined || kv.createRevision <= maxCreateRevision))
+      .filter(
+        (kv) =>
+          kv.key.startsWith(prefix) && (maxCreateRevision === undefined || kv.createRevision <= maxCreateRevision),
+      )
       .sort((a, b) => a.createRevision - b.createRevision);
     return { kvs, revision: this.revision };
   }

@@ -24,7 +24,9 @@ interface Watcher {
 }
 
 /** The answer to setting a watch: the delete already seen, or null when the watch now waits. */
-export type WatchReply = { readonly ok: true; readonly deletedAt: number | null } | { readonly ok: false; readonly error: string };
+export type WatchReply =
+  | { readonly ok: true; readonly deletedAt: number | null }
+  | { readonly ok: false; readonly error: string };
 
 export class Watches {
   /** Connection -> watch id -> watcher. */
@@ -43,7 +45,8 @@ export class Watches {
     if (past !== null) return { ok: true, deletedAt: past };
     this.cancel(client, conn, watchId);
     const mine = this.connection(client, conn);
-    if (mine.size >= MAX_WATCHES_PER_CONNECTION) return { ok: false, error: `more than ${MAX_WATCHES_PER_CONNECTION} watches on one connection` };
+    if (mine.size >= MAX_WATCHES_PER_CONNECTION)
+      return { ok: false, error: `more than ${MAX_WATCHES_PER_CONNECTION} watches on one connection` };
     const watcher: Watcher = { client, conn, watchId, key, fromRevision };
     mine.set(watchId, watcher);
     let waiting = this.byKey.get(key);

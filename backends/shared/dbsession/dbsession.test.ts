@@ -87,7 +87,14 @@ const TEST_DIALECT: Dialect = {
   tooManyConnections: 'too many connections',
   execute(op, body, session, locks) {
     const key = String(body['key']);
-    if (op === 'lock') return { kind: 'lock', key, timeoutMs: (body['timeoutMs'] as number | undefined) ?? null, granted: 'granted', timedOut: 'timed out' };
+    if (op === 'lock')
+      return {
+        kind: 'lock',
+        key,
+        timeoutMs: (body['timeoutMs'] as number | undefined) ?? null,
+        granted: 'granted',
+        timedOut: 'timed out',
+      };
     if (op === 'unlock') return { kind: 'reply', value: locks.release(session, key) };
     return { kind: 'error', message: `unknown statement '${op}'` };
   },
@@ -216,7 +223,10 @@ describe('database sessions over the network', () => {
     sim.at(400, 'heal', () => sim.heal('c1', 'db'));
     await sim.run({ untilMs: 3000 });
     // The newer connection ends the old session at once, before any keepalive probe could.
-    assert.ok(reopenedAtMs > 500 && takenAtMs >= reopenedAtMs - 3 && takenAtMs < reopenedAtMs + 5, `reopened at ${reopenedAtMs}ms, lock taken at ${takenAtMs}ms`);
+    assert.ok(
+      reopenedAtMs > 500 && takenAtMs >= reopenedAtMs - 3 && takenAtMs < reopenedAtMs + 5,
+      `reopened at ${reopenedAtMs}ms, lock taken at ${takenAtMs}ms`,
+    );
     assert.equal(db.server().sessionCount, 2);
   });
 

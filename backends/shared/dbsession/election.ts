@@ -39,7 +39,14 @@ export class SessionElection implements ElectionRecipe {
       try {
         await this.port.ping();
         if (this.port.session() === grant.session) {
-          return new SessionLeadership(this.runtime, this.port, this.lock, grant, leaseDeadline(sentAtMs, this.options.ttlMs), this.options.ttlMs);
+          return new SessionLeadership(
+            this.runtime,
+            this.port,
+            this.lock,
+            grant,
+            leaseDeadline(sentAtMs, this.options.ttlMs),
+            this.options.ttlMs,
+          );
         }
       } catch (error) {
         if (!isTransient(error)) throw error;
@@ -71,7 +78,11 @@ class SessionLeadership implements Leadership {
   }
 
   isLeader(): boolean {
-    return this.state === 'leading' && this.port.session() === this.grant.session && this.runtime.clock.monotonic() < this.deadlineMs;
+    return (
+      this.state === 'leading' &&
+      this.port.session() === this.grant.session &&
+      this.runtime.clock.monotonic() < this.deadlineMs
+    );
   }
 
   async resign(): Promise<void> {

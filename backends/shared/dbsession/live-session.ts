@@ -83,7 +83,10 @@ export abstract class LiveSessionPort<C> implements SessionPort {
         finish();
       };
       const fail = (error: Error) => settle(() => reject(error));
-      const timer = setTimeout(() => fail(new TimeoutError(`${this.label}: no reply on session ${session.name} within ${timeoutMs}ms`)), timeoutMs);
+      const timer = setTimeout(
+        () => fail(new TimeoutError(`${this.label}: no reply on session ${session.name} within ${timeoutMs}ms`)),
+        timeoutMs,
+      );
       session.pending.add(fail);
       session.connection.ready.then(statement).then(
         (value) => settle(() => resolve(value)),
@@ -98,7 +101,12 @@ export abstract class LiveSessionPort<C> implements SessionPort {
       name,
       over: false,
       pending: new Set(),
-      connection: this.open((error) => this.end(session, new ConnectionLost(`${this.label}: session ${name} lost: ${describe(error)}`, { cause: error }))),
+      connection: this.open((error) =>
+        this.end(
+          session,
+          new ConnectionLost(`${this.label}: session ${name} lost: ${describe(error)}`, { cause: error }),
+        ),
+      ),
     };
     session.connection.ready.catch(() => {});
     this.current = session;
@@ -107,8 +115,11 @@ export abstract class LiveSessionPort<C> implements SessionPort {
 
   private classify(session: Session<C>, error: unknown): Error {
     if (!session.over && error instanceof RemoteError) return error;
-    if (!session.over && this.isServerError(error)) return new RemoteError(`${this.label}: ${describe(error)}`, { cause: error });
-    const lost = new ConnectionLost(`${this.label}: session ${session.name} lost: ${describe(error)}`, { cause: error });
+    if (!session.over && this.isServerError(error))
+      return new RemoteError(`${this.label}: ${describe(error)}`, { cause: error });
+    const lost = new ConnectionLost(`${this.label}: session ${session.name} lost: ${describe(error)}`, {
+      cause: error,
+    });
     this.end(session, lost);
     return lost;
   }

@@ -57,8 +57,10 @@ export class LockTable {
   /** Queue `session` for `key`, held by someone else; `onGranted` says when it gets it. */
   wait(session: SessionId, key: string): void {
     const entry = this.locks.get(key);
-    if (entry === undefined || entry.holder === session) throw new Error(`session ${session} waits for '${key}', which it could take`);
-    if (this.waiting.has(session)) throw new Error(`session ${session} already waits for '${this.waiting.get(session)}'`);
+    if (entry === undefined || entry.holder === session)
+      throw new Error(`session ${session} waits for '${key}', which it could take`);
+    if (this.waiting.has(session))
+      throw new Error(`session ${session} already waits for '${this.waiting.get(session)}'`);
     entry.waiters.push(session);
     this.waiting.set(session, key);
   }

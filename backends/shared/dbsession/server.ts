@@ -39,7 +39,13 @@ export type Outcome =
    * Take lock `key`, waiting up to `timeoutMs` of the server's clock (null: for ever, 0: not at
    * all), then reply `granted`, or `timedOut` if the wait ran out.
    */
-  | { readonly kind: 'lock'; readonly key: string; readonly timeoutMs: number | null; readonly granted: unknown; readonly timedOut: unknown };
+  | {
+      readonly kind: 'lock';
+      readonly key: string;
+      readonly timeoutMs: number | null;
+      readonly granted: unknown;
+      readonly timedOut: unknown;
+    };
 
 /** What one database system does differently: its statements and its connection limit. */
 export interface Dialect {
@@ -106,7 +112,8 @@ export class DbServer {
       session = { id, client: request.from, queue: [], running: null, waiting: null };
       this.sessions.set(id, session);
     }
-    if (session.queue.length >= MAX_QUEUED_STATEMENTS) return request.fail(`more than ${MAX_QUEUED_STATEMENTS} statements queued on one session`);
+    if (session.queue.length >= MAX_QUEUED_STATEMENTS)
+      return request.fail(`more than ${MAX_QUEUED_STATEMENTS} statements queued on one session`);
     session.queue.push(request);
     this.pump(session);
   }
@@ -123,9 +130,15 @@ export class DbServer {
 
   private run(session: Session, request: Incoming): void {
     if (request.op === 'ping') return this.answer(session, { kind: 'reply', value: null });
-    const outcome = this.dialect.execute(request.op, (request.body ?? {}) as Record<string, unknown>, session.id, this.locks);
+    const outcome = this.dialect.execute(
+      request.op,
+      (request.body ?? {}) as Record<string, unknown>,
+      session.id,
+      this.locks,
+    );
     if (outcome.kind !== 'lock') return this.answer(session, outcome);
-    if (this.locks.tryAcquire(session.id, outcome.key)) return this.answer(session, { kind: 'reply', value: outcome.granted });
+    if (this.locks.tryAcquire(session.id, outcome.key))
+      return this.answer(session, { kind: 'reply', value: outcome.granted });
     if (outcome.timeoutMs === 0) return this.answer(session, { kind: 'reply', value: outcome.timedOut });
     this.locks.wait(session.id, outcome.key);
     const timer =
@@ -157,7 +170,8 @@ export class DbServer {
       const session = this.sessions.get(grant.session);
       // Granted, then ended before its answer went out: ending it let go of the lock again.
       if (session === undefined) continue;
-      if (session.waiting === null) throw new Error(`lock '${grant.key}' granted to session ${grant.session}, which is not waiting`);
+      if (session.waiting === null)
+        throw new Error(`lock '${grant.key}' granted to session ${grant.session}, which is not waiting`);
       session.waiting.timer?.cancel();
       const granted = session.waiting.granted;
       session.waiting = null;

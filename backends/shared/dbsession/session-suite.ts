@@ -18,7 +18,11 @@ const SERVER = 'server-1';
 type ClientBody<P> = (host: Host, port: P) => Promise<void>;
 
 /** One server and the given clients, each running its body once; faults are scheduled on the Sim. */
-function simulate<P extends SessionPort>(system: SystemModule<P>, clients: Record<string, ClientBody<P>>, faults?: (sim: Sim) => void): Sim {
+function simulate<P extends SessionPort>(
+  system: SystemModule<P>,
+  clients: Record<string, ClientBody<P>>,
+  faults?: (sim: Sim) => void,
+): Sim {
   const sim = new Sim({ seed: 1, network: { latency: { minMs: 1, maxMs: 3 } } });
   sim.addNode(SERVER, (host) => system.bootServer(host, 1, [SERVER], CONFIG));
   for (const [id, body] of Object.entries(clients)) {
@@ -29,7 +33,13 @@ function simulate<P extends SessionPort>(system: SystemModule<P>, clients: Recor
 }
 
 /** Acquire, retrying acquire timeouts, until a grant comes or `untilMs` of true time passes. */
-async function acquireBy<P>(system: SystemModule<P>, host: Host, port: P, nowMs: () => number, untilMs: number): Promise<Grant | null> {
+async function acquireBy<P>(
+  system: SystemModule<P>,
+  host: Host,
+  port: P,
+  nowMs: () => number,
+  untilMs: number,
+): Promise<Grant | null> {
   const lock = system.lock(host, port, CONFIG);
   while (nowMs() < untilMs) {
     const grant = await lock.acquire();
@@ -42,7 +52,11 @@ async function acquireBy<P>(system: SystemModule<P>, host: Host, port: P, nowMs:
  * The fencing counter across a server crash: two values before it, one after a restart with or
  * without the disk. `next` takes the next value on the given port.
  */
-export async function tokensAcrossCrash<P extends SessionPort>(system: SystemModule<P>, persist: boolean, next: (port: P) => PromiseLike<number>): Promise<number[]> {
+export async function tokensAcrossCrash<P extends SessionPort>(
+  system: SystemModule<P>,
+  persist: boolean,
+  next: (port: P) => PromiseLike<number>,
+): Promise<number[]> {
   const seen: number[] = [];
   const sim = simulate(system, {
     c1: async (host, port) => {
@@ -75,7 +89,11 @@ export interface HolderStatements<P> {
 }
 
 /** Acquire with `acquireTimeoutMs` while another session holds the lock throughout; then the holder lets go and tries to take it back. */
-export async function acquireWhileHeld<P extends SessionPort>(system: SystemModule<P>, acquireTimeoutMs: number, holder: HolderStatements<P>): Promise<TimedOutAcquire> {
+export async function acquireWhileHeld<P extends SessionPort>(
+  system: SystemModule<P>,
+  acquireTimeoutMs: number,
+  holder: HolderStatements<P>,
+): Promise<TimedOutAcquire> {
   const config = { ...CONFIG, fencing: false, acquireTimeoutMs };
   const sim = new Sim({ seed: 1, network: { latency: { minMs: 1, maxMs: 3 } } });
   sim.addNode(SERVER, (host) => system.bootServer(host, 1, [SERVER], config));
@@ -128,7 +146,10 @@ export function sessionSuite<P extends SessionPort>(system: SystemModule<P>): vo
       sim.at(200, 'cut', () => sim.partition('c1', SERVER));
       await sim.run({ untilMs: 5 * TTL_MS });
       const afterMs = takenAtMs - acquiredAtMs;
-      assert.ok(afterMs >= 0.95 * TTL_MS && afterMs <= 1.05 * TTL_MS, `the lock moved ${afterMs}ms after the holder was last heard`);
+      assert.ok(
+        afterMs >= 0.95 * TTL_MS && afterMs <= 1.05 * TTL_MS,
+        `the lock moved ${afterMs}ms after the holder was last heard`,
+      );
     });
 
     it('a holder paused for ten TTLs keeps its session and its lock; the next client gets it only after the release', async () => {
@@ -154,7 +175,10 @@ export function sessionSuite<P extends SessionPort>(system: SystemModule<P>): vo
       sim.at(50 + pausedForMs, 'resume', () => sim.resume('c1'));
       await sim.run({ untilMs: 3 * pausedForMs });
       assert.ok(releasedAtMs > 50 + pausedForMs, 'the holder did not release after waking');
-      assert.ok(takenAtMs >= releasedAtMs, `the lock moved at ${takenAtMs}ms, before the holder released it at ${releasedAtMs}ms`);
+      assert.ok(
+        takenAtMs >= releasedAtMs,
+        `the lock moved at ${takenAtMs}ms, before the holder released it at ${releasedAtMs}ms`,
+      );
     });
 
     it('a holder isolated past the keepalive finds its session gone once the partition heals', async () => {
@@ -199,8 +223,14 @@ export function sessionSuite<P extends SessionPort>(system: SystemModule<P>): vo
       sim.at(500, 'crash', () => sim.crash(SERVER));
       sim.at(800, 'restart', () => sim.restart(SERVER, { persist: true }));
       await sim.run({ untilMs: 6 * TTL_MS });
-      assert.ok(holderLearnedAtMs > 500 && holderLearnedAtMs <= 505, `the holder learned of the crash at ${holderLearnedAtMs}ms`);
-      assert.ok(takenAtMs > 800 && takenAtMs < 800 + TTL_MS / 2, `the waiter got the lock at ${takenAtMs}ms, the server restarted at 800ms`);
+      assert.ok(
+        holderLearnedAtMs > 500 && holderLearnedAtMs <= 505,
+        `the holder learned of the crash at ${holderLearnedAtMs}ms`,
+      );
+      assert.ok(
+        takenAtMs > 800 && takenAtMs < 800 + TTL_MS / 2,
+        `the waiter got the lock at ${takenAtMs}ms, the server restarted at 800ms`,
+      );
     });
   });
 
@@ -248,7 +278,10 @@ export function sessionSuite<P extends SessionPort>(system: SystemModule<P>): vo
           await leadership.resign();
         },
       );
-      assert.ok(seen.c2WonAtMs >= 5 * TTL_MS && seen.c2WonAtMs < 5 * TTL_MS + 50, `the candidate won at ${seen.c2WonAtMs}ms`);
+      assert.ok(
+        seen.c2WonAtMs >= 5 * TTL_MS && seen.c2WonAtMs < 5 * TTL_MS + 50,
+        `the candidate won at ${seen.c2WonAtMs}ms`,
+      );
       assert.ok(seen.c1Token !== null && seen.c2Token !== null && seen.c2Token > seen.c1Token);
     });
 
@@ -269,7 +302,10 @@ export function sessionSuite<P extends SessionPort>(system: SystemModule<P>): vo
         async () => {},
       );
       assert.ok(seen.c1LostAtMs > 300 && seen.c1LostAtMs <= 300 + TTL_MS, `the leader stopped at ${seen.c1LostAtMs}ms`);
-      assert.ok(seen.c2WonAtMs > seen.c1LostAtMs, `two leaders: the candidate won at ${seen.c2WonAtMs}ms, the old leader stopped at ${seen.c1LostAtMs}ms`);
+      assert.ok(
+        seen.c2WonAtMs > seen.c1LostAtMs,
+        `two leaders: the candidate won at ${seen.c2WonAtMs}ms, the old leader stopped at ${seen.c1LostAtMs}ms`,
+      );
     });
 
     it('a leader paused beyond its TTL steps down on waking and ends its session, so the candidate leads at once', async () => {
@@ -281,10 +317,16 @@ export function sessionSuite<P extends SessionPort>(system: SystemModule<P>): vo
         },
         async () => {},
       );
-      assert.ok(seen.c1LostAtMs >= resumeAtMs && seen.c1LostAtMs <= resumeAtMs + 1, `the leader stopped at ${seen.c1LostAtMs}ms`);
+      assert.ok(
+        seen.c1LostAtMs >= resumeAtMs && seen.c1LostAtMs <= resumeAtMs + 1,
+        `the leader stopped at ${seen.c1LostAtMs}ms`,
+      );
       // At once: within a retry of the candidate's (MySQL polls the last second of its acquire
       // timeout), not after a keepalive timeout, and not never, as if the session kept the lock.
-      assert.ok(seen.c2WonAtMs > resumeAtMs && seen.c2WonAtMs < resumeAtMs + TTL_MS / 10, `the candidate won at ${seen.c2WonAtMs}ms`);
+      assert.ok(
+        seen.c2WonAtMs > resumeAtMs && seen.c2WonAtMs < resumeAtMs + TTL_MS / 10,
+        `the candidate won at ${seen.c2WonAtMs}ms`,
+      );
     });
   });
 }

@@ -33,13 +33,18 @@ async function oneRequest(seed: number, requestAtMs: number, idleMs: number, fau
 
 describe('simulated connections', () => {
   // Probe intervals (idle/3) stay well above the round trip (at most 5.4 ms here), as any sane keepalive does.
-  it("keepalive settles on every timing: a live client stays connected, whatever the float arithmetic of its clock", async () => {
+  it('keepalive settles on every timing: a live client stays connected, whatever the float arithmetic of its clock', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 0, max: 10_000 }), fc.double({ min: 0, max: 5000, noNaN: true }), fc.double({ min: 50, max: 3000, noNaN: true }), async (seed, at, idle) => {
-        const { closed, outcome } = await oneRequest(seed, at, idle);
-        assert.equal(outcome, 'ok');
-        assert.deepEqual(closed, []);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 10_000 }),
+        fc.double({ min: 0, max: 5000, noNaN: true }),
+        fc.double({ min: 50, max: 3000, noNaN: true }),
+        async (seed, at, idle) => {
+          const { closed, outcome } = await oneRequest(seed, at, idle);
+          assert.equal(outcome, 'ok');
+          assert.deepEqual(closed, []);
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -73,6 +78,9 @@ describe('simulated connections: probes on dead sockets', () => {
     });
     assert.equal(closed.length, 1);
     assert.equal(closed[0]!.reason, 'reset');
-    assert.ok(closed[0]!.atMs > 300 && closed[0]!.atMs < 320, `closed at ${closed[0]!.atMs}: at the first probe after idle`);
+    assert.ok(
+      closed[0]!.atMs > 300 && closed[0]!.atMs < 320,
+      `closed at ${closed[0]!.atMs}: at the first probe after idle`,
+    );
   });
 });

@@ -235,7 +235,8 @@ export class ServerEndpoint {
     host.onMessage((message) => this.onMessage(message));
     host.onOsMessage((message) => this.onOsMessage(message));
     host.onCrash((os) => {
-      for (const c of this.connections.values()) if (c.open) os.send(c.client, { type: 'rst', conn: c.conn } satisfies OsWire);
+      for (const c of this.connections.values())
+        if (c.open) os.send(c.client, { type: 'rst', conn: c.conn } satisfies OsWire);
     });
   }
 

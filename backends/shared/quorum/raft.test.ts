@@ -7,7 +7,12 @@ import { scheduleRandomFaults } from '../../../sim/random-faults.ts';
 import { RaftNode, type RaftOptions } from './raft.ts';
 
 const SERVERS = ['server-1', 'server-2', 'server-3'];
-const OPTIONS: RaftOptions = { servers: SERVERS, electionTimeoutMs: [150, 300], heartbeatMs: 50, forwardTimeoutMs: 500 };
+const OPTIONS: RaftOptions = {
+  servers: SERVERS,
+  electionTimeoutMs: [150, 300],
+  heartbeatMs: 50,
+  forwardTimeoutMs: 500,
+};
 
 /** Three Raft servers whose state machine appends each command to a list; clients submit through any server. */
 function cluster(seed: number) {
@@ -19,7 +24,9 @@ function cluster(seed: number) {
     sim.addNode(id, (host: Host) => {
       const list: number[] = [];
       applied.set(id, list);
-      const raft = new RaftNode<number, number>(host, OPTIONS, { apply: (command) => (list.push(command), list.length) });
+      const raft = new RaftNode<number, number>(host, OPTIONS, {
+        apply: (command) => (list.push(command), list.length),
+      });
       raft.onLeadership((leading) => leading && leaders.push({ term: raft.term, id }));
       host.onMessage((m) => raft.handle(m));
       nodes.set(id, raft);
@@ -61,7 +68,11 @@ describe('quorum log (Raft)', () => {
     const acknowledged = submitters(sim, nodes, 3000);
     await sim.run({ untilMs: 4000 });
     assert.ok(acknowledged.length > 50, `only ${acknowledged.length} commits`);
-    for (const id of SERVERS) assert.deepEqual(applied.get(id)!.slice(0, acknowledged.length), applied.get('server-1')!.slice(0, acknowledged.length));
+    for (const id of SERVERS)
+      assert.deepEqual(
+        applied.get(id)!.slice(0, acknowledged.length),
+        applied.get('server-1')!.slice(0, acknowledged.length),
+      );
     assert.deepEqual([...nodes.values()].filter((n) => n.isLeader).length, 1);
   });
 
@@ -86,23 +97,29 @@ describe('quorum log (Raft)', () => {
       peer: fc.constantFrom(...SERVERS),
     });
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 0, max: 1_000_000 }), fc.array(fault, { maxLength: 6 }), async (seed, faults) => {
-        const { sim, applied, nodes, leaders } = cluster(seed);
-        const acknowledged = submitters(sim, nodes, 10_000);
-        scheduleRandomFaults(sim, faults);
-        await sim.run({ untilMs: 11_000 });
-        sim.healAll();
-        await sim.run({ untilMs: 14_000 });
-        const terms = new Map<number, string>();
-        for (const { term, id } of leaders) {
-          assert.ok(terms.get(term) === undefined || terms.get(term) === id, `two leaders in term ${term}`);
-          terms.set(term, id);
-        }
-        const logs = SERVERS.map((id) => applied.get(id)!);
-        for (const a of logs) for (const b of logs) assert.ok(isPrefix(a, b) || isPrefix(b, a), 'applied logs diverge');
-        const longest = logs.reduce((a, b) => (a.length >= b.length ? a : b));
-        for (const command of acknowledged) assert.ok(longest.includes(command), `acknowledged command ${command} was lost`);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 1_000_000 }),
+        fc.array(fault, { maxLength: 6 }),
+        async (seed, faults) => {
+          const { sim, applied, nodes, leaders } = cluster(seed);
+          const acknowledged = submitters(sim, nodes, 10_000);
+          scheduleRandomFaults(sim, faults);
+          await sim.run({ untilMs: 11_000 });
+          sim.healAll();
+          await sim.run({ untilMs: 14_000 });
+          const terms = new Map<number, string>();
+          for (const { term, id } of leaders) {
+            assert.ok(terms.get(term) === undefined || terms.get(term) === id, `two leaders in term ${term}`);
+            terms.set(term, id);
+          }
+          const logs = SERVERS.map((id) => applied.get(id)!);
+          for (const a of logs)
+            for (const b of logs) assert.ok(isPrefix(a, b) || isPrefix(b, a), 'applied logs diverge');
+          const longest = logs.reduce((a, b) => (a.length >= b.length ? a : b));
+          for (const command of acknowledged)
+            assert.ok(longest.includes(command), `acknowledged command ${command} was lost`);
+        },
+      ),
       { numRuns: 25 },
     );
   });

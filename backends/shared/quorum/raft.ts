@@ -57,7 +57,15 @@ interface Persistent<C> {
 type RaftWire<C> =
   | { type: 'raft'; rpc: 'vote'; term: number; lastIndex: number; lastTerm: number }
   | { type: 'raft'; rpc: 'vote-reply'; term: number; granted: boolean }
-  | { type: 'raft'; rpc: 'append'; term: number; prevIndex: number; prevTerm: number; entries: Entry<C>[]; commit: number }
+  | {
+      type: 'raft';
+      rpc: 'append';
+      term: number;
+      prevIndex: number;
+      prevTerm: number;
+      entries: Entry<C>[];
+      commit: number;
+    }
   | { type: 'raft'; rpc: 'append-reply'; term: number; ok: boolean; matchIndex: number }
   | { type: 'raft'; rpc: 'forward'; id: number; command: C }
   | { type: 'raft'; rpc: 'forward-reply'; id: number; ok: boolean; result: unknown };
@@ -127,7 +135,9 @@ export class RaftNode<C, R> {
     }
     const id = this.nextForward++;
     this.forwarded.set(id, future);
-    this.host.send(this.leaderId, { type: 'raft', rpc: 'forward', id, command } satisfies RaftWire<C>, { label: 'raft-forward' });
+    this.host.send(this.leaderId, { type: 'raft', rpc: 'forward', id, command } satisfies RaftWire<C>, {
+      label: 'raft-forward',
+    });
     const timer = this.host.timer(this.options.forwardTimeoutMs, 'raft-forward-timeout', () =>
       future.reject(new NotLeader(`leader ${this.leaderId ?? '?'} did not answer a forwarded command`)),
     );
@@ -186,13 +196,17 @@ export class RaftNode<C, R> {
   }
 
   private onVote(from: string, wire: { term: number; lastIndex: number; lastTerm: number }): void {
-    const upToDate = wire.lastTerm > this.lastTerm() || (wire.lastTerm === this.lastTerm() && wire.lastIndex >= this.lastIndex);
-    const granted = wire.term === this.state.term && upToDate && (this.state.votedFor === null || this.state.votedFor === from);
+    const upToDate =
+      wire.lastTerm > this.lastTerm() || (wire.lastTerm === this.lastTerm() && wire.lastIndex >= this.lastIndex);
+    const granted =
+      wire.term === this.state.term && upToDate && (this.state.votedFor === null || this.state.votedFor === from);
     if (granted) {
       this.state.votedFor = from;
       this.resetElectionTimer();
     }
-    this.host.send(from, { type: 'raft', rpc: 'vote-reply', term: this.state.term, granted } satisfies RaftWire<C>, { label: 'raft-vote-reply' });
+    this.host.send(from, { type: 'raft', rpc: 'vote-reply', term: this.state.term, granted } satisfies RaftWire<C>, {
+      label: 'raft-vote-reply',
+    });
   }
 
   private onVoteReply(from: string, wire: { term: number; granted: boolean }): void {
@@ -201,7 +215,10 @@ export class RaftNode<C, R> {
     if (this.votes.size >= this.majority) this.becomeLeader();
   }
 
-  private onAppend(from: string, wire: { term: number; prevIndex: number; prevTerm: number; entries: Entry<C>[]; commit: number }): void {
+  private onAppend(
+    from: string,
+    wire: { term: number; prevIndex: number; prevTerm: number; entries: Entry<C>[]; commit: number },
+  ): void {
     if (wire.term < this.state.term) return this.replyAppend(from, false, 0);
     if (this.role !== 'follower' || this.leaderId !== from) this.stepDown(wire.term, from);
     this.resetElectionTimer();
@@ -222,7 +239,11 @@ export class RaftNode<C, R> {
 
   /** A method, not a closure made per append: appends are the heartbeat, the hottest message. */
   private replyAppend(to: string, ok: boolean, matchIndex: number): void {
-    this.host.send(to, { type: 'raft', rpc: 'append-reply', term: this.state.term, ok, matchIndex } satisfies RaftWire<C>, { label: 'raft-append-reply' });
+    this.host.send(
+      to,
+      { type: 'raft', rpc: 'append-reply', term: this.state.term, ok, matchIndex } satisfies RaftWire<C>,
+      { label: 'raft-append-reply' },
+    );
   }
 
   private onAppendReply(from: string, wire: { term: number; ok: boolean; matchIndex: number }): void {
@@ -241,11 +262,15 @@ export class RaftNode<C, R> {
 
   private onForward(from: string, wire: { id: number; command: C }): void {
     if (this.role !== 'leader') return this.answerForward(from, wire.id, false, `${this.host.id} is not the leader`);
-    this.propose(wire.command).onSettle((ok, value) => this.answerForward(from, wire.id, ok, ok ? value : (value as Error).message));
+    this.propose(wire.command).onSettle((ok, value) =>
+      this.answerForward(from, wire.id, ok, ok ? value : (value as Error).message),
+    );
   }
 
   private answerForward(to: string, id: number, ok: boolean, result: unknown): void {
-    this.host.send(to, { type: 'raft', rpc: 'forward-reply', id, ok, result } satisfies RaftWire<C>, { label: 'raft-forward-reply' });
+    this.host.send(to, { type: 'raft', rpc: 'forward-reply', id, ok, result } satisfies RaftWire<C>, {
+      label: 'raft-forward-reply',
+    });
   }
 
   private startElection(): void {
@@ -257,9 +282,19 @@ export class RaftNode<C, R> {
     this.resetElectionTimer();
     if (this.votes.size >= this.majority) return this.becomeLeader();
     for (const peer of this.peers) {
-      this.host.send(peer, { type: 'raft', rpc: 'vote', term: this.state.term, lastIndex: this.lastIndex, lastTerm: this.lastTerm() } satisfies RaftWire<C>, {
-        label: 'raft-vote',
-      });
+      this.host.send(
+        peer,
+        {
+          type: 'raft',
+          rpc: 'vote',
+          term: this.state.term,
+          lastIndex: this.lastIndex,
+          lastTerm: this.lastTerm(),
+        } satisfies RaftWire<C>,
+        {
+          label: 'raft-vote',
+        },
+      );
     }
   }
 
@@ -284,7 +319,10 @@ export class RaftNode<C, R> {
   private heartbeat(term: number): void {
     if (this.role !== 'leader' || this.state.term !== term) return;
     const now = this.host.clock.monotonic();
-    const live = 1 + this.peers.filter((peer) => now - (this.heardFrom.get(peer) ?? -Infinity) < this.options.electionTimeoutMs[0]).length;
+    const live =
+      1 +
+      this.peers.filter((peer) => now - (this.heardFrom.get(peer) ?? -Infinity) < this.options.electionTimeoutMs[0])
+        .length;
     if (live < this.majority) {
       this.stepDown(this.state.term, null);
       return;

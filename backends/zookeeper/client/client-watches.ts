@@ -20,7 +20,8 @@ export class ClientWatches<W extends { fire(what: WatchEvent): void }> {
   }
 
   add(path: string, watch: W): void {
-    if (!this.byPath.has(path) && this.byPath.size >= MAX_WATCHED_PATHS) throw new Error(`more than ${MAX_WATCHED_PATHS} watched paths`);
+    if (!this.byPath.has(path) && this.byPath.size >= MAX_WATCHED_PATHS)
+      throw new Error(`more than ${MAX_WATCHED_PATHS} watched paths`);
     this.byPath.set(path, [...(this.byPath.get(path) ?? []), watch]);
   }
 

@@ -60,7 +60,8 @@ export class SessionHold {
   }
 
   private checkSuspension(): void {
-    if (this.suspendedSinceMs !== null && this.clock.monotonic() - this.suspendedSinceMs >= this.port.sessionTimeoutMs) this.lose();
+    if (this.suspendedSinceMs !== null && this.clock.monotonic() - this.suspendedSinceMs >= this.port.sessionTimeoutMs)
+      this.lose();
   }
 
   private lose(): void {

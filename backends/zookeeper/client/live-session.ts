@@ -39,7 +39,13 @@ interface ConnectionManager {
   readonly state: number;
   readonly socket?: Socket;
   on(event: 'state', listener: (state: number) => void): void;
-  queue(request: unknown, callback: (error: LibraryException | null, response: { header: { zxid: Buffer }; payload: { path: string } }) => void): void;
+  queue(
+    request: unknown,
+    callback: (
+      error: LibraryException | null,
+      response: { header: { zxid: Buffer }; payload: { path: string } },
+    ) => void,
+  ): void;
 }
 
 type Done<T> = (error: LibraryException | null, value?: T) => void;
@@ -57,7 +63,16 @@ interface LibraryClient {
 }
 
 interface Library {
-  createClient(connectString: string, options: { sessionTimeout: number; spinDelay: number; retries: number; sessionId?: Buffer; sessionPassword?: Buffer }): LibraryClient;
+  createClient(
+    connectString: string,
+    options: {
+      sessionTimeout: number;
+      spinDelay: number;
+      retries: number;
+      sessionId?: Buffer;
+      sessionPassword?: Buffer;
+    },
+  ): LibraryClient;
   readonly ACL: { readonly OPEN_ACL_UNSAFE: ReadonlyArray<{ toRecord(): unknown }> };
   readonly Event: { readonly NODE_DELETED: number };
 }
@@ -112,7 +127,11 @@ export class LiveSession {
     onEvent: (event: SessionEvent) => void,
     private readonly onDeleted: (path: string) => void,
   ) {
-    this.client = library.createClient(servers.join(','), { sessionTimeout: timing.sessionTimeoutMs, spinDelay: timing.sessionTimeoutMs / 10, retries: 0 });
+    this.client = library.createClient(servers.join(','), {
+      sessionTimeout: timing.sessionTimeoutMs,
+      spinDelay: timing.sessionTimeoutMs / 10,
+      retries: 0,
+    });
     this.client.connectionManager.on('state', (state) => {
       if (this.ended) return;
       if (state === CM.CONNECTED) onEvent('connected');
@@ -153,7 +172,8 @@ export class LiveSession {
   /** The node's czxid, or null if it does not exist; `watch`: be told (onDeleted) when it goes. */
   exists(path: string, watch: boolean): Promise<number | null> {
     return this.call('exists', (done: Done<number | null>) => {
-      const callback: Done<LibraryStat | null> = (error, stat) => (error !== null ? done(error) : done(null, stat ? zxid(stat.czxid) : null));
+      const callback: Done<LibraryStat | null> = (error, stat) =>
+        error !== null ? done(error) : done(null, stat ? zxid(stat.czxid) : null);
       // The port never changes a node's data, so a watch set on a node that exists fires only on its deletion.
       if (watch) this.client.exists(path, this.onWatchEvent, callback);
       else this.client.exists(path, callback);
@@ -173,7 +193,9 @@ export class LiveSession {
     const connected = this.client.connectionManager.state === CM.CONNECTED;
     this.ended = true;
     if (connected) {
-      const closed = new Promise<void>((resolve) => this.client.connectionManager.on('state', (state) => state === CM.CLOSED && resolve()));
+      const closed = new Promise<void>((resolve) =>
+        this.client.connectionManager.on('state', (state) => state === CM.CLOSED && resolve()),
+      );
       this.client.close();
       await within(closed, this.timing.requestTimeoutMs);
     }
@@ -203,17 +225,26 @@ export class LiveSession {
       sessionPassword: this.client.getSessionPassword(),
     });
     const settled = new Promise<void>((resolve) =>
-      killer.connectionManager.on('state', (state) => (state === CM.CONNECTED || state === CM.SESSION_EXPIRED) && resolve()),
+      killer.connectionManager.on(
+        'state',
+        (state) => (state === CM.CONNECTED || state === CM.SESSION_EXPIRED) && resolve(),
+      ),
     );
     killer.connect();
     const answered = await within(settled, this.timing.sessionTimeoutMs);
     if (answered && killer.connectionManager.state === CM.CONNECTED) {
-      const closed = new Promise<void>((resolve) => killer.connectionManager.on('state', (state) => state === CM.CLOSED && resolve()));
+      const closed = new Promise<void>((resolve) =>
+        killer.connectionManager.on('state', (state) => state === CM.CLOSED && resolve()),
+      );
       killer.close();
       await within(closed, this.timing.requestTimeoutMs);
     }
     killer.connectionManager.socket?.destroy();
-    if (!answered) throw new ZooKeeperError('ConnectionLoss', `kill session: no server took the second connection within ${this.timing.sessionTimeoutMs}ms`);
+    if (!answered)
+      throw new ZooKeeperError(
+        'ConnectionLoss',
+        `kill session: no server took the second connection within ${this.timing.sessionTimeoutMs}ms`,
+      );
   }
 
   private readonly onWatchEvent = (event: LibraryEvent): void => {

@@ -19,10 +19,14 @@ export interface Ops {
 
 export type Op = keyof Ops;
 
-export type Reply = { readonly ok: true; readonly value: unknown } | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
+export type Reply =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly code: ErrorCode; readonly message: string };
 
 /** watch: a watched node was deleted. expired: the session this connection serves has ended. */
-export type Push = { readonly kind: 'watch'; readonly path: string } | { readonly kind: 'expired'; readonly session: number };
+export type Push =
+  | { readonly kind: 'watch'; readonly path: string }
+  | { readonly kind: 'expired'; readonly session: number };
 
 export function ok(value: unknown): Reply {
   return { ok: true, value };

@@ -19,7 +19,13 @@ export type Txn =
   | { readonly type: 'create-session'; readonly server: string; readonly timeoutMs: number }
   | { readonly type: 'resume-session'; readonly server: string; readonly session: number }
   | { readonly type: 'close-session'; readonly server: string | null; readonly session: number }
-  | { readonly type: 'create'; readonly server: string; readonly session: number; readonly path: string; readonly mode: CreateMode }
+  | {
+      readonly type: 'create';
+      readonly server: string;
+      readonly session: number;
+      readonly path: string;
+      readonly mode: CreateMode;
+    }
   | { readonly type: 'delete'; readonly server: string; readonly session: number; readonly path: string }
   | { readonly type: 'children'; readonly server: string; readonly session: number; readonly path: string }
   | { readonly type: 'exists'; readonly server: string; readonly session: number; readonly path: string };
@@ -52,7 +58,9 @@ export type SessionStatus = 'live' | 'closed' | 'unknown';
 const PATH = /^\/(?:[^/\u0000]+(?:\/[^/\u0000]+)*)?$/;
 
 export class DataTree {
-  private readonly nodes = new Map<string, Znode>([['/', { czxid: 0, ephemeralOwner: null, cversion: 0, children: new Set() }]]);
+  private readonly nodes = new Map<string, Znode>([
+    ['/', { czxid: 0, ephemeralOwner: null, cversion: 0, children: new Set() }],
+  ]);
   private readonly sessions = new Map<number, Session>();
   private lastZxid = 0;
 
@@ -70,7 +78,10 @@ export class DataTree {
       return { ...none, reply: ok({ session: txn.session }) };
     }
     if (txn.server !== null && txn.server !== session.owner) {
-      return { ...none, reply: failure('SessionMoved', `session ${txn.session} is served by ${session.owner}, not ${txn.server}`) };
+      return {
+        ...none,
+        reply: failure('SessionMoved', `session ${txn.session} is served by ${session.owner}, not ${txn.server}`),
+      };
     }
     if (txn.type === 'close-session') {
       const deleted = this.closeSession(txn.session);
