@@ -57,11 +57,9 @@ export const positiveMs = (what: string, max: number) =>
 
 /** Who a fault hits. Resolved per system at run time; a selector a system has no node for skips the run. */
 export const SELECTOR = /^(c[1-9]\d*|server-[1-9]\d*|clients|servers|holder|leader|majority|minority|one)$/;
-export const selector = z
-  .string({ error: 'a selector must be a string' })
-  .regex(SELECTOR, {
-    error: 'expected a selector: c1..cN, server-1..n, clients, servers, holder, leader, majority, minority or one',
-  });
+export const selector = z.string({ error: 'a selector must be a string' }).regex(SELECTOR, {
+  error: 'expected a selector: c1..cN, server-1..n, clients, servers, holder, leader, majority, minority or one',
+});
 
 /** When a fault fires: `at` a time, or `after` an event (the fault schema requires exactly one). */
 export const trigger = {

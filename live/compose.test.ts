@@ -105,8 +105,7 @@ describe('docker-compose.yml and the compose provider agree', () => {
       assert.equal(services[n]!.environment!.ZOO_SERVERS!.split(' ').length, 3);
     const names = ['etcd-1', 'etcd-2', 'etcd-3'].map((n) => services[n]!.environment!.ETCD_NAME);
     assert.deepEqual(names, ['etcd-1', 'etcd-2', 'etcd-3']);
-    for (const n of names)
-      assert.ok(services[n!]!.environment!.ETCD_INITIAL_CLUSTER!.includes(`${n}=http://${n}:2380`));
+    for (const n of names) assert.ok(services[n]!.environment!.ETCD_INITIAL_CLUSTER!.includes(`${n}=http://${n}:2380`));
   });
 
   it('testcontainers, pinned to the 11 line that loads on Node 20, offers compose support', async () => {

@@ -261,7 +261,10 @@ export async function startProcess(
     child,
     stop: () =>
       new Promise<void>((resolve) => {
-        if (exited !== null) return resolve();
+        if (exited !== null) {
+          resolve();
+          return;
+        }
         child.once('exit', () => resolve());
         child.kill('SIGKILL');
         child.kill('SIGCONT');

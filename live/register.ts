@@ -127,7 +127,10 @@ export function registerClient(
     open: () =>
       new Promise<void>((resolve, reject) => {
         const socket = connection();
-        if (!socket.connecting) return resolve();
+        if (!socket.connecting) {
+          resolve();
+          return;
+        }
         socket.once('connect', () => resolve());
         socket.once('error', reject);
       }),

@@ -51,7 +51,10 @@ export class LiveRuntime implements Runtime {
       let left = tasks.length;
       let accepted = 0;
       let done = false;
-      if (left === 0 || needed <= 0) return resolve(results);
+      if (left === 0 || needed <= 0) {
+        resolve(results);
+        return;
+      }
       tasks.forEach((task, i) => {
         Promise.resolve(task()).then(
           (value) => {

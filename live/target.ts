@@ -59,26 +59,38 @@ export class LiveTarget implements FaultTarget {
   }
 
   pause(node: string): void {
-    if (this.run.processes.has(node)) return this.run.processes.pause(node);
+    if (this.run.processes.has(node)) {
+      this.run.processes.pause(node);
+      return;
+    }
     this.pausedServers.add(node);
     this.run.actions.act(`pause ${node}`, async () => this.control(node)?.pause());
   }
 
   resume(node: string): void {
-    if (this.run.processes.has(node)) return this.run.processes.resume(node);
+    if (this.run.processes.has(node)) {
+      this.run.processes.resume(node);
+      return;
+    }
     this.pausedServers.delete(node);
     this.run.actions.act(`resume ${node}`, async () => this.control(node)?.resume());
   }
 
   crash(node: string): void {
-    if (this.run.processes.has(node)) return this.run.processes.crash(node);
+    if (this.run.processes.has(node)) {
+      this.run.processes.crash(node);
+      return;
+    }
     this.crashedServers.add(node);
     this.pausedServers.delete(node);
     this.run.actions.act(`crash ${node}`, async () => this.control(node)?.kill());
   }
 
   restart(node: string, persist: boolean): void {
-    if (this.run.processes.has(node)) return this.run.processes.restart(node, this.run.epochMs);
+    if (this.run.processes.has(node)) {
+      this.run.processes.restart(node, this.run.epochMs);
+      return;
+    }
     this.crashedServers.delete(node);
     this.run.actions.act(`restart ${node}`, async () => this.control(node)?.restart(persist));
   }
@@ -123,7 +135,10 @@ export class LiveTarget implements FaultTarget {
   }
 
   jumpClock(node: string, deltaMs: number): void {
-    if (this.run.processes.has(node)) return this.run.processes.send(node, { type: 'clock', jumpMs: deltaMs });
+    if (this.run.processes.has(node)) {
+      this.run.processes.send(node, { type: 'clock', jumpMs: deltaMs });
+      return;
+    }
     const { cluster, system, notes } = this.run;
     this.run.actions.act(`clock jump on ${node}`, async () => {
       notes.push(`${node}: ${await cluster.jumpClock(system, this.run.servers.indexOf(node) + 1, deltaMs)}`);
@@ -136,7 +151,10 @@ export class LiveTarget implements FaultTarget {
 
   at(atMs: number, fire: () => void): void {
     const wait = atMs - this.run.now();
-    if (wait <= 0) return fire();
+    if (wait <= 0) {
+      fire();
+      return;
+    }
     const timer = setTimeout(() => {
       this.timers.delete(timer);
       fire();
@@ -172,7 +190,7 @@ export class LiveTarget implements FaultTarget {
       if (mechanism !== undefined && !notes.includes(`links between servers: ${mechanism}`))
         notes.push(`links between servers: ${mechanism}`);
       if (onPeers !== undefined)
-        actions.act(`link ${from}->${to}`, async () => void (await onPeers(fromServer + 1, toServer + 1)));
+        actions.act(`link ${from}->${to}`, async () => await onPeers(fromServer + 1, toServer + 1));
       return;
     }
     const clientSide = clients.includes(from) ? from : clients.includes(to) ? to : null;

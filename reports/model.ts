@@ -252,7 +252,7 @@ export function throughputRows(
     (['sim', 'live'] as const).flatMap((mode) =>
       row.acquisitionsPerSec[mode] === undefined
         ? []
-        : [{ system: row.system, mode, acquisitionsPerSec: row.acquisitionsPerSec[mode]! }],
+        : [{ system: row.system, mode, acquisitionsPerSec: row.acquisitionsPerSec[mode] }],
     ),
   );
 }

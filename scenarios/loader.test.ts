@@ -99,11 +99,11 @@ describe('scenario loader: bounds', () => {
       /partition\.groups: groups takes at most 72 selectors in all/,
     );
     rejects(
-      `${MINIMAL.replace('name: x', `name: ${'a'.repeat(65)}`)}`,
+      MINIMAL.replace('name: x', `name: ${'a'.repeat(65)}`),
       /^bad\.yaml: name: name must be at most 64 characters/,
     );
     rejects(
-      `${MINIMAL.replace('description: y', `description: ${'d'.repeat(4001)}`)}`,
+      MINIMAL.replace('description: y', `description: ${'d'.repeat(4001)}`),
       /^bad\.yaml: description: description must be at most 4000 characters$/,
     );
     rejects(

@@ -276,7 +276,10 @@ export class Host {
     if (left === 0) out.resolve(results);
     tasks.forEach((task, i) => {
       this.node.kernel.startThread(task, (ok, value) => {
-        if (!ok) return out.reject(value);
+        if (!ok) {
+          out.reject(value);
+          return;
+        }
         results[i] = value as T;
         if (--left === 0) out.resolve(results);
       });
@@ -302,7 +305,10 @@ export class Host {
     tasks.forEach((task, i) => {
       this.node.kernel.startThread(task, (ok, value) => {
         if (out.settled) return;
-        if (!ok) return out.reject(value);
+        if (!ok) {
+          out.reject(value);
+          return;
+        }
         results[i] = value as T;
         if (counts(value as T)) accepted++;
         left--;

@@ -189,13 +189,14 @@ export class LiveEtcdPort implements EtcdPort {
         (response: IWatchResponse, settle, fail) => {
           if (response.canceled) {
             const compacted = response.compact_revision !== '0';
-            return fail(
+            fail(
               compacted
                 ? new Compacted(
                     `etcd: watch of ${key} from ${fromRevision} is compacted (at ${response.compact_revision})`,
                   )
                 : new Unavailable(`etcd: watch canceled: ${response.cancel_reason}`),
             );
+            return;
           }
           const deleted = response.events.find((event) => event.type === 'Delete');
           if (deleted !== undefined) settle(Number(deleted.kv.mod_revision));

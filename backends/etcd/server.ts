@@ -102,7 +102,10 @@ function serve(request: Incoming, raft: RaftNode<EtcdCommand, Applied>, lessor: 
     request.reply(true);
   } else if (LOGGED_OPS.has(request.op as EtcdCommand['op'])) {
     raft.submit({ ...body, op: request.op } as EtcdCommand).onSettle((ok, value) => {
-      if (!ok) return request.fail(unavailable(value));
+      if (!ok) {
+        request.fail(unavailable(value));
+        return;
+      }
       const applied = value as Applied;
       if (applied.ok) request.reply(applied.body);
       else request.fail(applied.error);

@@ -130,57 +130,76 @@ export class ZooKeeperServer {
   }
 
   private onRequest(request: Incoming): void {
-    if (this.raft.leaderId === null) return request.reply(failure('ConnectionLoss', `${this.host.id} knows no leader`));
+    if (this.raft.leaderId === null) {
+      request.reply(failure('ConnectionLoss', `${this.host.id} knows no leader`));
+      return;
+    }
     const server = this.host.id;
     switch (request.op) {
       case 'connect': {
         const { session, timeoutMs } = request.body as Ops['connect']['body'];
-        return this.submit(
+        this.submit(
           request,
           session === null
             ? { type: 'create-session', server, timeoutMs }
             : { type: 'resume-session', server, session },
         );
+        return;
       }
-      case 'ping':
-        return this.ping(request, (request.body as Ops['ping']['body']).session);
-      case 'close':
-        return this.submit(request, {
+      case 'ping': {
+        this.ping(request, (request.body as Ops['ping']['body']).session);
+        return;
+      }
+      case 'close': {
+        this.submit(request, {
           type: 'close-session',
           server,
           session: (request.body as Ops['close']['body']).session,
         });
+        return;
+      }
       case 'create': {
         const { session, path, mode } = request.body as Ops['create']['body'];
-        return this.submit(request, { type: 'create', server, session, path, mode });
+        this.submit(request, { type: 'create', server, session, path, mode });
+        return;
       }
       case 'delete': {
         const { session, path } = request.body as Ops['delete']['body'];
-        return this.submit(request, { type: 'delete', server, session, path });
+        this.submit(request, { type: 'delete', server, session, path });
+        return;
       }
       case 'children': {
         const { session, path } = request.body as Ops['children']['body'];
-        return this.submit(request, { type: 'children', server, session, path });
+        this.submit(request, { type: 'children', server, session, path });
+        return;
       }
       case 'exists': {
         const { session, path, watch } = request.body as Ops['exists']['body'];
-        return this.submit(request, { type: 'exists', server, session, path }, watch);
+        this.submit(request, { type: 'exists', server, session, path }, watch);
+        return;
       }
-      default:
-        return request.reply(failure('BadArguments', `unknown operation '${request.op}'`));
+      default: {
+        request.reply(failure('BadArguments', `unknown operation '${request.op}'`));
+        return;
+      }
     }
   }
 
   private ping(request: Incoming, session: number): void {
-    if (this.hasEnded(session)) return request.reply(failure('SessionExpired', `session ${session} has expired`));
+    if (this.hasEnded(session)) {
+      request.reply(failure('SessionExpired', `session ${session} has expired`));
+      return;
+    }
     this.touch(session);
     request.reply(ok(null));
   }
 
   /** Put `txn` in the log; the client is answered once this server has applied it. */
   private submit(request: Incoming, txn: Txn, watch = false): void {
-    if (this.waiting.size >= MAX_WAITING)
-      return request.reply(failure('ConnectionLoss', `${this.host.id} is overloaded`));
+    if (this.waiting.size >= MAX_WAITING) {
+      request.reply(failure('ConnectionLoss', `${this.host.id} is overloaded`));
+      return;
+    }
     if ('session' in txn) this.touch(txn.session);
     const id = this.nextRequest++;
     this.waiting.set(id, { request, watch });

@@ -235,7 +235,10 @@ export class SimZooKeeperPort implements ZooKeeperPort {
     const { pingIntervalMs, readTimeoutMs } = this.timing;
     const now = this.host.clock.monotonic();
     const silentMs = now - this.lastHeardMs;
-    if (silentMs >= readTimeoutMs) return this.drop(this.generation);
+    if (silentMs >= readTimeoutMs) {
+      this.drop(this.generation);
+      return;
+    }
     const idleMs = now - this.lastSentMs;
     if (idleMs < pingIntervalMs) {
       // At least a millisecond, as a client's select loop waits: a sliver of a millisecond can

@@ -105,15 +105,23 @@ export class DbServer {
     const id = sessionId(request.from, request.conn);
     let session = this.sessions.get(id);
     if (session === undefined) {
-      if ((request.body as StatementBody | null)?.startup !== true) return request.fail(NO_SESSION);
+      if ((request.body as StatementBody | null)?.startup !== true) {
+        request.fail(NO_SESSION);
+        return;
+      }
       // The client's older connections are dead on its side: see the fault model.
       for (const older of [...this.sessions.values()]) if (older.client === request.from) this.endSession(older.id);
-      if (this.sessions.size >= this.dialect.maxConnections) return request.fail(this.dialect.tooManyConnections);
+      if (this.sessions.size >= this.dialect.maxConnections) {
+        request.fail(this.dialect.tooManyConnections);
+        return;
+      }
       session = { id, client: request.from, queue: [], running: null, waiting: null };
       this.sessions.set(id, session);
     }
-    if (session.queue.length >= MAX_QUEUED_STATEMENTS)
-      return request.fail(`more than ${MAX_QUEUED_STATEMENTS} statements queued on one session`);
+    if (session.queue.length >= MAX_QUEUED_STATEMENTS) {
+      request.fail(`more than ${MAX_QUEUED_STATEMENTS} statements queued on one session`);
+      return;
+    }
     session.queue.push(request);
     this.pump(session);
   }
@@ -129,17 +137,28 @@ export class DbServer {
   }
 
   private run(session: Session, request: Incoming): void {
-    if (request.op === 'ping') return this.answer(session, { kind: 'reply', value: null });
+    if (request.op === 'ping') {
+      this.answer(session, { kind: 'reply', value: null });
+      return;
+    }
     const outcome = this.dialect.execute(
       request.op,
       (request.body ?? {}) as Record<string, unknown>,
       session.id,
       this.locks,
     );
-    if (outcome.kind !== 'lock') return this.answer(session, outcome);
-    if (this.locks.tryAcquire(session.id, outcome.key))
-      return this.answer(session, { kind: 'reply', value: outcome.granted });
-    if (outcome.timeoutMs === 0) return this.answer(session, { kind: 'reply', value: outcome.timedOut });
+    if (outcome.kind !== 'lock') {
+      this.answer(session, outcome);
+      return;
+    }
+    if (this.locks.tryAcquire(session.id, outcome.key)) {
+      this.answer(session, { kind: 'reply', value: outcome.granted });
+      return;
+    }
+    if (outcome.timeoutMs === 0) {
+      this.answer(session, { kind: 'reply', value: outcome.timedOut });
+      return;
+    }
     this.locks.wait(session.id, outcome.key);
     const timer =
       outcome.timeoutMs === null

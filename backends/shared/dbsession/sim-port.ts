@@ -52,11 +52,15 @@ export class SimSessionPort implements SessionPort {
     const request = this.endpoint.request<T>(this.server, op, { ...body, startup } satisfies StatementBody, timeoutMs);
     const out = this.host.future<T>();
     request.onSettle((ok, value) => {
-      if (ok) return out.resolve(value as T);
+      if (ok) {
+        out.resolve(value as T);
+        return;
+      }
       if ((value as Error | null)?.message === NO_SESSION) {
         // The server has no session for this connection: it is dead, so drop it like a reset.
         if (this.endpoint.connection(this.server) === conn) this.endpoint.reconnect(this.server);
-        return out.reject(new ConnectionLost(`connection ${conn} to ${this.server}: ${NO_SESSION}`));
+        out.reject(new ConnectionLost(`connection ${conn} to ${this.server}: ${NO_SESSION}`));
+        return;
       }
       out.reject(value);
     });

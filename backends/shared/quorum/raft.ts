@@ -219,12 +219,16 @@ export class RaftNode<C, R> {
     from: string,
     wire: { term: number; prevIndex: number; prevTerm: number; entries: Entry<C>[]; commit: number },
   ): void {
-    if (wire.term < this.state.term) return this.replyAppend(from, false, 0);
+    if (wire.term < this.state.term) {
+      this.replyAppend(from, false, 0);
+      return;
+    }
     if (this.role !== 'follower' || this.leaderId !== from) this.stepDown(wire.term, from);
     this.resetElectionTimer();
     const log = this.state.log;
     if (wire.prevIndex > log.length || (wire.prevIndex > 0 && log[wire.prevIndex - 1]!.term !== wire.prevTerm)) {
-      return this.replyAppend(from, false, Math.min(wire.prevIndex - 1, log.length));
+      this.replyAppend(from, false, Math.min(wire.prevIndex - 1, log.length));
+      return;
     }
     wire.entries.forEach((entry, i) => {
       const index = wire.prevIndex + i + 1;
@@ -261,7 +265,10 @@ export class RaftNode<C, R> {
   }
 
   private onForward(from: string, wire: { id: number; command: C }): void {
-    if (this.role !== 'leader') return this.answerForward(from, wire.id, false, `${this.host.id} is not the leader`);
+    if (this.role !== 'leader') {
+      this.answerForward(from, wire.id, false, `${this.host.id} is not the leader`);
+      return;
+    }
     this.propose(wire.command).onSettle((ok, value) =>
       this.answerForward(from, wire.id, ok, ok ? value : (value as Error).message),
     );
@@ -280,7 +287,10 @@ export class RaftNode<C, R> {
     this.state.votedFor = this.host.id;
     this.votes = new Set([this.host.id]);
     this.resetElectionTimer();
-    if (this.votes.size >= this.majority) return this.becomeLeader();
+    if (this.votes.size >= this.majority) {
+      this.becomeLeader();
+      return;
+    }
     for (const peer of this.peers) {
       this.host.send(
         peer,
