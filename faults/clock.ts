@@ -14,14 +14,12 @@ export const clock = defineKind({
     forMs,
     jumpMs: z
       .number()
-      .finite()
       .min(-LIMITS.jumpMs, { error: `jumpMs must be >= -${LIMITS.jumpMs} (one day)` })
       .max(LIMITS.jumpMs, { error: `jumpMs must be <= ${LIMITS.jumpMs} (one day)` })
       .optional()
       .describe(`clock: step the wall clock by this much, within one day either way`),
     driftPpm: z
       .number()
-      .finite()
       .gt(-LIMITS.driftPpm, { error: `driftPpm must be > -${LIMITS.driftPpm}` })
       .max(LIMITS.driftPpm, { error: `driftPpm must be <= ${LIMITS.driftPpm} (twice as fast)` })
       .optional()
@@ -49,13 +47,15 @@ export const clock = defineKind({
   touchesShared: (_fault, _servers, hitsServers) => hitsServers,
   apply(fault, { target, hit, started, ended, healAfter }) {
     const nodes = hit(fault.clock);
-    if (fault.jumpMs !== undefined) {
-      nodes.forEach((n) => target.jumpClock(n, fault.jumpMs!));
-      started(`clock ${nodes.join(', ')} jumps ${fault.jumpMs}ms`);
+    const { jumpMs, driftPpm } = fault;
+    if (jumpMs !== undefined) {
+      nodes.forEach((n) => target.jumpClock(n, jumpMs));
+      started(`clock ${nodes.join(', ')} jumps ${jumpMs}ms`);
       ended();
     } else {
-      nodes.forEach((n) => target.setDrift(n, fault.driftPpm!));
-      started(`clock ${nodes.join(', ')} drifts ${fault.driftPpm}ppm`);
+      if (driftPpm === undefined) throw new Error('clock: a validated clock fault has neither jumpMs nor driftPpm');
+      nodes.forEach((n) => target.setDrift(n, driftPpm));
+      started(`clock ${nodes.join(', ')} drifts ${driftPpm}ppm`);
       healAfter(() => nodes.forEach((n) => target.setDrift(n, 0)));
     }
   },

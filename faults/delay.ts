@@ -30,10 +30,12 @@ export const delay = defineKind({
   },
   touchesShared: (_fault, servers) => servers >= 2,
   apply(fault, { target, cast, hit, started, healAfter }) {
+    const { delayMs } = fault;
+    if (delayMs === undefined) throw new Error('delay: a validated delay fault has no delayMs');
     const nodes = hit(fault.delay);
     const links = touching(nodes, cast.nodes);
-    links.forEach(([a, b]) => target.delay(a, b, fault.delayMs!));
-    started(`delay ${nodes.join(', ')} +${fault.delayMs}ms`);
+    links.forEach(([a, b]) => target.delay(a, b, delayMs));
+    started(`delay ${nodes.join(', ')} +${delayMs}ms`);
     healAfter(() => links.forEach(([a, b]) => target.delay(a, b, 0)));
   },
 });

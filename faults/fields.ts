@@ -44,14 +44,12 @@ const notANumber = (what: string) => (issue: { input?: unknown }) =>
 export const ms = (what: string, max: number) =>
   z
     .number({ error: notANumber(what) })
-    .finite()
     .nonnegative({ error: `${what} must be >= 0` })
     .max(max, { error: `${what} must be <= ${max}` });
 /** A duration in ms, (0, max], with messages that name the field. */
 export const positiveMs = (what: string, max: number) =>
   z
     .number({ error: notANumber(what) })
-    .finite()
     .positive({ error: `${what} must be > 0` })
     .max(max, { error: `${what} must be <= ${max}` });
 

@@ -79,13 +79,13 @@ export interface Strike {
   readonly target: FaultTarget;
   readonly cast: Cast;
   /** The nodes a selector names now; a note says so when it names none. */
-  hit(selector: string): string[];
+  readonly hit: (selector: string) => string[];
   /** The fault is in force; `label` is what the history records and the report draws. */
-  started(label: string): void;
+  readonly started: (label: string) => void;
   /** The fault has healed, now. */
-  ended(): void;
+  readonly ended: () => void;
   /** Run `undo`, then end, `forMs` after now; a fault without forMs heals at the end of the run. */
-  healAfter(undo: () => void): void;
+  readonly healAfter: (undo: () => void) => void;
 }
 
 /** What `check`'s generator of a kind may draw from; every draw stays within a short run. */

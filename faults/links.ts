@@ -34,7 +34,11 @@ export class LinkSet {
   }
 
   private add(from: string, to: string): void {
-    const slot = this.index.get(from)! * this.nodes.length + this.index.get(to)!;
+    const fromIndex = this.index.get(from);
+    const toIndex = this.index.get(to);
+    if (fromIndex === undefined || toIndex === undefined)
+      throw new Error(`links: link ${from} -> ${to} names a node outside the cast`);
+    const slot = fromIndex * this.nodes.length + toIndex;
     if (this.seen[slot] === 1) return;
     this.seen[slot] = 1;
     this.list.push([from, to]);

@@ -28,10 +28,12 @@ export const loss = defineKind({
   // Lost packets on a server's links affect every run sharing it, but only when it has peers to lose them to.
   touchesShared: (_fault, servers, hitsServers) => hitsServers && servers > 1,
   apply(fault, { target, cast, hit, started, healAfter }) {
+    const { probability } = fault;
+    if (probability === undefined) throw new Error('loss: a validated loss fault has no probability');
     const nodes = hit(fault.loss);
     const links = touching(nodes, cast.nodes);
-    links.forEach(([a, b]) => target.loss(a, b, fault.probability!));
-    started(`loss ${nodes.join(', ')} ${fault.probability}`);
+    links.forEach(([a, b]) => target.loss(a, b, probability));
+    started(`loss ${nodes.join(', ')} ${probability}`);
     healAfter(() => links.forEach(([a, b]) => target.loss(a, b, 0)));
   },
 });

@@ -102,8 +102,7 @@ function cutLinks(partition: Shape, cast: Cast, hit: (selector: string) => strin
     sides = [majority, minority];
   }
   const links = new LinkSet(cast.nodes);
-  for (let i = 0; i < sides.length; i++)
-    for (let j = i + 1; j < sides.length; j++) links.addBetween(sides[i]!, sides[j]!);
+  for (const [i, a] of sides.entries()) for (const b of sides.slice(i + 1)) links.addBetween(a, b);
   return links.list;
 }
 

@@ -145,7 +145,6 @@ describe('the fault planner', () => {
   });
 
   it('resolves the static selectors to the cast', () => {
-    const world = new RecordingWorld();
     const { cast } = castOf();
     assert.deepEqual(resolve('majority', cast), ['server-1', 'server-2']);
     assert.deepEqual(resolve('minority', cast), ['server-3']);

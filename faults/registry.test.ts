@@ -19,7 +19,10 @@ describe('the fault kind registry', () => {
       refused.error?.issues[0]?.message,
       `a fault takes exactly one kind (${FAULT_KIND_NAMES.join(', ')}), got none`,
     );
-    const fault = JSON.parse(scenarioJsonSchema()).properties.faults.items;
+    const schema = JSON.parse(scenarioJsonSchema()) as {
+      properties: { faults: { items: { properties: Record<string, unknown> } } };
+    };
+    const fault = schema.properties.faults.items;
     for (const name of FAULT_KIND_NAMES) assert.ok(name in fault.properties, `the JSON Schema lacks ${name}`);
   });
 

@@ -41,9 +41,11 @@ export class JudgePool {
       scenarios.map(
         (scenario, i) =>
           new Promise<boolean>((resolve, reject) => {
+            const worker = this.workers[i % this.workers.length];
+            if (worker === undefined) throw new Error('check pool: a pool of no workers cannot judge');
             const id = this.nextId++;
             this.waiting.set(id, { resolve, reject });
-            this.workers[i % this.workers.length]!.postMessage({
+            worker.postMessage({
               id,
               scenario,
               seed,

@@ -12,13 +12,18 @@ export interface JudgeRequest {
   readonly fencing: boolean;
 }
 
-parentPort!.on('message', async (request: JudgeRequest) => {
+const port = parentPort;
+if (port === null) throw new Error('check worker: loaded outside a worker thread');
+
+const answer = async (request: JudgeRequest): Promise<void> => {
   try {
-    parentPort!.postMessage({
+    port.postMessage({
       id: request.id,
       unsafe: await isUnsafe(request.scenario, request.seed, request.system, request.fencing),
     });
   } catch (error) {
-    parentPort!.postMessage({ id: request.id, error: error instanceof Error ? error.message : String(error) });
+    port.postMessage({ id: request.id, error: error instanceof Error ? error.message : String(error) });
   }
-});
+};
+
+port.on('message', (request: JudgeRequest) => void answer(request));

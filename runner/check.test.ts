@@ -52,8 +52,8 @@ describe('lockstep check', () => {
       });
       assert.ok(serial.counterexample !== null);
       assert.equal(parallel.counterexample?.index, serial.counterexample.index);
-      assert.deepEqual(parallel.counterexample?.scenario, serial.counterexample.scenario);
-      assert.equal(parallel.counterexample?.result.traceHash, serial.counterexample.result.traceHash);
+      assert.deepEqual(parallel.counterexample.scenario, serial.counterexample.scenario);
+      assert.equal(parallel.counterexample.result.traceHash, serial.counterexample.result.traceHash);
     } finally {
       await pool.close();
     }

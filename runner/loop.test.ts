@@ -60,10 +60,10 @@ class FakeWorld implements World<{ fake: true }> {
       (name: string) =>
       (...args: unknown[]) =>
         void this.calls.push(`${name} ${args.join(' ')}`);
-    const world = this;
+    const now = () => this.nowMs;
     this.target = {
       get nowMs() {
-        return world.nowMs;
+        return now();
       },
       pause: (node) => {
         this.paused.add(node);
@@ -90,28 +90,32 @@ class FakeWorld implements World<{ fake: true }> {
   whyNot() {
     return this.options.whyNot ?? null;
   }
-  async start() {
+  start() {
     this.calls.push('start');
+    return Promise.resolve();
   }
   leader() {
     return 'server-1';
   }
   afterGrant() {}
   /** Fires the scheduled faults in time order, including heals they schedule, and writes the script. */
-  async run(durationMs: number) {
+  run(durationMs: number) {
     this.calls.push(`run ${durationMs}`);
-    if (this.options.throwOnRun !== undefined) throw this.options.throwOnRun;
+    if (this.options.throwOnRun !== undefined) return Promise.reject(this.options.throwOnRun);
     for (let next = this.nextTimer(durationMs); next !== undefined; next = this.nextTimer(durationMs)) {
       this.nowMs = next.atMs;
       next.fire();
     }
     this.perform();
+    return Promise.resolve();
   }
-  async healAll() {
+  healAll() {
     this.calls.push('healAll');
+    return Promise.resolve();
   }
-  async grace(ms: number) {
+  grace(ms: number) {
     this.calls.push(`grace ${ms}`);
+    return Promise.resolve();
   }
   whyUnknown() {
     return this.options.unknownBecause === undefined ? [] : [this.options.unknownBecause];
@@ -122,8 +126,9 @@ class FakeWorld implements World<{ fake: true }> {
   resultFields() {
     return { fake: true as const };
   }
-  async close() {
+  close() {
     this.calls.push('close');
+    return Promise.resolve();
   }
 
   private nextTimer(untilMs: number) {

@@ -41,6 +41,7 @@ export function redactCommandLine(argv: readonly string[]): string {
 
 function redactArgument(argument: string): string {
   const option = /^(--[a-z-]+=)(.*)$/s.exec(argument);
+  // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- the group (.*) takes part in every match
   if (option !== null) return `${option[1]}${redactArgument(option[2]!)}`;
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(argument)) {
     const at = argument.lastIndexOf('@');

@@ -35,7 +35,9 @@ export class Register {
   }
 
   write(request: RegisterRequest, timeMs: number): RegisterReply {
-    return this.judge(request, timeMs, request.value!);
+    // A malformed request (our clients always send a value) is refused before it is recorded as a write.
+    if (request.value === undefined) return { ok: false, reason: 'a write needs a value' };
+    return this.judge(request, timeMs, request.value);
   }
 
   /** Add one, atomically: a leader's unit of work, which cannot be lost but can come from a deposed leader. */

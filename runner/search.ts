@@ -56,7 +56,9 @@ function trigger(space: SearchSpace): fc.Arbitrary<Record<string, unknown>> {
 function faultOf(kind: string, space: SearchSpace, ttlMs: number): fc.Arbitrary<Record<string, unknown>> {
   const who = fc.constantFrom(...selectors(space));
   const forMs = fc.integer({ min: 100, max: 4 * ttlMs });
-  const body = FAULT_KINDS.find((k) => k.name === kind)!.arbitrary({
+  const faultKind = FAULT_KINDS.find((k) => k.name === kind);
+  if (faultKind === undefined) throw new Error(`search: no fault kind named ${kind}`);
+  const body = faultKind.arbitrary({
     who,
     forMs,
     ttlMs,

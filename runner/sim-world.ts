@@ -77,7 +77,7 @@ export class SimWorld implements World {
   }
 
   /** Adds the nodes in the order of `nodes`; each boots as a kernel event once the run starts. */
-  async start(): Promise<void> {
+  start(): Promise<void> {
     const { sim, options, config, servers, history } = this;
     servers.forEach((id, i) => sim.addNode(id, (host) => options.system.bootServer(host, i + 1, servers, config)));
     sim.addNode(REGISTER_NODE, (host) => registerServer(host, this.register, () => sim.nowMs));
@@ -108,12 +108,15 @@ export class SimWorld implements World {
         }
       });
     }
+    return Promise.resolve();
   }
 
   leader(): string | null | undefined {
     const { system } = this.options;
     if (system.leader !== undefined) return system.leader(this.servers, (id) => this.sim.host(id));
-    return this.servers.length === 1 ? this.servers[0]! : undefined;
+    if (this.servers.length !== 1) return undefined;
+    const [only] = this.servers;
+    return only;
   }
 
   afterGrant(nth: number, who: (process: string) => boolean, fire: (client: string) => void): void {
@@ -134,10 +137,11 @@ export class SimWorld implements World {
   }
 
   /** Links, paused nodes, and crashed servers (from their disks); clients stop after their round. */
-  async healAll(): Promise<void> {
+  healAll(): Promise<void> {
     this.stopping = true;
     this.sim.healAll();
     for (const id of this.servers) if (this.sim.node(id).crashed) this.sim.restart(id, { persist: true });
+    return Promise.resolve();
   }
 
   async grace(graceMs: number): Promise<void> {
