@@ -17,9 +17,10 @@ export interface ElectionTiming {
 
 export function electionTiming(ops: readonly Op[], endMs: number): ElectionTiming {
   const intervals = holdingIntervals(ops, endMs);
+  const first = intervals[0];
   return {
     leaderOverlapMs: coveredBy(intervals, endMs, (n) => n >= 2),
-    leaderlessMs: intervals.length === 0 ? 0 : coveredBy(intervals, endMs, (n) => n === 0, intervals[0]!.startMs),
+    leaderlessMs: first === undefined ? 0 : coveredBy(intervals, endMs, (n) => n === 0, first.startMs),
     failoverMs: intervals.flatMap((ended) => {
       const next = intervals.find(
         (i) => i.process !== ended.process && i.startMs >= ended.startMs && i.endMs > ended.endMs,

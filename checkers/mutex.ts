@@ -57,10 +57,11 @@ export function holdingIntervals(
 
 export function countOverlaps(intervals: readonly Interval[]): number {
   let overlaps = 0;
-  for (let i = 0; i < intervals.length; i++) {
-    const a = intervals[i]!;
-    for (let j = i + 1; j < intervals.length && intervals[j]!.startMs < a.endMs; j++) {
-      if (intervals[j]!.process !== a.process) overlaps++;
+  for (const [i, a] of intervals.entries()) {
+    for (let j = i + 1; j < intervals.length; j++) {
+      const b = intervals[j];
+      if (b === undefined || b.startMs >= a.endMs) break;
+      if (b.process !== a.process) overlaps++;
     }
   }
   return overlaps;

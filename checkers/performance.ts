@@ -28,7 +28,10 @@ export interface Performance {
 export function percentiles(samples: readonly number[]): Percentiles | null {
   if (samples.length === 0) return null;
   const sorted = [...samples].sort((a, b) => a - b);
+  // sorted is non-empty and every index below is clamped to [0, length - 1].
+  // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- see above
   const rank = (p: number) => round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!);
+  // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- see above
   return { p50: rank(50), p95: rank(95), p99: rank(99), max: round(sorted[sorted.length - 1]!) };
 }
 

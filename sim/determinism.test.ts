@@ -75,7 +75,7 @@ describe('determinism', () => {
     assert.equal(report.deterministic, false);
     assert.ok(report.divergence !== null);
     assert.equal(report.divergence.first?.label, 'leaky');
-    assert.equal(report.divergence.first?.timeMs, 600);
+    assert.equal(report.divergence.first.timeMs, 600);
     assert.match(report.message, /first divergence at event #\d+\n  run 1: #\d+ t=600ms node=- leaky/);
   });
 });

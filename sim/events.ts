@@ -60,6 +60,7 @@ export class EventQueue {
     heap.push(event);
     while (i > 0) {
       const parent = (i - 1) >> 1;
+      // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- parent < i <= heap.length - 1, so in bounds
       const p = heap[parent]!;
       if (!before(event, p)) break;
       heap[i] = p;
@@ -80,9 +81,13 @@ export class EventQueue {
       if (left >= n) break;
       const right = left + 1;
       let child = left;
+      // left < n checked above; right < n checked in the condition: both in bounds.
+      // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- see above
       if (right < n && before(heap[right]!, heap[left]!)) child = right;
-      if (!before(heap[child]!, last)) break;
-      heap[i] = heap[child]!;
+      // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- child is left or right, both < n
+      const next = heap[child]!;
+      if (!before(next, last)) break;
+      heap[i] = next;
       i = child;
     }
     heap[i] = last;

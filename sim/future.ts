@@ -102,7 +102,7 @@ export class Future<T> implements PromiseLike<T> {
     if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
       (result as PromiseLike<unknown>).then(
         (value) => this.settleNow(FULFILLED, value),
-        (error) => this.settleNow(REJECTED, error),
+        (error: unknown) => this.settleNow(REJECTED, error),
       );
     } else {
       this.settleNow(FULFILLED, result);

@@ -131,7 +131,10 @@ describe('network', () => {
     sim.addNode('a', (host) => host.onMessage((m) => got.push(`a<-${m.from}`)));
     sim.addNode('b', (host) => host.onMessage((m) => got.push(`b<-${m.from}`)));
     sim.partition('a', 'b', { oneWay: true });
-    sim.at(1, 'send', () => (sim.host('a').send('b', 1), sim.host('b').send('a', 2)));
+    sim.at(1, 'send', () => {
+      sim.host('a').send('b', 1);
+      sim.host('b').send('a', 2);
+    });
     await sim.run();
     assert.deepEqual(got, ['a<-b']);
     assert.equal(sim.network.state('a', 'b'), 'partitioned');

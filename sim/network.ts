@@ -130,6 +130,7 @@ export class Network {
       this.stats.dropped += link.held.length;
       link.held = [];
       link.state = 'partitioned';
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- untyped callers can pass any mode; the else branch reports it
     } else if (mode === 'hold') {
       if (link.state !== 'held') link.state = 'held';
     } else {

@@ -132,7 +132,7 @@ describe('nodes: pause, crash, restart', () => {
     }
   });
 
-  it('code of a crashed incarnation that touches the kernel stops quietly', async () => {
+  it('code of a crashed incarnation that touches the kernel stops quietly', () => {
     const sim = new Sim({ seed: 1 });
     const old = sim.addNode('n');
     sim.crash('n');

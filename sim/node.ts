@@ -123,9 +123,12 @@ export class NodeRuntime implements NetworkNode {
       this.osHandler?.(message);
     } else if (this.processHandler !== null) {
       this.processHandler(message);
-    } else if (this.receivers.length > 0) {
-      this.receivers.shift()!.resolve(message);
     } else {
+      const receiver = this.receivers.shift();
+      if (receiver !== undefined) {
+        receiver.resolve(message);
+        return;
+      }
       if (this.mailbox.length >= MAX_MAILBOX) {
         throw new SimUsageError(`mailbox of node '${this.id}' holds more than ${MAX_MAILBOX} unread messages`);
       }
@@ -216,7 +219,7 @@ export class Host {
 
   /** Wake after `ms` of this node's monotonic time. */
   sleep(ms: number): Future<void> {
-    const future = this.future<void>();
+    const future: Future<void> = this.future();
     requireDuration(`timer 'sleep' on node '${this.id}'`, ms);
     this.node.kernel.scheduleCall(
       this.node.clock.trueDuration(ms),

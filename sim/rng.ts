@@ -54,6 +54,7 @@ export class Rng {
 
   pick<T>(items: readonly T[]): T {
     if (items.length === 0) throw new SimUsageError('Rng.pick needs a non-empty list');
+    // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- the index is in [0, length - 1] of a non-empty list (a guard would reject lists holding undefined)
     return items[this.int(0, items.length - 1)]!;
   }
 

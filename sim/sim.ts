@@ -66,6 +66,7 @@ export class Sim {
   /** Add a node, booted at the current time once the run starts; `factory` builds its program, again on every restart. */
   addNode(id: string, factoryOrOptions?: HostFactory | NodeOptions): Host {
     if (typeof id !== 'string' || !NODE_ID.test(id)) {
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- id may be any value from untyped callers (even a Symbol, which a template literal would throw on)
       throw new SimUsageError(`node id must match ${NODE_ID.source}, got '${String(id)}'`);
     }
     if (this.nodes.has(id)) throw new SimUsageError(`node '${id}' already exists`);
@@ -90,6 +91,7 @@ export class Sim {
     const node = this.nodes.get(id);
     if (node === undefined) {
       const known = this.nodes.size === 0 ? 'none' : [...this.nodes.keys()].join(', ');
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- id may be any value from untyped callers (even a Symbol, which a template literal would throw on)
       throw new SimUsageError(`unknown node '${String(id)}' (known nodes: ${known})`);
     }
     return node;

@@ -44,7 +44,10 @@ export class Trace {
     f64[0] = timeMs;
     let h1 = this.h1;
     let h2 = this.h2;
+    // u32 views the 8 bytes of f64, so it always has indexes 0 and 1.
+    // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- see above
     h1 = Math.imul(h1 ^ u32[0]!, PRIME_A);
+    // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- see above
     h2 = Math.imul(h2 ^ u32[1]!, PRIME_B);
     h1 = Math.imul(h1 ^ nodeIndex, PRIME_B);
     h2 = Math.imul(h2 ^ aux, PRIME_A);
