@@ -165,7 +165,9 @@ async function promiseSample(iterations: number): Promise<number> {
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
+  const middle = sorted[Math.floor(sorted.length / 2)];
+  if (middle === undefined) throw new Error('bench: the median of no samples');
+  return middle;
 }
 
 function round(value: number, digits: number): number {

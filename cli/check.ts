@@ -123,9 +123,11 @@ function violation({ result }: Counterexample): string {
 }
 
 function describeFault(fault: Fault): string {
-  const when =
-    fault.at !== undefined ? `at ${fault.at} ms` : `${fault.after!.waitMs} ms after grant ${fault.after!.nth}`;
-  const { at: _at, after: _after, ...what } = fault;
+  const { at, after, ...what } = fault;
+  let when: string;
+  if (at !== undefined) when = `at ${at} ms`;
+  else if (after !== undefined) when = `${after.waitMs} ms after grant ${after.nth}`;
+  else throw new Error('check: a validated fault has neither at nor after');
   return `${JSON.stringify(what)} ${when}`;
 }
 
@@ -137,6 +139,7 @@ export function counterexampleYaml(command: CheckCommand, counterexample: Counte
     `Found by lockstep check --system ${command.system} --fencing ${fencing} --seed ${command.seed} ` +
     `(candidate ${index + 1}, shrunk ${shrinks} times). Run with seed ${command.seed}, it is unsafe: ` +
     `${violation(counterexample)}. Faults: ${faults}.`;
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- $schema is taken out so the rest is the document
   const { $schema: _schema, ...rest } = scenario;
   const document = { ...rest, description, expect: [{ system: command.system, fencing, verdict: 'unsafe' }] };
   return `# Replay: npx lockstep run counterexample.yaml --seed ${command.seed}\n${stringify(document)}`;

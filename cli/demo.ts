@@ -27,17 +27,34 @@ export function buildDemo(seed: number, log: (line: Line) => void, trace?: { rec
   });
   for (const name of ['c1', 'c2']) sim.addNode(name, (host) => client(host, say));
 
-  sim.at(1_000, 'fault', () => (sim.pause('c1'), say('c1 paused (a stop-the-world GC)')));
-  sim.at(2_500, 'heal', () => (sim.resume('c1'), say('c1 resumed')));
-  sim.at(
-    3_000,
-    'fault',
-    () => (sim.partition('c2', 'store', { mode: 'hold' }), say('link c2<->store holds its packets')),
-  );
-  sim.at(3_800, 'heal', () => (sim.heal('c2', 'store'), say('link c2<->store healed: held packets arrive now')));
-  sim.at(4_200, 'fault', () => (sim.jumpClock('c2', 10_000), say("c2's wall clock jumps 10 s forward")));
-  sim.at(5_000, 'fault', () => (sim.crash('store'), say('store crashed')));
-  sim.at(5_300, 'heal', () => (sim.restart('store', { persist: true }), say('store restarted from disk')));
+  sim.at(1_000, 'fault', () => {
+    sim.pause('c1');
+    say('c1 paused (a stop-the-world GC)');
+  });
+  sim.at(2_500, 'heal', () => {
+    sim.resume('c1');
+    say('c1 resumed');
+  });
+  sim.at(3_000, 'fault', () => {
+    sim.partition('c2', 'store', { mode: 'hold' });
+    say('link c2<->store holds its packets');
+  });
+  sim.at(3_800, 'heal', () => {
+    sim.heal('c2', 'store');
+    say('link c2<->store healed: held packets arrive now');
+  });
+  sim.at(4_200, 'fault', () => {
+    sim.jumpClock('c2', 10_000);
+    say("c2's wall clock jumps 10 s forward");
+  });
+  sim.at(5_000, 'fault', () => {
+    sim.crash('store');
+    say('store crashed');
+  });
+  sim.at(5_300, 'heal', () => {
+    sim.restart('store', { persist: true });
+    say('store restarted from disk');
+  });
   return sim;
 }
 

@@ -87,10 +87,9 @@ export async function liveCommand(command: LiveCommand, print: (line: string) =>
   print(`cluster ready in ${Math.round(performance.now() - started)} ms`);
   const logDir = mkdtempSync(join(tmpdir(), 'lockstep-clients-'));
   const removeLogs = removeOnExit(logDir);
-  const outputs: LiveRunOutput[] = new Array(items.length);
-  const runs: TimedRun[] = new Array(items.length);
-  const runOne = async (index: number) => {
-    const item = items[index]!;
+  const outputs = new Array<LiveRunOutput>(items.length);
+  const runs = new Array<TimedRun>(items.length);
+  const runOne = async ({ item, index }: { item: (typeof items)[number]; index: number }) => {
     const label = `${item.scenario.name} ${item.subject ?? item.system} fencing=${item.fencing ? 'on' : 'off'}`;
     const runStarted = performance.now();
     const output = await runLive({ ...item, seed: command.seed, cluster, runIndex: index + 1, logDir });
@@ -105,18 +104,18 @@ export async function liveCommand(command: LiveCommand, print: (line: string) =>
   try {
     // Runs whose faults touch only their own clients go `parallel` at a time; the others, which
     // pause, crash or cut servers, go alone afterwards.
-    const indexes = items.map((_, i) => i);
-    const shared = indexes.filter(
-      (i) =>
-        command.parallel > 1 && touchesOnlyClients(items[i]!.scenario.faults, cluster.servers(items[i]!.system).length),
+    const indexed = items.map((item, index) => ({ item, index }));
+    const shared = indexed.filter(
+      ({ item }) =>
+        command.parallel > 1 && touchesOnlyClients(item.scenario.faults, cluster.servers(item.system).length),
     );
-    const alone = indexes.filter((i) => !shared.includes(i));
+    const alone = indexed.filter((entry) => !shared.includes(entry));
     let next = 0;
     const worker = async () => {
-      while (next < shared.length) await runOne(shared[next++]!);
+      for (let entry = shared[next++]; entry !== undefined; entry = shared[next++]) await runOne(entry);
     };
     await Promise.all(Array.from({ length: Math.min(command.parallel, shared.length) }, worker));
-    for (const index of alone) await runOne(index);
+    for (const entry of alone) await runOne(entry);
   } finally {
     await cluster.stop();
     removeLogs();
@@ -129,7 +128,11 @@ export async function liveCommand(command: LiveCommand, print: (line: string) =>
     command: command.commandLine,
   };
   const writer = RunDirWriter.open(command.outDir, new Date().toISOString().replace(/[:.]/g, '-'), header);
-  outputs.forEach((output, i) => writer.add({ run: runs[i]!, history: output.history, writes: output.writes }));
+  outputs.forEach((output, i) => {
+    const run = runs[i];
+    if (run === undefined) throw new Error(`live: run ${i + 1} has an output but no result`);
+    writer.add({ run, history: output.history, writes: output.writes });
+  });
   const dir = writer.finish();
   print('');
   print(summaryTable(runs));

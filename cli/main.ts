@@ -237,7 +237,8 @@ program
   .option('--out <dir>', 'where the report goes (default: the first run directory)')
   .action(async (dirs: string[], options: { out?: string }) => {
     loadRunDirs(dirs);
-    const out = options.out ?? dirs[0]!;
+    const out = options.out ?? dirs[0];
+    if (out === undefined) throw new Error('report: no run directory to write the report into');
     ensureWritable(out);
     const written = await writeReport(dirs, out);
     process.stdout.write(`report: ${written.html}\nmarkdown: ${written.markdown}\n`);

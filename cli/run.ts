@@ -101,7 +101,8 @@ export async function runCommand(command: RunCommand, print: (line: string) => v
   print('');
   const failed = runs.filter((run) => run.expectationMet === false).length;
   items.forEach((item, i) => {
-    const run = runs[i]!;
+    const run = runs[i];
+    if (run === undefined) throw new Error(`run: no result for run ${i + 1}`);
     if (run.expectationMet !== false) return;
     print(
       `expectation failed: ${item.scenario.name} on ${item.system}, fencing ${item.fencing ? 'on' : 'off'}: expected ${run.expected}, got ${run.verdict}`,

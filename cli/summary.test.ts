@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import type { TimedRun } from '../runner/run-dir.ts';
 import { summaryTable } from './summary.ts';
 
-function run(fields: Partial<TimedRun> & { subject?: string | null }): TimedRun {
+function run(fields: Partial<TimedRun>): TimedRun {
   return {
     scenario: 'redlock-clock-jump',
     system: 'redlock',

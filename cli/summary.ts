@@ -33,11 +33,12 @@ function row(run: TimedRun): string[] {
 
 export function summaryTable(runs: readonly TimedRun[]): string {
   const rows = [COLUMNS as readonly string[], ...runs.map(row)];
-  const widths = COLUMNS.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
+  // Every row has a cell per column; a missing one would be empty.
+  const widths = COLUMNS.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
   return rows
     .map((r) =>
       r
-        .map((cell, c) => cell.padEnd(widths[c]!))
+        .map((cell, c) => cell.padEnd(widths[c] ?? 0))
         .join('  ')
         .trimEnd(),
     )

@@ -36,10 +36,12 @@ details { margin: .5rem 0; }
 
 function cellHtml(cell: Partial<Record<Mode, Cell>> | undefined, id: string): string {
   if (cell === undefined) return '<td class="cell">-</td>';
-  const modes = (['sim', 'live'] as const).filter((m) => cell[m] !== undefined);
-  const worst = modes.map((m) => cell[m]!.verdict).sort((a, b) => order(a) - order(b))[0] ?? 'unknown';
-  const parts = modes.map((m) => {
-    const c = cell[m]!;
+  const modes = (['sim', 'live'] as const).flatMap((m) => {
+    const c = cell[m];
+    return c === undefined ? [] : [[m, c] as const];
+  });
+  const worst = modes.map(([, c]) => c.verdict).sort((a, b) => order(a) - order(b))[0] ?? 'unknown';
+  const parts = modes.map(([m, c]) => {
     const runs = c.runs > 1 ? ` ${escapeHtml(c.unsafe)}/${escapeHtml(c.runs)}` : '';
     const lost = c.lostUpdates > 0 ? `, lost ${escapeHtml(c.lostUpdates)}` : '';
     return `<span class="mode ${escapeHtml(c.verdict)}">${m}: ${escapeHtml(c.verdict)}${runs}${lost}</span>`;
@@ -62,8 +64,10 @@ export function renderHtml(report: Report): string {
     .join('\n');
   const fmt = (v: Partial<Record<Mode, number>>) =>
     (['sim', 'live'] as const)
-      .filter((m) => v[m] !== undefined)
-      .map((m) => `${m} ${escapeHtml(v[m]!)}`)
+      .flatMap((m) => {
+        const value = v[m];
+        return value === undefined ? [] : [`${m} ${escapeHtml(value)}`];
+      })
       .join('<br>') || '-';
   const comparisonRows = comparison
     .map(

@@ -244,7 +244,7 @@ describe('the report reader', () => {
 
   it('refuses a corrupt history line, naming the file and the line', async () => {
     const dir = tempDir('lockstep-load-history-');
-    const lines: (Json | string)[] = fixtureHistory();
+    const lines: Json[] = fixtureHistory();
     lines[2] = '{"kind":"op","index":2,';
     const { history } = writeFixture(dir, fixtureResults(), lines);
     await assert.rejects(

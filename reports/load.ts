@@ -87,9 +87,11 @@ export function readHistory(run: LoadedRun): { ops: Op[]; writes: RegisterWrite[
       const where = `line ${i + 1}`;
       const line = validate(path, where, historyLineSchema, parseJson(path, where, text));
       if (line.kind === 'register-write') {
+        // eslint-disable-next-line @typescript-eslint/no-unused-vars -- kind is taken out so the rest is the write
         const { kind: _, ...write } = line;
         writes.push(write);
       } else {
+        // eslint-disable-next-line @typescript-eslint/no-unused-vars -- kind is taken out so the rest is the op
         const { kind: _, ...op } = line;
         ops.push(op);
       }
@@ -116,7 +118,7 @@ function readBounded(file: string, limitBytes: number): string {
   checkReadable(file, statOrNull(file), limitBytes);
   let fd: number;
   try {
-    fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (error) {
     throw new ReportError(`${file}: cannot read (${(error as NodeJS.ErrnoException).code ?? String(error)})`);
   }
@@ -154,7 +156,8 @@ function parseJson(file: string, where: string, text: string): unknown {
 function validate<T extends z.ZodType>(file: string, where: string, schema: T, data: unknown): z.output<T> {
   const parsed = schema.safeParse(data);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
+  const issue = parsed.error.issues[0];
+  if (issue === undefined) throw new ReportError(`${at(file, where)}invalid, and zod named no issue`);
   const path = formatPath(issue.path);
   throw new ReportError(`${at(file, where)}${path === '' ? '' : `${path}: `}${describeIssue(issue)}`);
 }

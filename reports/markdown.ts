@@ -41,19 +41,21 @@ export function renderMarkdown(report: Report): string {
       const byMode = row.cells.get(cellKey(c.system, c.fencing));
       if (byMode === undefined) return '-';
       return (['sim', 'live'] as const)
-        .filter((m) => byMode[m] !== undefined)
-        .map(
-          (m) =>
-            `${m}: ${cell(byMode[m]!.verdict)}${byMode[m]!.lostUpdates > 0 ? ` (lost ${cell(byMode[m]!.lostUpdates)})` : ''}`,
-        )
+        .flatMap((m) => {
+          const c = byMode[m];
+          if (c === undefined) return [];
+          return [`${m}: ${cell(c.verdict)}${c.lostUpdates > 0 ? ` (lost ${cell(c.lostUpdates)})` : ''}`];
+        })
         .join('<br>');
     });
     lines.push(`| ${cell(row.scenario)} | ${cells.join(' | ')} |`);
   }
   const fmt = (v: Partial<Record<Mode, number>>) =>
     (['sim', 'live'] as const)
-      .filter((m) => v[m] !== undefined)
-      .map((m) => `${m} ${cell(v[m]!)}`)
+      .flatMap((m) => {
+        const value = v[m];
+        return value === undefined ? [] : [`${m} ${cell(value)}`];
+      })
       .join(', ') || '-';
   lines.push(
     '',

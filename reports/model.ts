@@ -156,7 +156,7 @@ export function comparison(runs: readonly LoadedRun[]): ComparisonRow[] {
       median(
         quiet
           .filter((r) => r.system === system && r.mode === mode && r.simulatedMs > 0)
-          .map((r) => round((r.metrics!.acquisitions / r.simulatedMs) * 1000)),
+          .map((r) => round((metricsOf(r).acquisitions / r.simulatedMs) * 1000)),
       ),
     );
     const contradictions: string[] = [];
@@ -260,14 +260,18 @@ export function throughputRows(
 export function failoverRows(
   runs: readonly LoadedRun[],
 ): { system: string; scenario: string; failoverMs: number; leaderlessMs: number }[] {
-  return runs
-    .filter((r) => r.metrics?.leaderlessMs !== undefined)
-    .map((r) => ({
-      system: r.system,
-      scenario: r.scenario,
-      failoverMs: Math.max(0, ...(r.metrics!.failoverMs ?? [0])),
-      leaderlessMs: r.metrics!.leaderlessMs!,
-    }));
+  return runs.flatMap((r) => {
+    const metrics = r.metrics;
+    if (metrics?.leaderlessMs === undefined) return [];
+    return [
+      {
+        system: r.system,
+        scenario: r.scenario,
+        failoverMs: Math.max(0, ...(metrics.failoverMs ?? [0])),
+        leaderlessMs: metrics.leaderlessMs,
+      },
+    ];
+  });
 }
 
 export interface Timeline {
@@ -335,6 +339,7 @@ function firstAtOrAfter(sorted: readonly number[], timeMs: number): number | und
   let high = sorted.length;
   while (low < high) {
     const middle = (low + high) >> 1;
+    // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- low <= middle < high <= length: in bounds
     if (sorted[middle]! < timeMs) low = middle + 1;
     else high = middle;
   }
@@ -344,6 +349,12 @@ function firstAtOrAfter(sorted: readonly number[], timeMs: number): number | und
 /** The replay command of a run; runs from before results.json named their file are assumed to be library scenarios. */
 export function replayOf(run: LoadedRun): string {
   return replayCommand({ ...run, file: run.file ?? `scenarios/${run.scenario}.yaml` });
+}
+
+/** A run that simulated time has metrics: only a skipped run has none, and it simulates nothing. */
+function metricsOf(run: LoadedRun): NonNullable<LoadedRun['metrics']> {
+  if (run.metrics === null) throw new Error(`report: ${run.scenario} on ${run.system} ran but has no metrics`);
+  return run.metrics;
 }
 
 function round(x: number): number {

@@ -69,10 +69,10 @@ export async function renderChart(spec: TopLevelSpec): Promise<RenderedImages> {
 /** A vega loader that refuses every request, and records it: charts carry their data inline. */
 function refusingLoader(errors: string[]): vega.Loader {
   const refusing = vega.loader();
-  refusing.sanitize = async (uri: string) => {
+  refusing.sanitize = (uri: string) => {
     const message = `chart tried to load ${JSON.stringify(uri)}; chart data must be inline`;
     errors.push(message);
-    throw new Error(message);
+    return Promise.reject(new Error(message));
   };
   return refusing;
 }
@@ -109,7 +109,10 @@ interface TextItem {
   limit?: number;
 }
 const { textMetrics } = vega as unknown as {
-  textMetrics: { width: (item: TextItem, text: unknown) => number };
+  // A mark's text: a value, or an array of them for a multi-line label.
+  textMetrics: {
+    width: (item: TextItem, text: string | number | boolean | readonly (string | number)[] | null | undefined) => number;
+  };
 };
 const DEFAULT_FONT_SIZE_PX = 11; // vega's, for text that does not set one
 

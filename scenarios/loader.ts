@@ -36,6 +36,7 @@ export function parseScenario(text: string, file: string): Scenario {
     throw new ScenarioError(
       file,
       at === undefined ? '' : `line ${at.line} column ${at.col}`,
+      // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- split always returns at least one piece
       `not valid YAML (${problem.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '')})`,
     );
   }
@@ -50,7 +51,8 @@ export function parseScenario(text: string, file: string): Scenario {
   }
   const parsed = scenarioSchema.safeParse(data);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
+    const issue = parsed.error.issues[0];
+    if (issue === undefined) throw new ScenarioError(file, '', 'invalid, and zod named no issue');
     throw new ScenarioError(file, formatPath(issue.path), describeIssue(issue));
   }
   return parsed.data;

@@ -21,7 +21,11 @@ const system = z.enum(SYSTEM_IDS, { error: `expected one of ${SYSTEM_IDS.join(',
  */
 function faultFormat() {
   const shape: Record<string, z.ZodType> = { ...trigger };
-  for (const kind of FAULT_KINDS) shape[kind.name] = kind.fields[kind.name]!.optional();
+  for (const kind of FAULT_KINDS) {
+    const own = kind.fields[kind.name];
+    if (own === undefined) throw new Error(`fault kind ${kind.name} declares no field named ${kind.name}`);
+    shape[kind.name] = own.optional();
+  }
   shape.forMs = forMs;
   const options = ['forMs'];
   for (const kind of FAULT_KINDS) {
@@ -40,7 +44,8 @@ const format = faultFormat();
 
 const faultFormatSchema = z.strictObject(format.shape).superRefine((fault, ctx) => {
   const kinds = FAULT_KINDS.filter((k) => fault[k.name] !== undefined);
-  if (kinds.length !== 1) {
+  const [kind, ...others] = kinds;
+  if (kind === undefined || others.length > 0) {
     const got = kinds.length === 0 ? 'none' : kinds.map((k) => k.name).join(' and ');
     ctx.addIssue({
       code: 'custom',
@@ -50,7 +55,6 @@ const faultFormatSchema = z.strictObject(format.shape).superRefine((fault, ctx) 
   }
   if ((fault.at === undefined) === (fault.after === undefined))
     ctx.addIssue({ code: 'custom', message: 'a fault takes exactly one trigger: at or after' });
-  const kind = kinds[0]!;
   for (const option of format.options) {
     if (fault[option] !== undefined && !(option in kind.fields)) {
       ctx.addIssue({ code: 'custom', path: [option], message: `${option} does not apply to a ${kind.name} fault` });

@@ -58,7 +58,11 @@ describe('lockstep run', () => {
     const latest = join(out, 'latest');
     assert.ok(existsSync(join(latest, 'results.json')));
     assert.ok(!readlinkSync(latest).startsWith('/'), 'runs/latest is a relative link');
-    const results = JSON.parse(readFileSync(join(latest, 'results.json'), 'utf8'));
+    const results = JSON.parse(readFileSync(join(latest, 'results.json'), 'utf8')) as {
+      tool: { name: string };
+      mode: string;
+      runs: object[];
+    };
     assert.equal(results.tool.name, 'lockstep');
     assert.equal(results.mode, 'sim');
     assert.equal(results.runs.length, 4);
@@ -90,7 +94,7 @@ describe('lockstep run', () => {
     ]);
     const first = JSON.parse(
       readFileSync(join(latest, 'history', 'tiny-pause.redis.off.1.jsonl'), 'utf8').split('\n')[0]!,
-    );
+    ) as object;
     assert.deepEqual(Object.keys(first).slice(0, 6), ['kind', 'index', 'process', 'type', 'f', 'timeMs']);
     assert.match(
       readFileSync(join(latest, 'report.md'), 'utf8'),

@@ -83,8 +83,8 @@ export const HISTORY_FILE = 'gc-pause-beyond-ttl.redis.off.1.jsonl';
 /** Write a run directory into `dir`: results.json as given (text or value), and the history file. */
 export function writeFixture(
   dir: string,
-  results: Json | string = fixtureResults(),
-  history: readonly (Json | string)[] = fixtureHistory(),
+  results: Json = fixtureResults(),
+  history: readonly Json[] = fixtureHistory(),
 ): { results: string; history: string } {
   mkdirSync(join(dir, 'history'), { recursive: true });
   const paths = { results: join(dir, 'results.json'), history: join(dir, 'history', HISTORY_FILE) };

@@ -56,8 +56,8 @@ function snapshot(dir: string): Record<string, string> {
 }
 
 function runDir(
-  results: Json | string = fixtureResults(),
-  history: readonly (Json | string)[] = fixtureHistory(),
+  results: Json = fixtureResults(),
+  history: readonly Json[] = fixtureHistory(),
 ): { dir: string; results: string; history: string } {
   const dir = tempDir('lockstep-hostile-run-');
   return { dir, ...writeFixture(dir, results, history) };
@@ -135,7 +135,7 @@ describe('lockstep report on a hostile run directory', () => {
   });
 
   it('refuses a corrupt history line, naming the file and the line', () => {
-    const lines: (Json | string)[] = fixtureHistory();
+    const lines: Json[] = fixtureHistory();
     lines[4] = 'not json at all';
     const { dir, history } = runDir(fixtureResults(), lines);
     assertRefused(lockstep('report', dir), new RegExp(`${history}: line 5: not valid JSON`));
