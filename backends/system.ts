@@ -35,6 +35,13 @@ export interface SystemModule<Ports = unknown> {
   leader?(servers: readonly string[], hostOf: (id: string) => Host): string | null;
 }
 
+/** The server of a single-server system (serverCount 1): `servers[0]`, or an Error naming the system. */
+export function soleServer(system: SystemId, servers: readonly string[]): string {
+  const server = servers[0];
+  if (server === undefined) throw new Error(`${system}: simPorts got no server`);
+  return server;
+}
+
 export function serverIds(count: number): string[] {
   return Array.from({ length: count }, (_, i) => `server-${i + 1}`);
 }

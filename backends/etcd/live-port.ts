@@ -214,8 +214,10 @@ export class LiveEtcdPort implements EtcdPort {
   /** Run one call on the current member, with the request deadline; leave the member if its outcome is unknown. */
   private async call<T>(run: (client: Etcd3, options: CallOptions) => Promise<T>): Promise<T> {
     const member = this.current;
+    const client = this.clients[member];
+    if (client === undefined) throw new Error(`etcd: no client for member ${member}`);
     try {
-      return await run(this.clients[member]!, { deadline: Date.now() + this.requestTimeoutMs });
+      return await run(client, { deadline: Date.now() + this.requestTimeoutMs });
     } catch (error) {
       const typed = typedError(error);
       if (typed instanceof TimeoutError || typed instanceof ConnectionLost || typed instanceof Unavailable)
@@ -302,8 +304,10 @@ function keyValue(kv: IKeyValue): KeyValue {
 function prefixEnd(prefix: Buffer): Buffer {
   const end = Buffer.from(prefix);
   for (let i = end.length - 1; i >= 0; i--) {
-    if (end[i]! < 0xff) {
-      end[i]! += 1;
+    // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- i counts down from length - 1 to 0
+    const byte = end[i]!;
+    if (byte < 0xff) {
+      end[i] = byte + 1;
       return end.subarray(0, i + 1);
     }
   }

@@ -98,7 +98,9 @@ export class SimEtcdPort implements EtcdPort {
   }
 
   private server(): string {
-    return this.servers[this.current]!;
+    const server = this.servers[this.current];
+    if (server === undefined) throw new Error(`etcd: no server at index ${this.current}`);
+    return server;
   }
 
   private async call<T>(op: string, body: object): Promise<T> {

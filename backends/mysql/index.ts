@@ -7,7 +7,7 @@
  * it last heard from it. Plain statements time out on the client at ttl/4 (5..1000 ms); GET_LOCK
  * gets its own timeout plus one of those. See shared/dbsession/settings.ts.
  */
-import type { SystemModule } from '../system.ts';
+import { soleServer, type SystemModule } from '../system.ts';
 import { sessionKeepalive, sessionLockOptions, sessionTimeouts } from '../shared/dbsession/settings.ts';
 import type { MySqlPort } from './port.ts';
 import { mysqlElection } from './election.ts';
@@ -24,7 +24,7 @@ export const mysql: SystemModule<MySqlPort> = {
   bootServer: (host, _index, _servers, config) => {
     mysqlServer(host, sessionKeepalive(config.ttlMs));
   },
-  simPorts: (host, servers, config) => new SimMySqlPort(host, servers[0]!, sessionTimeouts(config)),
+  simPorts: (host, servers, config) => new SimMySqlPort(host, soleServer('mysql', servers), sessionTimeouts(config)),
   lock: (runtime, port, config) => mysqlLock(runtime, port, sessionLockOptions(config)),
   election: (runtime, port, config) => mysqlElection(runtime, port, sessionLockOptions(config)),
 };

@@ -7,7 +7,7 @@
  * statements time out on the client at ttl/4 (5..1000 ms); pg_advisory_lock may wait the whole
  * acquire timeout. See shared/dbsession/settings.ts.
  */
-import type { SystemModule } from '../system.ts';
+import { soleServer, type SystemModule } from '../system.ts';
 import { sessionKeepalive, sessionLockOptions, sessionTimeouts } from '../shared/dbsession/settings.ts';
 import type { PostgresPort } from './port.ts';
 import { postgresElection } from './election.ts';
@@ -23,7 +23,8 @@ export const postgres: SystemModule<PostgresPort> = {
   bootServer: (host, _index, _servers, config) => {
     postgresServer(host, sessionKeepalive(config.ttlMs));
   },
-  simPorts: (host, servers, config) => new SimPostgresPort(host, servers[0]!, sessionTimeouts(config)),
+  simPorts: (host, servers, config) =>
+    new SimPostgresPort(host, soleServer('postgres', servers), sessionTimeouts(config)),
   lock: (runtime, port, config) => postgresLock(runtime, port, sessionLockOptions(config)),
   election: (runtime, port, config) => postgresElection(runtime, port, sessionLockOptions(config)),
 };

@@ -53,7 +53,7 @@ export class LivePostgresPort extends LiveSessionPort<pg.Client> implements Post
     return this.call(
       this.timeouts.queryTimeoutMs,
       async (client) =>
-        (await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [key])).rows[0]!
+        onlyRow(await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [key]))
           .locked,
     );
   }
@@ -62,7 +62,7 @@ export class LivePostgresPort extends LiveSessionPort<pg.Client> implements Post
     return this.call(
       this.timeouts.queryTimeoutMs,
       async (client) =>
-        (await client.query<{ unlocked: boolean }>('SELECT pg_advisory_unlock($1::bigint) AS unlocked', [key])).rows[0]!
+        onlyRow(await client.query<{ unlocked: boolean }>('SELECT pg_advisory_unlock($1::bigint) AS unlocked', [key]))
           .unlocked,
     );
   }
@@ -77,7 +77,8 @@ export class LivePostgresPort extends LiveSessionPort<pg.Client> implements Post
       const results = (await client.query(`${create}SELECT nextval(${regclass}) AS value`)) as unknown as
         | pg.QueryResult
         | pg.QueryResult[];
-      const last = Array.isArray(results) ? results[results.length - 1]! : results;
+      const last = Array.isArray(results) ? results.at(-1) : results;
+      if (last === undefined) throw new Error('postgres: nextval returned no result');
       this.sequences.add(sequence);
       return Number((last.rows[0] as { value: string }).value);
     });
@@ -117,4 +118,11 @@ export function sessionSettings(ttlMs: number): string {
   return Object.entries(settings)
     .map(([key, value]) => `-c ${key}=${value}`)
     .join(' ');
+}
+
+/** The one row a `SELECT f(...)` returns. */
+function onlyRow<R extends pg.QueryResultRow>(result: pg.QueryResult<R>): R {
+  const row = result.rows[0];
+  if (row === undefined) throw new Error('postgres: a single-row SELECT returned no row');
+  return row;
 }

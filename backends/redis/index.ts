@@ -1,5 +1,5 @@
 import type { Host } from '../../sim/node.ts';
-import type { SystemConfig, SystemModule } from '../system.ts';
+import { soleServer, type SystemConfig, type SystemModule } from '../system.ts';
 import { recipeOptions, requestTimeoutMs } from '../timing.ts';
 import type { RedisPort } from './port.ts';
 import { RedisElection } from './election.ts';
@@ -17,7 +17,8 @@ export const redis: SystemModule<RedisPort> = {
   mechanism: 'SET NX PX with a random value, compare-and-delete release; INCR token',
   serverCount: () => 1,
   bootServer: (host: Host) => redisServer(host),
-  simPorts: (host, servers, config) => new SimRedisPort(host, servers[0]!, requestTimeoutMs(config.ttlMs)),
+  simPorts: (host, servers, config) =>
+    new SimRedisPort(host, soleServer('redis', servers), requestTimeoutMs(config.ttlMs)),
   lock: (runtime, port, config) => new RedisLock(runtime, port, redisLockOptions(config)),
   election: (runtime, port, config) => new RedisElection(runtime, port, redisLockOptions(config)),
 };

@@ -19,9 +19,10 @@ describe('redis live port on ioredis-mock', () =>
       port: new LiveRedisPort(a),
       other: new LiveRedisPort(b),
       clock: new RealClock(),
-      close: async () => {
+      close: () => {
         a.disconnect();
         b.disconnect();
+        return Promise.resolve();
       },
     };
   }));

@@ -9,6 +9,10 @@ import type { RedlockNodePort } from './port.ts';
 export const redlockConformance: ConformanceCase<RedlockNodePort[]>[] = redisConformance.map((c) => ({
   name: `on every node: ${c.name}`,
   async run({ port, other, clock }) {
-    for (const [i, node] of port.entries()) await c.run({ port: node, other: other[i]!, clock });
+    for (const [i, node] of port.entries()) {
+      const peer = other[i];
+      if (peer === undefined) throw new Error(`redlock conformance: no second port for node ${i + 1}`);
+      await c.run({ port: node, other: peer, clock });
+    }
   },
 }));

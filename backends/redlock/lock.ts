@@ -125,7 +125,11 @@ export class Redlock implements LockRecipe {
 
   private async bestKnownToken(won: readonly number[]): Promise<number | null> {
     const counters = await this.runtime.all(
-      won.map((i) => () => orNull(() => this.nodes[i]!.incr(`${this.options.name}:fence`))),
+      won.map((i) => {
+        const node = this.nodes[i];
+        if (node === undefined) throw new Error(`redlock: no node at index ${i}`);
+        return () => orNull(() => node.incr(`${this.options.name}:fence`));
+      }),
     );
     const known = counters.filter((n): n is number => n !== null);
     return known.length === 0 ? null : Math.max(...known);

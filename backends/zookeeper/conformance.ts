@@ -18,13 +18,11 @@ export const zookeeperConformance: ConformanceCase<ZooKeeperPort>[] = [
     name: 'sequential names end in a 10-digit sequence that increases, whoever creates them',
     async run({ port, other }) {
       const parent = await dir(port, '/conf-seq');
-      const paths = [
-        (await port.create(`${parent}/n-`, 'ephemeral-sequential')).path,
-        (await other.create(`${parent}/n-`, 'ephemeral-sequential')).path,
-        (await port.create(`${parent}/n-`, 'ephemeral-sequential')).path,
-      ];
-      for (const path of paths) assert.match(path, /^\/conf-seq\/n-\d{10}$/);
-      assert.ok(paths[0]! < paths[1]! && paths[1]! < paths[2]!, paths.join(' '));
+      const a = (await port.create(`${parent}/n-`, 'ephemeral-sequential')).path;
+      const b = (await other.create(`${parent}/n-`, 'ephemeral-sequential')).path;
+      const c = (await port.create(`${parent}/n-`, 'ephemeral-sequential')).path;
+      for (const path of [a, b, c]) assert.match(path, /^\/conf-seq\/n-\d{10}$/);
+      assert.ok(a < b && b < c, [a, b, c].join(' '));
     },
   },
   {

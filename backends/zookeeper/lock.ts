@@ -135,7 +135,9 @@ export class ZooKeeperLock implements LockRecipe {
         hold: attempt.hold,
       };
     }
-    const watch = await this.port.existsWatch(`${this.path}/${queue[ours - 1]!}`);
+    const ahead = queue[ours - 1];
+    if (ahead === undefined) throw new Error(`zookeeper lock: no queue entry ahead of position ${ours}`);
+    const watch = await this.port.existsWatch(`${this.path}/${ahead}`);
     const waitMs = deadlineMs - this.runtime.clock.monotonic();
     if (watch.stat === null || waitMs <= 0) return null;
     try {

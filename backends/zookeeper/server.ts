@@ -290,7 +290,7 @@ export class ZooKeeperServer {
 
   private onPeer(message: Message): void {
     if (this.raft.handle(message)) return;
-    const wire = message.payload as TouchWire;
+    const wire = message.payload as TouchWire | null | undefined;
     if (wire?.type === 'zk-touch' && this.raft.isLeader)
       for (const session of wire.sessions) this.tracker.touch(session);
   }

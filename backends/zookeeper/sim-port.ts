@@ -113,7 +113,7 @@ export class SimZooKeeperPort implements ZooKeeperPort {
 
   /** The server serving the session, while connected (for tests). */
   get connectedTo(): string | null {
-    return this.current === 'connected' ? this.servers[this.serverIndex]! : null;
+    return this.current === 'connected' ? this.server() : null;
   }
 
   /** The session id, once the ensemble has given one (for tests). */
@@ -173,26 +173,26 @@ export class SimZooKeeperPort implements ZooKeeperPort {
       if (!isZooKeeperError(error, 'SessionExpired')) throw error;
     } finally {
       this.generation++;
-      this.endpoint.reconnect(this.servers[this.serverIndex]!);
+      this.endpoint.reconnect(this.server());
     }
   }
 
   async expireSession(): Promise<void> {
     await this.whenConnected();
-    const session = this.session!;
+    const session = this.connectedSession();
     await this.call('close', { session }, this.timing.readTimeoutMs);
     if (this.session === session) this.expire();
   }
 
   private async request<O extends SessionOp>(op: O, body: Omit<Ops[O]['body'], 'session'>): Promise<Ops[O]['value']> {
     await this.whenConnected();
-    return this.call(op, { ...body, session: this.session! } as Ops[O]['body'], this.timing.readTimeoutMs);
+    return this.call(op, { ...body, session: this.connectedSession() } as Ops[O]['body'], this.timing.readTimeoutMs);
   }
 
   /** Send one request to the current server; act on what its failure says about the connection or the session. */
   private async call<O extends Op>(op: O, body: Ops[O]['body'], timeoutMs: number): Promise<Ops[O]['value']> {
     const generation = this.generation;
-    const server = this.servers[this.serverIndex]!;
+    const server = this.server();
     this.lastSentMs = this.host.clock.monotonic();
     let reply: Reply;
     try {
@@ -212,7 +212,7 @@ export class SimZooKeeperPort implements ZooKeeperPort {
 
   private async whenConnected(): Promise<void> {
     if (this.current === 'connecting' || this.current === 'disconnected' || this.current === 'expired') {
-      const connected = this.host.future<void>();
+      const connected: Future<void> = this.host.future();
       this.connectedWaiters.push(connected);
       try {
         await this.host.deadline(() => connected, this.sessionTimeoutMs);
@@ -246,8 +246,9 @@ export class SimZooKeeperPort implements ZooKeeperPort {
       await this.host.sleep(Math.max(1, Math.min(pingIntervalMs - idleMs, readTimeoutMs - silentMs)));
       return;
     }
+    const session = this.connectedSession();
     try {
-      await this.call('ping', { session: this.session! }, readTimeoutMs - silentMs);
+      await this.call('ping', { session }, readTimeoutMs - silentMs);
     } catch {
       // call() has already moved on: to the next server, or to a new session.
     }
@@ -277,11 +278,13 @@ export class SimZooKeeperPort implements ZooKeeperPort {
 
   /** SetWatches: watch every watched path again on the new server; fire those whose node is gone. */
   private async restoreWatches(): Promise<void> {
-    const { generation, session } = this;
+    // Spawned by connect() right after it stored the session, so there is one.
+    const { generation } = this;
+    const session = this.connectedSession();
     for (const path of this.watches.paths()) {
       if (generation !== this.generation) return;
       try {
-        const stat = await this.call('exists', { session: session!, path, watch: true }, this.timing.readTimeoutMs);
+        const stat = await this.call('exists', { session, path, watch: true }, this.timing.readTimeoutMs);
         if (stat === null) this.watches.fire(path, 'deleted');
       } catch {
         // The connection failed under us: the next one sets the watches again.
@@ -290,11 +293,24 @@ export class SimZooKeeperPort implements ZooKeeperPort {
     }
   }
 
+  /** The server at `serverIndex`: the one connected to, or the next to try. */
+  private server(): string {
+    const server = this.servers[this.serverIndex];
+    if (server === undefined) throw new Error(`zookeeper client: no server at index ${this.serverIndex}`);
+    return server;
+  }
+
+  /** The session, which exists whenever the client is connected (only expire() and close() clear it). */
+  private connectedSession(): number {
+    if (this.session === null) throw new Error(`zookeeper client: no session (${this.current})`);
+    return this.session;
+  }
+
   /** Give up on the current connection, once per connection, and turn to the next server. */
   private drop(generation: number): void {
     if (generation !== this.generation) return;
     this.generation++;
-    this.endpoint.reconnect(this.servers[this.serverIndex]!);
+    this.endpoint.reconnect(this.server());
     this.serverIndex = (this.serverIndex + 1) % this.servers.length;
     if (this.current === 'connected') this.setState('disconnected');
   }
@@ -302,7 +318,7 @@ export class SimZooKeeperPort implements ZooKeeperPort {
   private expire(): void {
     this.session = null;
     this.generation++;
-    this.endpoint.reconnect(this.servers[this.serverIndex]!);
+    this.endpoint.reconnect(this.server());
     this.setState('expired');
     this.watches.end('expired');
   }

@@ -96,8 +96,10 @@ export class Lessor {
 
   /** Feed a peer message; false if it is not a lessor message. */
   handle(message: Message): boolean {
-    const wire = message.payload as LessorWire;
-    if (wire === null || typeof wire !== 'object' || wire.type !== 'etcd-lease') return false;
+    const payload = message.payload;
+    if (payload === null || typeof payload !== 'object' || (payload as { type?: unknown }).type !== 'etcd-lease')
+      return false;
+    const wire = payload as LessorWire;
     if (wire.rpc === 'keepalive') {
       const led = this.raft.isLeader;
       const reply: LessorWire = {

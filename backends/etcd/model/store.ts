@@ -129,7 +129,8 @@ export class EtcdStore implements StateMachine<EtcdCommand, Applied> {
   }
 
   private remove(key: string): void {
-    const kv = this.keys.get(key)!;
+    const kv = this.keys.get(key);
+    if (kv === undefined) throw new Error(`etcd store: removing key '${key}', which is not in the store`);
     this.keys.delete(key);
     this.leases.get(kv.lease)?.keys.delete(key);
     this.deletes.add(key, this.revision);
@@ -165,9 +166,11 @@ class DeleteHistory {
   }
 
   private evictOldest(): void {
-    const oldest = this.order[this.head++]!;
+    const oldest = this.order[this.head++];
+    if (oldest === undefined) throw new Error('etcd delete history: evicting from an empty history');
     this.compactedRevision = oldest.revision;
-    const revisions = this.byKey.get(oldest.key)!;
+    const revisions = this.byKey.get(oldest.key);
+    if (revisions === undefined) throw new Error(`etcd delete history: no deletes recorded for key '${oldest.key}'`);
     revisions.shift();
     if (revisions.length === 0) this.byKey.delete(oldest.key);
     if (this.head > this.capacity) {

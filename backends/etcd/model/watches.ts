@@ -77,7 +77,7 @@ export class Watches {
   private connection(client: string, conn: string): Map<number, Watcher> {
     const id = connectionKey(client, conn);
     let watchers = this.byConnection.get(id);
-    if (watchers === undefined) this.byConnection.set(id, (watchers = new Map()));
+    if (watchers === undefined) this.byConnection.set(id, (watchers = new Map<number, Watcher>()));
     return watchers;
   }
 

@@ -71,8 +71,9 @@ export class LockTable {
     if (key === undefined) return;
     this.waiting.delete(session);
     const waiters = this.locks.get(key)?.waiters;
-    const at = waiters?.indexOf(session) ?? -1;
-    if (at >= 0) waiters!.splice(at, 1);
+    if (waiters === undefined) return;
+    const at = waiters.indexOf(session);
+    if (at >= 0) waiters.splice(at, 1);
   }
 
   /** Release one hold of `key` by `session`; the next waiter gets it once the count reaches zero. */
@@ -88,7 +89,8 @@ export class LockTable {
   endSession(session: SessionId): void {
     this.cancelWait(session);
     for (const key of this.heldBy(session)) {
-      const entry = this.locks.get(key)!;
+      const entry = this.locks.get(key);
+      if (entry === undefined) throw new Error(`session ${session} holds '${key}', which has no lock entry`);
       entry.count = 0;
       this.handOver(key, entry);
     }

@@ -175,7 +175,8 @@ export class DbServer {
   }
 
   private answer(session: Session, outcome: Exclude<Outcome, { kind: 'lock' }>): void {
-    const request = session.running!;
+    const request = session.running;
+    if (request === null) throw new Error(`session ${session.id} got an answer with no statement running`);
     session.running = null;
     if (outcome.kind === 'reply') request.reply(outcome.value);
     else request.fail(outcome.message);

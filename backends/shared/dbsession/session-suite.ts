@@ -98,7 +98,8 @@ export async function acquireWhileHeld<P extends SessionPort>(
   const sim = new Sim({ seed: 1, network: { latency: { minMs: 1, maxMs: 3 } } });
   sim.addNode(SERVER, (host) => system.bootServer(host, 1, [SERVER], config));
   const holderPort = system.simPorts(sim.addNode('c1'), [SERVER], config);
-  let outcome: TimedOutAcquire | null = null;
+  // Assigned inside a node's code: the assertion keeps TypeScript from narrowing it to null here.
+  let outcome = null as TimedOutAcquire | null;
   sim.addNode('c2', (host) =>
     host.spawn('c2', async () => {
       await holder.take(holderPort, config.name);

@@ -165,8 +165,10 @@ export class RaftNode<C, R> {
 
   /** Feed a peer message; returns false if it is not a Raft message. */
   handle(message: Message): boolean {
-    const wire = message.payload as RaftWire<C>;
-    if (wire === null || typeof wire !== 'object' || wire.type !== 'raft') return false;
+    const payload = message.payload;
+    if (payload === null || typeof payload !== 'object' || (payload as { type?: unknown }).type !== 'raft')
+      return false;
+    const wire = payload as RaftWire<C>;
     if ('term' in wire && wire.term > this.state.term) this.stepDown(wire.term, null);
     switch (wire.rpc) {
       case 'vote':
@@ -226,13 +228,13 @@ export class RaftNode<C, R> {
     if (this.role !== 'follower' || this.leaderId !== from) this.stepDown(wire.term, from);
     this.resetElectionTimer();
     const log = this.state.log;
-    if (wire.prevIndex > log.length || (wire.prevIndex > 0 && log[wire.prevIndex - 1]!.term !== wire.prevTerm)) {
+    if (wire.prevIndex > log.length || (wire.prevIndex > 0 && this.termAt(wire.prevIndex) !== wire.prevTerm)) {
       this.replyAppend(from, false, Math.min(wire.prevIndex - 1, log.length));
       return;
     }
     wire.entries.forEach((entry, i) => {
       const index = wire.prevIndex + i + 1;
-      if (log.length >= index && log[index - 1]!.term !== entry.term) log.length = index - 1;
+      if (log.length >= index && this.termAt(index) !== entry.term) log.length = index - 1;
       if (log.length < index) log.push(entry);
     });
     const matchIndex = wire.prevIndex + wire.entries.length;
@@ -352,7 +354,7 @@ export class RaftNode<C, R> {
         rpc: 'append',
         term: this.state.term,
         prevIndex,
-        prevTerm: prevIndex === 0 ? 0 : this.state.log[prevIndex - 1]!.term,
+        prevTerm: this.termAt(prevIndex),
         entries,
         commit: this.commitIndex,
       } satisfies RaftWire<C>,
@@ -362,7 +364,7 @@ export class RaftNode<C, R> {
 
   private advanceCommit(): void {
     for (let n = this.lastIndex; n > this.commitIndex; n--) {
-      if (this.state.log[n - 1]!.term !== this.state.term) break;
+      if (this.termAt(n) !== this.state.term) break;
       let replicas = 0;
       for (const id of this.options.servers) if ((this.matchIndex.get(id) ?? 0) >= n) replicas++;
       if (replicas >= this.majority) {
@@ -376,7 +378,8 @@ export class RaftNode<C, R> {
   private applyCommitted(): void {
     while (this.lastApplied < this.commitIndex) {
       const index = ++this.lastApplied;
-      const entry = this.state.log[index - 1]!;
+      const entry = this.state.log[index - 1];
+      if (entry === undefined) throw new Error(`raft: no entry at the commit index ${index}`);
       if (entry.command === null) continue;
       const result = this.machine.apply(entry.command, index);
       const proposal = this.proposals.get(index);
@@ -417,6 +420,15 @@ export class RaftNode<C, R> {
   }
 
   private lastTerm(): number {
-    return this.state.log.length === 0 ? 0 : this.state.log[this.state.log.length - 1]!.term;
+    return this.termAt(this.state.log.length);
+  }
+
+  /** The term of the entry at (1-based) `index`; 0 at index 0, before the first entry. */
+  private termAt(index: number): number {
+    if (index === 0) return 0;
+    const entry = this.state.log[index - 1];
+    if (entry === undefined)
+      throw new Error(`raft: no entry at index ${index} (the log holds ${this.state.log.length})`);
+    return entry.term;
   }
 }

@@ -84,13 +84,13 @@ export class DataTree {
       };
     }
     if (txn.type === 'close-session') {
-      const deleted = this.closeSession(txn.session);
+      const deleted = this.closeSession(txn.session, session);
       return { ...none, reply: ok(null), deleted, closedSession: txn.session };
     }
     if (!PATH.test(txn.path)) return { ...none, reply: failure('BadArguments', `invalid path '${txn.path}'`) };
     switch (txn.type) {
       case 'create':
-        return { ...none, reply: this.create(txn.session, txn.path, txn.mode, zxid) };
+        return { ...none, reply: this.create(txn.session, session, txn.path, txn.mode, zxid) };
       case 'delete': {
         const reply = this.delete(txn.path);
         return { ...none, reply, deleted: reply.ok ? [txn.path] : [] };
@@ -117,7 +117,7 @@ export class DataTree {
     return [...this.sessions].map(([id, session]) => [id, session.timeoutMs]);
   }
 
-  private create(session: number, path: string, mode: CreateMode, zxid: number): Reply {
+  private create(session: number, record: Session, path: string, mode: CreateMode, zxid: number): Reply {
     if (path === '/') return failure('NodeExists', path);
     const parentPath = parentOf(path);
     const parent = this.nodes.get(parentPath);
@@ -129,7 +129,7 @@ export class DataTree {
     this.nodes.set(full, { czxid: zxid, ephemeralOwner: owner, cversion: 0, children: new Set() });
     parent.children.add(full.slice(parentPath.length === 1 ? 1 : parentPath.length + 1));
     parent.cversion++;
-    if (owner !== null) this.sessions.get(owner)!.ephemerals.add(full);
+    if (owner !== null) record.ephemerals.add(full);
     return ok({ path: full, czxid: zxid } satisfies Created);
   }
 
@@ -139,16 +139,17 @@ export class DataTree {
     if (node.children.size > 0) return failure('NotEmpty', path);
     this.nodes.delete(path);
     const parentPath = parentOf(path);
-    const parent = this.nodes.get(parentPath)!;
+    const parent = this.nodes.get(parentPath);
+    if (parent === undefined) throw new Error(`zookeeper tree: '${path}' had no parent node`);
     parent.children.delete(path.slice(parentPath.length === 1 ? 1 : parentPath.length + 1));
     parent.cversion++;
     if (node.ephemeralOwner !== null) this.sessions.get(node.ephemeralOwner)?.ephemerals.delete(path);
     return ok(null);
   }
 
-  /** End an open session and delete its ephemerals, in path order. */
-  private closeSession(id: number): string[] {
-    const paths = [...this.sessions.get(id)!.ephemerals].sort();
+  /** End an open session (`record` is its entry) and delete its ephemerals, in path order. */
+  private closeSession(id: number, record: Session): string[] {
+    const paths = [...record.ephemerals].sort();
     for (const path of paths) this.delete(path);
     this.sessions.delete(id);
     return paths;
