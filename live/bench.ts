@@ -12,7 +12,6 @@
  *                         the two interleaved in one run on the same five nodes.
  */
 import { performance } from 'node:perf_hooks';
-import { Redis } from 'ioredis';
 import { systemModule } from '../backends/index.ts';
 import { SYSTEM_IDS, type LockRecipe, type SystemId } from '../backends/recipe.ts';
 import { withAddress } from './servers/database.ts';
@@ -59,7 +58,9 @@ function config(name: string): SystemConfig {
 
 /** Nearest-rank percentile of sorted samples, unrounded (the checkers' percentiles round to 0.1 ms). */
 function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+  const value = sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+  if (value === undefined) throw new Error('bench: a percentile of no samples');
+  return value;
 }
 
 function figures(samples: readonly number[]): LatencyFigures {
@@ -112,7 +113,7 @@ async function recipeLock(
   system: SystemId,
   client: string,
   name: string,
-): Promise<{ lock: LockRecipe; close(): Promise<void> }> {
+): Promise<{ lock: LockRecipe; close: () => Promise<void> }> {
   const runtime = new LiveRuntime(client);
   const connection = await liveSystem(system).connect(await proxiesFor(cluster, system, client), config(name), runtime);
   return { lock: systemModule(system).lock(runtime, connection.ports, config(name)), close: () => connection.close() };
@@ -173,10 +174,18 @@ async function interleaved(
   const a: number[] = [];
   const b: number[] = [];
   for (let i = 0; i < RATIO_WARMUP + RATIO_ROUNDS; i++) {
-    const [x, y] = i % 2 === 0 ? [await first(i), await second(i)] : [await second(i), await first(i)].reverse();
+    let x: number;
+    let y: number;
+    if (i % 2 === 0) {
+      x = await first(i);
+      y = await second(i);
+    } else {
+      y = await second(i);
+      x = await first(i);
+    }
     if (i < RATIO_WARMUP) continue;
-    a.push(x!);
-    b.push(y!);
+    a.push(x);
+    b.push(y);
   }
   return [median(a), median(b)];
 }
@@ -222,8 +231,18 @@ async function redlockVsNodeRedlock(cluster: Cluster): Promise<LiveBenchResult['
   );
   const theirs = nodeRedlockConnection(theirClients, config('bench-redlock-theirs')).lock(new LiveRuntime('theirs'));
   const [lockstepMedianMs, nodeRedlockMedianMs] = await interleaved(
-    () => timed(async () => ours.lock.release((await ours.lock.acquire())!)),
-    () => timed(async () => theirs.release((await theirs.acquire())!)),
+    () =>
+      timed(async () => {
+        const grant = await ours.lock.acquire();
+        if (grant === null) throw new Error('bench: redlock did not grant an uncontended lock');
+        await ours.lock.release(grant);
+      }),
+    () =>
+      timed(async () => {
+        const grant = await theirs.acquire();
+        if (grant === null) throw new Error('bench: node-redlock did not grant an uncontended lock');
+        await theirs.release(grant);
+      }),
   );
   await ours.close();
   theirClients.forEach((c) => c.disconnect());

@@ -47,7 +47,9 @@ async function run(spec: ClientSpec): Promise<void> {
   send({ type: 'ready' });
   const epochMs = await started;
   const history = new History(() => machineMonotonicMs() - epochMs);
-  history.observe(({ index: _, ...op }) => send({ type: 'op', op }));
+  // The index is left out: the harness numbers ops when it merges every client's.
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- `index` is named only to leave it out of `op`
+  history.observe(({ index, ...op }) => send({ type: 'op', op }));
   if (spec.workload === 'election') {
     await electionClient(
       spec.id,
@@ -69,17 +71,18 @@ async function run(spec: ClientSpec): Promise<void> {
 process.on('message', (message: ToClient) => {
   if (message.type === 'start') {
     run(message.spec).then(
-      () => process.disconnect?.(),
+      () => process.disconnect(),
       (error: unknown) => {
         send({ type: 'failed', error: error instanceof Error ? `${error.name}: ${error.message}` : String(error) });
-        process.disconnect?.();
+        process.disconnect();
       },
     );
   } else if (message.type === 'go') {
     go(message.epochMs);
   } else if (message.type === 'stop') {
     stopping = true;
-  } else if (message.type === 'clock' && runtime !== null) {
+  } else if (runtime !== null) {
+    // What is left is 'clock', which waits for the runtime.
     if (message.jumpMs !== undefined) runtime.clock.jump(message.jumpMs);
     if (message.driftPpm !== undefined) runtime.clock.setDrift(message.driftPpm);
   }

@@ -68,19 +68,19 @@ export class ClientProcesses {
   }
 
   pause(node: string): void {
-    const client = this.processes.get(node)!;
+    const client = this.process(node);
     client.paused = true;
     client.child?.kill('SIGSTOP');
   }
 
   resume(node: string): void {
-    const client = this.processes.get(node)!;
+    const client = this.process(node);
     client.paused = false;
     client.child?.kill('SIGCONT');
   }
 
   crash(node: string): void {
-    const client = this.processes.get(node)!;
+    const client = this.process(node);
     client.crashed = true;
     client.paused = false;
     client.child?.kill('SIGKILL');
@@ -130,7 +130,16 @@ export class ClientProcesses {
     await Promise.all([...this.processes.values()].map((p) => p.done));
   }
 
+  /** A client fault names a client this run started. */
+  private process(node: string): ClientProcess {
+    const client = this.processes.get(node);
+    if (client === undefined) throw new Error(`live: ${node} is not a client of this run`);
+    return client;
+  }
+
   private start(client: string): ClientProcess {
+    const spec = this.specs.get(client);
+    if (spec === undefined) throw new Error(`live: no client spec for ${client}`);
     const logFile = join(this.run.logDir, `${this.run.logPrefix}.${client}.log`);
     const log = openSync(logFile, 'a');
     const child = forkDying(CLIENT_MAIN, { execArgv: ['--import', TSX_LOADER], stdio: ['ignore', log, log, 'ipc'] });
@@ -153,7 +162,7 @@ export class ClientProcesses {
         resolve();
       });
     });
-    send(child, { type: 'start', spec: this.specs.get(client)! });
+    send(child, { type: 'start', spec });
     return { child, ready, done, paused: false, crashed: false };
   }
 
@@ -165,7 +174,8 @@ export class ClientProcesses {
       const error = redactSecrets(message.error);
       this.run.notes.push(`${client} failed: ${error}`);
       onFailed(new EnvironmentError(`${client} could not start: ${error}`));
-    } else if (message.type === 'done') {
+    } else {
+      // 'done'
       for (const f of message.failures) this.run.notes.push(`${client}: ${f}`);
     }
   }

@@ -65,9 +65,9 @@ export interface DatabaseLiveSpec<Ports, Port extends Ports & SessionPort, Serve
 export interface DatabaseLiveContext<Port> {
   readonly clock: RealClock;
   /** A fresh port for `client`, through its proxy, disconnected when the suite ends. */
-  portOf(client: ClientId, config?: SystemConfig): Port;
+  readonly portOf: (client: ClientId, config?: SystemConfig) => Port;
   /** SIGKILL the server, check that `port` learns its session is over, and start the server again with the same data. */
-  crashAndRestart(port: Port): Promise<void>;
+  readonly crashAndRestart: (port: Port) => Promise<void>;
 }
 
 /**
@@ -116,9 +116,12 @@ export function databaseLiveSuite<Ports, Port extends Ports & SessionPort, Serve
 
       after(async () => {
         for (const port of ports) port.disconnect();
-        const pids = [server?.pid ?? undefined, toxiproxy?.process?.pid];
-        await server?.destroy();
-        await toxiproxy?.stop();
+        // before() may have failed before it started these.
+        const startedServer = server as Server | undefined;
+        const startedProxy = toxiproxy as Toxiproxy | undefined;
+        const pids = [startedServer?.pid ?? undefined, startedProxy?.process?.pid];
+        await startedServer?.destroy();
+        await startedProxy?.stop();
         for (const pid of pids) {
           if (pid === undefined) continue;
           assert.throws(() => process.kill(pid, 0), 'a server outlived the test');
@@ -127,18 +130,20 @@ export function databaseLiveSuite<Ports, Port extends Ports & SessionPort, Serve
         assert.ok(!existsSync(dir) && !existsSync(server.dir));
       });
 
-      runConformanceOutside<Ports>(`${id} live port (${spec.product} via Toxiproxy)`, spec.conformance, async () => {
+      runConformanceOutside<Ports>(`${id} live port (${spec.product} via Toxiproxy)`, spec.conformance, () => {
+        // portOf is synchronous; runConformanceOutside awaits the context and its close in an async test.
         const port = portOf('c1');
         const other = portOf('c2');
-        return {
+        return Promise.resolve({
           port,
           other,
           clock,
-          close: async () => {
+          close: () => {
             port.disconnect();
             other.disconnect();
+            return Promise.resolve();
           },
-        };
+        });
       });
 
       it('a statement that gets no answer (a timeout toxic that never closes) fails with TimeoutError, and the port keeps the session', async () => {

@@ -87,9 +87,12 @@ describe(
 
     after(async () => {
       for (const connection of connections) await connection.close();
-      const pids = [...(cluster?.members.map((m) => m.pid ?? undefined) ?? []), toxiproxy?.process?.pid];
-      await cluster?.stop();
-      await toxiproxy?.stop();
+      // before() may have failed before it started these.
+      const startedCluster = cluster as EtcdCluster | undefined;
+      const startedProxy = toxiproxy as Toxiproxy | undefined;
+      const pids = [...(startedCluster?.members.map((m) => m.pid ?? undefined) ?? []), startedProxy?.process?.pid];
+      await startedCluster?.stop();
+      await startedProxy?.stop();
       for (const pid of pids) {
         if (pid === undefined) continue;
         assert.throws(() => process.kill(pid, 0), 'a server outlived the test');
@@ -273,7 +276,7 @@ describe(
 
 describe(
   'etcd members in network namespaces: partitions between members',
-  { skip: (!enabled && 'LIVE is not set') || (!namespacesUsable() && 'network namespaces need root and iproute2') },
+  { skip: !enabled ? 'LIVE is not set' : !namespacesUsable() && 'network namespaces need root and iproute2' },
   () => {
     let dir = '';
     let cluster: EtcdCluster;
@@ -299,8 +302,10 @@ describe(
     });
 
     after(async () => {
-      const pids = cluster?.members.map((m) => m.pid ?? undefined) ?? [];
-      await cluster?.stop();
+      // before() may have failed before it started these.
+      const startedCluster = cluster as EtcdCluster | undefined;
+      const pids = startedCluster?.members.map((m) => m.pid ?? undefined) ?? [];
+      await startedCluster?.stop();
       for (const pid of pids) {
         if (pid === undefined) continue;
         assert.throws(() => process.kill(pid, 0), 'a server outlived the test');

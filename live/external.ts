@@ -23,6 +23,7 @@ import type { SystemId } from '../backends/recipe.ts';
 import { UsageError } from '../runner/errors.ts';
 import type { Cluster, ClusterServer } from './cluster.ts';
 import { redactSecrets } from '../runner/redact.ts';
+import { promiseOf } from './promise-of.ts';
 import { addressOf } from './servers/database.ts';
 import { portRange, Toxiproxy } from './toxiproxy.ts';
 
@@ -70,11 +71,14 @@ export function loadExternalConfig(file: string): ExternalConfig {
     raw = parse(text);
   } catch (error) {
     // The parser may quote the line it stopped at, which can be a database URL with its password.
-    throw new UsageError(`${file}: not YAML or JSON (${redactSecrets((error as Error).message.split('\n')[0]!)})`);
+    throw new UsageError(
+      `${file}: not YAML or JSON (${redactSecrets((error as Error).message.split('\n', 1)[0] ?? '')})`,
+    );
   }
   const parsed = ExternalConfig.safeParse(raw);
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
+    const issue = parsed.error.issues[0];
+    if (issue === undefined) throw new UsageError(`${file}: does not match the endpoints schema`);
     throw new UsageError(`${file}: ${issue.path.join('.') || '(top level)'}: ${issue.message}`);
   }
   return parsed.data;
@@ -137,22 +141,29 @@ export async function clusterFromConfig(
     config.proxyPorts === undefined ? undefined : portRange(config.proxyPorts.from, config.proxyPorts.to),
   );
   const notOwned = `the ${provider} provider cannot cut links between servers it does not run`;
+  const serversOf = (system: SystemId): ClusterServer[] => {
+    const listed = servers.get(system);
+    if (listed === undefined) throw new Error(`live: the ${provider} cluster was not asked for ${system}`);
+    return listed;
+  };
   return {
     provider,
     toxiproxy,
     proxyListenHost: config.proxyListenHost,
     clientHost: config.clientHost,
     systems: [...servers.keys()],
-    servers: (system) => servers.get(system)!,
+    servers: serversOf,
     peers: () => null,
     peersUnavailable: (system) =>
-      servers.get(system)!.length > 1 && system !== 'redlock' && system !== 'redis' ? notOwned : null,
+      serversOf(system).length > 1 && system !== 'redlock' && system !== 'redis' ? notOwned : null,
     // A single server leads itself; the others' leader is not asked for.
-    leader: async (system) => (servers.get(system)!.length === 1 ? 1 : undefined),
-    jumpClock: async (system) =>
-      system === 'redis' || system === 'redlock'
-        ? `a wall-clock jump on an external Redis node was not applied (the ${provider} provider does not touch its data)`
-        : clockNote(system),
+    leader: (system) => promiseOf(() => (serversOf(system).length === 1 ? 1 : undefined)),
+    jumpClock: (system) =>
+      Promise.resolve(
+        system === 'redis' || system === 'redlock'
+          ? `a wall-clock jump on an external Redis node was not applied (the ${provider} provider does not touch its data)`
+          : clockNote(system),
+      ),
     prepare: async () => {},
     deaths: () => null,
     stop: async () => {},

@@ -90,7 +90,8 @@ describe('the library, live, on all six systems', { skip: !liveEnabled() && 'LIV
 
   after(async () => {
     await Promise.allSettled(results.values());
-    await cluster?.stop();
+    // before() may have failed before it started the cluster.
+    await (cluster as Cluster | undefined)?.stop();
     rmSync(logDir, { recursive: true, force: true });
   });
 

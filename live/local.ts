@@ -83,7 +83,7 @@ export async function startLocalCluster(options: LocalOptions): Promise<Cluster>
   const everything: ManagedServer[] = [];
   const stop = async () => {
     await Promise.all(everything.map((s) => s.stop()));
-    await Promise.all([...bySystem.values()].map((s) => s.close?.()));
+    await Promise.all([...bySystem.values()].map((s) => s.close?.() ?? Promise.resolve()));
     await toxiproxy.stop();
     remove();
   };
@@ -157,8 +157,13 @@ async function startRedisNodes(dir: string, count: number): Promise<LocalSystem>
     peers: null,
     peersUnavailable: null,
     // A single Redis is its own leader; RedLock's nodes are independent.
-    leader: async () => (count === 1 ? 1 : undefined),
-    jumpClock: (index, deltaMs) => expireEarly(nodes[index - 1]!, deltaMs),
+    leader: () => Promise.resolve(count === 1 ? 1 : undefined),
+    jumpClock: (index, deltaMs) => {
+      const node = nodes[index - 1];
+      return node === undefined
+        ? Promise.reject(new Error(`live: redis has no server ${index}`))
+        : expireEarly(node, deltaMs);
+    },
     prepare: async ({ persist }) => {
       for (const node of nodes) {
         if (node.persist === persist) continue;

@@ -10,7 +10,12 @@ import { settleAll } from './process.ts';
 describe('settleAll', () => {
   it('throws the first failure only once everything has settled', async () => {
     let slowDone = false;
-    const slow = new Promise<void>((resolve) => setTimeout(() => ((slowDone = true), resolve()), 30));
+    const slow = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        slowDone = true;
+        resolve();
+      }, 30),
+    );
     const fast = Promise.reject(new Error('port taken'));
     await assert.rejects(settleAll([fast, slow]), /port taken/);
     assert.equal(slowDone, true);

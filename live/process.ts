@@ -93,6 +93,18 @@ export function dyingWithHarness(command: string, args: readonly string[]): { co
   return { command: SETPRIV, args: ['--pdeathsig', 'KILL', '--', command, ...args] };
 }
 
+/** `program args...` run through the command prefix `wrap` (e.g. `ip netns exec <ns>`), if there is one. */
+export function wrapped(
+  wrap: readonly string[],
+  program: string,
+  args: readonly string[],
+): { command: string; args: string[] } {
+  const [first, ...rest] = wrap;
+  return first === undefined
+    ? { command: program, args: [...args] }
+    : { command: first, args: [...rest, program, ...args] };
+}
+
 /** fork() a Node module as a client process that dies with the harness, even while stopped by a pause. */
 export function forkDying(modulePath: string, options: ForkOptions & { execArgv: string[] }): ChildProcess {
   // fork() runs `execPath ...execArgv modulePath`: setpriv in front of node keeps the IPC channel (an inherited fd).
@@ -232,6 +244,8 @@ export async function startProcess(
   if (child.pid !== undefined) recordProcess(child.pid, name);
   const notInstalled = `${command} is not installed (run scripts/install-servers.sh)`;
   let exited: string | null = null;
+  /** Why the child is gone, once its 'error' or 'exit' handler has run (the loop below awaits in between); null before. */
+  const gone = (): string | null => exited;
   child.once(
     'error',
     (error) => (exited = (error as NodeJS.ErrnoException).code === 'ENOENT' ? notInstalled : error.message),
@@ -242,10 +256,11 @@ export async function startProcess(
   });
   const deadline = Date.now() + options.timeoutMs;
   for (;;) {
-    if (exited !== null)
-      throw new EnvironmentError(`${name}: ${exited} before it answered; log: ${keepLog(options.logFile)}`);
+    const why = gone();
+    if (why !== null)
+      throw new EnvironmentError(`${name}: ${why} before it answered; log: ${keepLog(options.logFile)}`);
     if (await options.ready().catch(() => false)) break;
-    if (exited !== null) continue;
+    if (gone() !== null) continue;
     if (Date.now() > deadline) {
       child.kill('SIGKILL');
       throw new EnvironmentError(
@@ -254,9 +269,11 @@ export async function startProcess(
     }
     await sleep(50);
   }
+  if (child.pid === undefined)
+    throw new EnvironmentError(`${name}: answered, but its process has no pid (it did not start)`);
   return {
     name,
-    pid: child.pid!,
+    pid: child.pid,
     logFile: options.logFile,
     child,
     stop: () =>

@@ -55,9 +55,12 @@ describe('redis live port on a real redis-server behind Toxiproxy', { skip: !ena
 
   after(async () => {
     for (const client of clients) client.disconnect();
-    const pids = [server?.pid ?? undefined, toxiproxy?.process?.pid];
-    await server?.stop();
-    await toxiproxy?.stop();
+    // before() may have failed before it started these.
+    const startedServer = server as RedisServer | undefined;
+    const startedProxy = toxiproxy as Toxiproxy | undefined;
+    const pids = [startedServer?.pid ?? undefined, startedProxy?.process?.pid];
+    await startedServer?.stop();
+    await startedProxy?.stop();
     for (const pid of pids) {
       if (pid === undefined) continue;
       assert.throws(() => process.kill(pid, 0), 'a server outlived the test');

@@ -6,10 +6,8 @@
 import type { SystemId } from '../backends/recipe.ts';
 import { runWorld } from '../runner/loop.ts';
 import type { RunOutput, RunResult } from '../runner/run.ts';
-import type { Fault, Scenario } from '../scenarios/schema.ts';
-import { selectorsOf } from '../scenarios/schema.ts';
+import type { Scenario } from '../scenarios/schema.ts';
 import type { Cluster } from './cluster.ts';
-import { liveSubject } from './systems/index.ts';
 import { whyNotLive } from './capabilities.ts';
 import { LiveWorld, type LiveFields } from './world.ts';
 

@@ -70,6 +70,7 @@ export class LiveRuntime implements Runtime {
           (error: unknown) => {
             if (done) return;
             done = true;
+            // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passes a task's rejection on unchanged, as Promise.all does
             reject(error);
           },
         );

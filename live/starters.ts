@@ -11,6 +11,7 @@ import { mysqlTarget } from './servers/mariadb.ts';
 import { postgresTarget } from './servers/postgres.ts';
 import { startZooKeeperEnsemble } from './servers/zookeeper.ts';
 import type { ManagedServer } from './process.ts';
+import { promiseOf } from './promise-of.ts';
 
 export interface StarterOptions {
   /** Use this PostgreSQL instead of starting one. */
@@ -43,8 +44,8 @@ async function etcdSystem(dir: string, ttlMs: number | undefined): Promise<Local
         : {
             mechanism:
               "each etcd member in its own network namespace; a cut link is a blackhole route to the peer in the sender's namespace (a hold partition is applied as a drop)",
-            cut: async (from, to) => network.cut(from - 1, to - 1),
-            heal: async (from, to) => network.heal(from - 1, to - 1),
+            cut: (from, to) => promiseOf(() => network.cut(from - 1, to - 1)),
+            heal: (from, to) => promiseOf(() => network.heal(from - 1, to - 1)),
           },
     peersUnavailable:
       network === null
@@ -54,7 +55,7 @@ async function etcdSystem(dir: string, ttlMs: number | undefined): Promise<Local
       const leader = await etcdLeader(cluster.members);
       return leader === null ? null : cluster.members.indexOf(leader) + 1;
     },
-    jumpClock: async () => clockNote('etcd'),
+    jumpClock: () => Promise.resolve(clockNote('etcd')),
     prepare: async () => {
       await revive(cluster.members);
       network?.healAll();
@@ -82,8 +83,8 @@ function database(
     ],
     managed: server === null ? [] : [server],
     peers: null,
-    leader: async () => 1,
-    jumpClock: async () => clockNote(system),
+    leader: () => Promise.resolve(1),
+    jumpClock: () => Promise.resolve(clockNote(system)),
     prepare: async () => {
       if (server !== null) await revive([server]);
     },
@@ -114,8 +115,8 @@ async function zookeeperSystem(dir: string): Promise<LocalSystem> {
         : {
             mechanism:
               "each ZooKeeper server in its own network namespace; a cut link is a blackhole route to the peer in the sender's namespace (a hold partition is applied as a drop)",
-            cut: async (from, to) => network.cut(from - 1, to - 1),
-            heal: async (from, to) => network.heal(from - 1, to - 1),
+            cut: (from, to) => promiseOf(() => network.cut(from - 1, to - 1)),
+            heal: (from, to) => promiseOf(() => network.heal(from - 1, to - 1)),
           },
     peersUnavailable:
       network === null
@@ -125,7 +126,7 @@ async function zookeeperSystem(dir: string): Promise<LocalSystem> {
       const leader = await ensemble.leaderIndex();
       return leader === null ? null : leader + 1;
     },
-    jumpClock: async () => clockNote('zookeeper'),
+    jumpClock: () => Promise.resolve(clockNote('zookeeper')),
     prepare: async () => {
       await revive(ensemble.servers);
       network?.healAll();

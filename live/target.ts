@@ -29,6 +29,7 @@ import type { ActionChain } from './actions.ts';
 import type { ClientProcesses } from './clients.ts';
 import type { Cluster, ServerControl } from './cluster.ts';
 import type { ClientLinks, Link, Stream } from './links.ts';
+import { promiseOf } from './promise-of.ts';
 
 /** What the verbs act on. */
 export interface LiveRun {
@@ -64,7 +65,7 @@ export class LiveTarget implements FaultTarget {
       return;
     }
     this.pausedServers.add(node);
-    this.run.actions.act(`pause ${node}`, async () => this.control(node)?.pause());
+    this.run.actions.act(`pause ${node}`, () => promiseOf(() => this.control(node)?.pause()));
   }
 
   resume(node: string): void {
@@ -73,7 +74,7 @@ export class LiveTarget implements FaultTarget {
       return;
     }
     this.pausedServers.delete(node);
-    this.run.actions.act(`resume ${node}`, async () => this.control(node)?.resume());
+    this.run.actions.act(`resume ${node}`, () => promiseOf(() => this.control(node)?.resume()));
   }
 
   crash(node: string): void {

@@ -19,10 +19,10 @@ export type PortSource = () => Promise<number>;
 /** Hands out the ports of [from, to] in turn. */
 export function portRange(from: number, to: number): PortSource {
   let next = from;
-  return async () => {
+  return () => {
     const port = next;
     next = next >= to ? from : next + 1;
-    return port;
+    return Promise.resolve(port);
   };
 }
 

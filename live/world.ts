@@ -109,8 +109,9 @@ export class LiveWorld implements World<LiveFields>, LiveRun {
 
   leader(): string | null | undefined {
     const leader = this.leaderIndex;
-    if (leader === undefined) return this.servers.length === 1 ? this.servers[0]! : undefined;
-    return leader === null ? null : this.servers[leader - 1]!;
+    // A leader index the cluster gives is 1..n, so this.servers[leader - 1] is there.
+    if (leader === undefined) return this.servers.length === 1 ? this.servers[0] : undefined;
+    return leader === null ? null : this.servers[leader - 1];
   }
 
   afterGrant(nth: number, who: (process: string) => boolean, fire: (process: string) => void): void {
@@ -221,7 +222,9 @@ export class LiveWorld implements World<LiveFields>, LiveRun {
     const servers = [];
     for (const [i, server] of this.cluster.servers(system).entries()) {
       const upstream = { ...server.upstream, ...(server.url === undefined ? {} : { url: server.url }) };
-      servers.push(await this.links.add(client, this.servers[i]!, upstream, isDatabase ? config.ttlMs : 0));
+      const name = this.servers[i];
+      if (name === undefined) throw new Error(`live: ${system} has more servers than the world names`);
+      servers.push(await this.links.add(client, name, upstream, isDatabase ? config.ttlMs : 0));
     }
     const register = await this.links.add(client, REGISTER_NODE, { host: '127.0.0.1', port: registerPort }, 0);
     return {

@@ -97,9 +97,12 @@ describe(
 
     after(async () => {
       await Promise.all(connections.map((connection) => connection.close()));
-      const pids = [...(ensemble?.servers.map((server) => server.pid) ?? []), toxiproxy?.process?.pid];
-      await ensemble?.stop();
-      await toxiproxy?.stop();
+      // before() may have failed before it started these.
+      const startedEnsemble = ensemble as ZooKeeperEnsemble | undefined;
+      const startedProxy = toxiproxy as Toxiproxy | undefined;
+      const pids = [...(startedEnsemble?.servers.map((server) => server.pid) ?? []), startedProxy?.process?.pid];
+      await startedEnsemble?.stop();
+      await startedProxy?.stop();
       for (const pid of pids) {
         if (pid === null || pid === undefined) continue;
         assert.throws(() => process.kill(pid, 0), 'a server outlived the test');
@@ -191,7 +194,7 @@ describe(
 
 describe(
   'zookeeper ensemble in network namespaces: partitions between servers',
-  { skip: (!enabled && 'LIVE is not set') || (!namespacesUsable() && 'network namespaces need root and iproute2') },
+  { skip: !enabled ? 'LIVE is not set' : !namespacesUsable() && 'network namespaces need root and iproute2' },
   () => {
     let dir = '';
     let ensemble: ZooKeeperEnsemble;
@@ -219,8 +222,10 @@ describe(
 
     after(async () => {
       await Promise.all(connections.map((connection) => connection.close()));
-      const pids = ensemble?.servers.map((server) => server.pid) ?? [];
-      await ensemble?.stop();
+      // before() may have failed before it started these.
+      const startedEnsemble = ensemble as ZooKeeperEnsemble | undefined;
+      const pids = startedEnsemble?.servers.map((server) => server.pid) ?? [];
+      await startedEnsemble?.stop();
       for (const pid of pids) {
         if (pid === null) continue;
         assert.throws(() => process.kill(pid, 0), 'a server outlived the test');
@@ -231,7 +236,7 @@ describe(
     });
 
     it('every server listens on its namespace address, as the java process itself (SIGSTOP reaches it)', async () => {
-      const network = ensemble.network!;
+      const network = ensemble.network;
       assert.ok(network !== null);
       for (const server of ensemble.servers) {
         assert.equal(server.host, network.addresses[server.index]);
@@ -245,14 +250,14 @@ describe(
       follower.pause();
       try {
         assert.ok(
-          await eventually(async () => processState(follower.pid!) === 'T', 2000),
+          await eventually(() => processState(follower.pid!) === 'T', 2000),
           `${follower.name} did not stop on SIGSTOP`,
         );
       } finally {
         follower.resume();
       }
       assert.ok(
-        await eventually(async () => processState(follower.pid!) !== 'T', 2000),
+        await eventually(() => processState(follower.pid!) !== 'T', 2000),
         `${follower.name} did not continue on SIGCONT`,
       );
       await ensemble.waitForLeader(SERVERS, 15_000);
@@ -308,7 +313,7 @@ function processState(pid: number): string {
 }
 
 /** Whether `check` holds within `timeoutMs`, polled every 50 ms. */
-async function eventually(check: () => Promise<boolean>, timeoutMs: number): Promise<boolean> {
+async function eventually(check: () => boolean | Promise<boolean>, timeoutMs: number): Promise<boolean> {
   const deadline = performance.now() + timeoutMs;
   while (!(await check())) {
     if (performance.now() > deadline) return false;

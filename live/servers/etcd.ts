@@ -13,7 +13,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { etcdServerOptions } from '../../backends/etcd/index.ts';
-import { EnvironmentError, freePort, keepLog, ManagedServer, portOpen, settleAll, sleep } from '../process.ts';
+import { EnvironmentError, freePort, keepLog, ManagedServer, portOpen, settleAll, sleep, wrapped } from '../process.ts';
 import { MemberNetwork } from './netns.ts';
 
 export const ETCD_BINARY = process.env.ETCD_BINARY ?? 'etcd';
@@ -77,7 +77,6 @@ export class EtcdServer extends ManagedServer {
     const clientUrl = `http://${member.host}:${member.clientPort}`;
     const peerUrl = `http://${member.host}:${member.peerPort}`;
     const args = [
-      ETCD_BINARY,
       '--name',
       member.name,
       '--data-dir',
@@ -105,11 +104,11 @@ export class EtcdServer extends ManagedServer {
       '--log-outputs',
       'stderr',
     ];
-    const command = [...wrap, ...args];
+    const command = wrapped(wrap, ETCD_BINARY, args);
     super({
       name: member.name,
-      command: command[0]!,
-      args: command.slice(1),
+      command: command.command,
+      args: command.args,
       logFile: join(dir, `${member.name}.log`),
       // Listening is all a single member can show: it serves requests only once a quorum has formed.
       ready: () => portOpen(member.clientPort, member.host),

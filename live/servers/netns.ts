@@ -67,8 +67,8 @@ function freeSubnet(): string {
 }
 
 export class MemberNetwork {
-  /** Directions currently cut, as `from>to` (member indexes). */
-  private readonly cuts = new Set<string>();
+  /** Directions currently cut, keyed `from>to` (member indexes). */
+  private readonly cuts = new Map<string, { readonly from: number; readonly to: number }>();
   private destroyed = false;
   private readonly onExit = () => this.destroy();
   /** On a signal, clean up; then, if nothing else will end the process (live/process.ts does), end it. */
@@ -132,19 +132,26 @@ export class MemberNetwork {
 
   /** The command prefix that runs a program in member `index`'s namespace (ip execs it in place: same pid). */
   wrap(index: number): string[] {
-    return ['ip', 'netns', 'exec', this.memberNamespaces[index]!];
+    return ['ip', 'netns', 'exec', this.namespaceOf(index)];
+  }
+
+  /** The namespace of member `index` (0-based). */
+  private namespaceOf(index: number): string {
+    const ns = this.memberNamespaces[index];
+    if (ns === undefined) throw new Error(`netns: no member ${index} among ${this.memberNamespaces.length}`);
+    return ns;
   }
 
   /** Drop every packet member `from` sends to member `to`. */
   cut(from: number, to: number): void {
     if (this.cuts.has(`${from}>${to}`)) return;
-    ip('-n', this.memberNamespaces[from]!, 'route', 'add', 'blackhole', `${this.addresses[to]}/32`);
-    this.cuts.add(`${from}>${to}`);
+    ip('-n', this.namespaceOf(from), 'route', 'add', 'blackhole', `${this.addresses[to]}/32`);
+    this.cuts.set(`${from}>${to}`, { from, to });
   }
 
   heal(from: number, to: number): void {
     if (!this.cuts.has(`${from}>${to}`)) return;
-    ip('-n', this.memberNamespaces[from]!, 'route', 'del', 'blackhole', `${this.addresses[to]}/32`);
+    ip('-n', this.namespaceOf(from), 'route', 'del', 'blackhole', `${this.addresses[to]}/32`);
     this.cuts.delete(`${from}>${to}`);
   }
 
@@ -158,10 +165,7 @@ export class MemberNetwork {
   }
 
   healAll(): void {
-    for (const direction of [...this.cuts]) {
-      const [from, to] = direction.split('>').map(Number);
-      this.heal(from!, to!);
-    }
+    for (const { from, to } of [...this.cuts.values()]) this.heal(from, to);
   }
 
   /** Delete every namespace (and so every veth) of this network. Never throws; safe to repeat. */

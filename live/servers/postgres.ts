@@ -52,7 +52,7 @@ export async function postgresAnswers(url: string): Promise<boolean> {
   client.on('error', () => {});
   try {
     await client.connect();
-    return (await client.query('SELECT 1 AS one')).rows[0]?.one === 1;
+    return (await client.query<{ one: number }>('SELECT 1 AS one')).rows[0]?.one === 1;
   } finally {
     await client.end().catch(() => {});
   }

@@ -20,7 +20,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
-import { EnvironmentError, freePort, ManagedServer, settleAll, sleep } from '../process.ts';
+import { EnvironmentError, freePort, ManagedServer, settleAll, sleep, wrapped } from '../process.ts';
 import { MemberNetwork } from './netns.ts';
 
 export type ZooKeeperMode = 'leader' | 'follower' | 'standalone';
@@ -111,19 +111,17 @@ export class ZooKeeperServer extends ManagedServer {
     readonly host = '127.0.0.1',
     wrap: readonly string[] = [],
   ) {
-    const command = [
-      ...wrap,
-      'java',
+    const command = wrapped(wrap, 'java', [
       ...JVM_FLAGS,
       '-cp',
       CLASSPATH,
       'org.apache.zookeeper.server.quorum.QuorumPeerMain',
       configFile,
-    ];
+    ]);
     super({
       name: `zookeeper-${index + 1}`,
-      command: command[0]!,
-      args: command.slice(1),
+      command: command.command,
+      args: command.args,
       logFile: join(dir, `zookeeper-${index + 1}.log`),
       // Up once the client port answers at all; a server without a quorum answers that it is not serving.
       ready: async () => (await fourLetterWord(host, clientPort, 'srvr')).length > 0,
@@ -153,7 +151,14 @@ export class ZooKeeperEnsemble {
 
   /** The address to reach server `index` at: its namespace address, or 127.0.0.1. */
   host(index: number): string {
-    return this.servers[index]!.host;
+    return this.server(index).host;
+  }
+
+  /** Server `index` (0-based); an index past the ensemble is a caller's mistake. */
+  private server(index: number): ZooKeeperServer {
+    const server = this.servers[index];
+    if (server === undefined) throw new Error(`zookeeper: no server ${index} in an ensemble of ${this.servers.length}`);
+    return server;
   }
 
   /** The index of the server that says it leads, or null if none does. */
@@ -170,11 +175,17 @@ export class ZooKeeperEnsemble {
   ): Promise<number> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const modes = await Promise.all(among.map((i) => this.servers[i]!.mode()));
+      const modes = await Promise.all(among.map((i) => this.server(i).mode()));
       const leaders = among.filter((_, k) => modes[k] === 'leader');
-      if (leaders.length === 1 && modes.every((mode) => mode === 'leader' || mode === 'follower')) return leaders[0]!;
+      const [leader] = leaders;
+      if (
+        leader !== undefined &&
+        leaders.length === 1 &&
+        modes.every((mode) => mode === 'leader' || mode === 'follower')
+      )
+        return leader;
       if (Date.now() > deadline) {
-        const seen = among.map((i, k) => `${this.servers[i]!.name}: ${modes[k] ?? 'not serving'}`).join(', ');
+        const seen = among.map((i, k) => `${this.server(i).name}: ${modes[k] ?? 'not serving'}`).join(', ');
         throw new EnvironmentError(
           `zookeeper: no leader among ${among.length} servers within ${timeoutMs} ms (${seen})`,
         );
@@ -194,8 +205,8 @@ export class ZooKeeperEnsemble {
       throw new Error(
         'zookeeper: dropDirectElectionLinks is for proxied peer links; cut namespaced servers apart with network.cut/isolate',
       );
-    const low = this.servers[Math.min(a, b)]!;
-    const high = this.servers[Math.max(a, b)]!;
+    const low = this.server(Math.min(a, b));
+    const high = this.server(Math.max(a, b));
     if (high.pid === null) return;
     const filter = ['state', 'established', 'dst', '127.0.0.1', 'dport', '=', `:${low.electionPort}`];
     const { stdout } = await run('ss', ['-tnpH', ...filter]);
@@ -235,17 +246,15 @@ export async function startZooKeeperEnsemble(
   if (options.namespaces === true && options.peerPort !== undefined)
     throw new Error('zookeeper: namespaces and peerPort do not mix: namespaced servers dial each other directly');
   const peerPort = options.peerPort ?? ((_from, _to, port) => Promise.resolve(port));
-  const peers: PeerPorts[] = [];
-  const clientPorts: number[] = [];
+  const ports: (PeerPorts & { readonly client: number })[] = [];
   for (let i = 0; i < count; i++) {
-    peers.push({ quorum: await freePort(), election: await freePort() });
-    clientPorts.push(await freePort());
+    ports.push({ quorum: await freePort(), election: await freePort(), client: await freePort() });
   }
   const network = options.namespaces === true ? MemberNetwork.create(count) : null;
   const hosts = Array.from({ length: count }, (_, i) => network?.addresses[i] ?? '127.0.0.1');
   const servers: ZooKeeperServer[] = [];
   try {
-    for (let i = 0; i < count; i++) {
+    for (const [i, own] of ports.entries()) {
       const dataDir = join(dir, `zookeeper-${i + 1}`);
       mkdirSync(dataDir, { recursive: true });
       writeFileSync(join(dataDir, 'myid'), `${i + 1}\n`);
@@ -256,21 +265,19 @@ export async function startZooKeeperEnsemble(
         `minSessionTimeout=${2 * tickTimeMs}`,
         'maxSessionTimeout=60000',
         `dataDir=${dataDir}`,
-        `clientPort=${clientPorts[i]}`,
+        `clientPort=${own.client}`,
         `clientPortAddress=${hosts[i]}`,
         '4lw.commands.whitelist=srvr,mntr,ruok',
       ];
-      for (let to = 0; to < count; to++) {
+      for (const [to, peer] of ports.entries()) {
         const self = to === i;
-        const quorum = self ? peers[to]!.quorum : await peerPort(i, to, peers[to]!.quorum);
-        const election = self ? peers[to]!.election : await peerPort(i, to, peers[to]!.election);
+        const quorum = self ? peer.quorum : await peerPort(i, to, peer.quorum);
+        const election = self ? peer.election : await peerPort(i, to, peer.election);
         lines.push(`server.${to + 1}=${hosts[to]}:${quorum}:${election}`);
       }
       const configFile = join(dataDir, 'zoo.cfg');
       writeFileSync(configFile, `${lines.join('\n')}\n`);
-      servers.push(
-        new ZooKeeperServer(i, dir, clientPorts[i]!, peers[i]!.election, configFile, hosts[i], network?.wrap(i) ?? []),
-      );
+      servers.push(new ZooKeeperServer(i, dir, own.client, own.election, configFile, hosts[i], network?.wrap(i) ?? []));
     }
   } catch (error) {
     network?.destroy();

@@ -28,6 +28,7 @@ import type { Runtime } from '../../backends/runtime.ts';
 import type { SystemConfig } from '../../backends/system.ts';
 import { requestTimeoutMs, retryDelayMs } from '../../backends/timing.ts';
 import type { Subject, SubjectConnection } from '../system.ts';
+import { promiseOf } from '../promise-of.ts';
 
 const LIBRARY = 'etcd3@1.1.2';
 
@@ -156,16 +157,17 @@ export const etcd3Subject: Subject = {
   system: 'etcd',
   library: LIBRARY,
   tokens: false,
-  connect: async (servers, config): Promise<SubjectConnection> => {
-    const timeoutMs = requestTimeoutMs(config.ttlMs);
-    const client = new Etcd3({
-      hosts: servers.map((server) => `http://${server.host}:${server.port}`),
-      defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + timeoutMs }),
-    });
-    return {
-      lock: (runtime) => new Etcd3Lock(runtime, client, config),
-      election: (runtime) => new Etcd3Election(runtime, client, config),
-      close: async () => client.close(),
-    };
-  },
+  connect: (servers, config): Promise<SubjectConnection> =>
+    promiseOf(() => {
+      const timeoutMs = requestTimeoutMs(config.ttlMs);
+      const client = new Etcd3({
+        hosts: servers.map((server) => `http://${server.host}:${server.port}`),
+        defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + timeoutMs }),
+      });
+      return {
+        lock: (runtime) => new Etcd3Lock(runtime, client, config),
+        election: (runtime) => new Etcd3Election(runtime, client, config),
+        close: () => promiseOf(() => client.close()),
+      };
+    }),
 };

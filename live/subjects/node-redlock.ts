@@ -23,6 +23,7 @@ import type { Runtime } from '../../backends/runtime.ts';
 import type { SystemConfig } from '../../backends/system.ts';
 import { redisClient } from '../systems/redis.ts';
 import type { Subject, SubjectConnection } from '../system.ts';
+import { promiseOf } from '../promise-of.ts';
 
 // The package's ESM build is not marked as a module, so only its CommonJS build exposes every
 // export; and its package.json does not export its types, so they are imported by path.
@@ -81,13 +82,28 @@ export function nodeRedlockConnection(clients: readonly Redis[], config: SystemC
         const resigned = new Promise<void>((r) => (resign = r));
         redlock
           .using([resource], config.ttlMs, async (signal: RedlockAbortSignal) => {
-            resolve({ token: null, isLeader: () => !signal.aborted, resign: async () => resign() });
+            resolve({
+              token: null,
+              isLeader: () => !signal.aborted,
+              resign: () => {
+                resign();
+                return Promise.resolve();
+              },
+            });
             await resigned;
           })
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- passes node-redlock's own rejection on unchanged
           .catch((error: unknown) => (error instanceof ExecutionError ? resolve(null) : reject(error)));
       }),
   });
-  return { lock, election, close: async () => clients.forEach((c) => c.disconnect()) };
+  return {
+    lock,
+    election,
+    close: () =>
+      promiseOf(() => {
+        clients.forEach((c) => c.disconnect());
+      }),
+  };
 }
 
 export const nodeRedlock: Subject = {
@@ -95,9 +111,11 @@ export const nodeRedlock: Subject = {
   system: 'redlock',
   library: `redlock@${NODE_REDLOCK_VERSION}`,
   tokens: false,
-  connect: async (servers, config) =>
-    nodeRedlockConnection(
-      servers.map((s) => redisClient(s, redlockOptions(config).requestTimeoutMs)),
-      config,
+  connect: (servers, config) =>
+    promiseOf(() =>
+      nodeRedlockConnection(
+        servers.map((s) => redisClient(s, redlockOptions(config).requestTimeoutMs)),
+        config,
+      ),
     ),
 };

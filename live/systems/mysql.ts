@@ -6,6 +6,7 @@ import { LiveMySqlPort } from '../../backends/mysql/live-port.ts';
 import type { MySqlPort } from '../../backends/mysql/port.ts';
 import { MYSQL_DATABASE, MYSQL_USER } from '../servers/mariadb.ts';
 import type { Endpoint, LiveSystem } from '../system.ts';
+import { promiseOf } from '../promise-of.ts';
 
 /** The URL a client dials: the endpoint's own, or the private server's user and database at its address. */
 export function mysqlUrl(endpoint: Endpoint): string {
@@ -14,13 +15,15 @@ export function mysqlUrl(endpoint: Endpoint): string {
 
 export const mysqlLive: LiveSystem<MySqlPort> = {
   id: 'mysql',
-  async connect(servers, config) {
-    const server = servers[0];
-    if (server === undefined) throw new Error('mysql: connect needs the server endpoint');
-    const port = new LiveMySqlPort(mysqlUrl(server), config);
-    return {
-      ports: port,
-      close: async () => port.disconnect(),
-    };
+  connect(servers, config) {
+    return promiseOf(() => {
+      const server = servers[0];
+      if (server === undefined) throw new Error('mysql: connect needs the server endpoint');
+      const port = new LiveMySqlPort(mysqlUrl(server), config);
+      return {
+        ports: port,
+        close: () => promiseOf(() => port.disconnect()),
+      };
+    });
   },
 };

@@ -6,6 +6,7 @@ import { LivePostgresPort } from '../../backends/postgres/live-port.ts';
 import type { PostgresPort } from '../../backends/postgres/port.ts';
 import { POSTGRES_DATABASE, POSTGRES_USER } from '../servers/postgres.ts';
 import type { Endpoint, LiveSystem } from '../system.ts';
+import { promiseOf } from '../promise-of.ts';
 
 /** The URL a client dials: the endpoint's own, or the private server's user and database at its address. */
 export function postgresUrl(endpoint: Endpoint): string {
@@ -14,13 +15,15 @@ export function postgresUrl(endpoint: Endpoint): string {
 
 export const postgresLive: LiveSystem<PostgresPort> = {
   id: 'postgres',
-  async connect(servers, config) {
-    const server = servers[0];
-    if (server === undefined) throw new Error('postgres: connect needs the server endpoint');
-    const port = new LivePostgresPort(postgresUrl(server), config);
-    return {
-      ports: port,
-      close: async () => port.disconnect(),
-    };
+  connect(servers, config) {
+    return promiseOf(() => {
+      const server = servers[0];
+      if (server === undefined) throw new Error('postgres: connect needs the server endpoint');
+      const port = new LivePostgresPort(postgresUrl(server), config);
+      return {
+        ports: port,
+        close: () => promiseOf(() => port.disconnect()),
+      };
+    });
   },
 };

@@ -10,6 +10,7 @@ import { LiveRedisPort } from '../../backends/redis/live-port.ts';
 import type { RedisPort } from '../../backends/redis/port.ts';
 import { requestTimeoutMs } from '../../backends/timing.ts';
 import type { Endpoint, LiveConnection, LiveSystem } from '../system.ts';
+import { promiseOf } from '../promise-of.ts';
 
 /** An ioredis client for the harness: its own timeout, no retried commands, no offline queue beyond the reconnect. */
 export function redisClient(endpoint: Endpoint, timeoutMs: number): Redis {
@@ -30,25 +31,30 @@ export function redisClient(endpoint: Endpoint, timeoutMs: number): Redis {
 function connection<P>(clients: Redis[], ports: P): LiveConnection<P> {
   return {
     ports,
-    close: async () => {
-      for (const client of clients) client.disconnect();
-    },
+    close: () =>
+      promiseOf(() => {
+        for (const client of clients) client.disconnect();
+      }),
   };
 }
 
 export const redisLive: LiveSystem<RedisPort> = {
   id: 'redis',
-  connect: async (servers, config) => {
-    const client = redisClient(servers[0]!, requestTimeoutMs(config.ttlMs));
-    return connection([client], new LiveRedisPort(client));
-  },
+  connect: (servers, config) =>
+    promiseOf(() => {
+      const server = servers[0];
+      if (server === undefined) throw new Error('redis: connect needs the server endpoint');
+      const client = redisClient(server, requestTimeoutMs(config.ttlMs));
+      return connection([client], new LiveRedisPort(client));
+    }),
 };
 
 export const redlockLive: LiveSystem<RedisPort[]> = {
   id: 'redlock',
-  connect: async (servers, config) => {
-    const timeoutMs = redlockOptions(config).requestTimeoutMs;
-    const clients = servers.map((s) => redisClient(s, timeoutMs));
-    return connection(clients, liveRedlockPorts(clients));
-  },
+  connect: (servers, config) =>
+    promiseOf(() => {
+      const timeoutMs = redlockOptions(config).requestTimeoutMs;
+      const clients = servers.map((s) => redisClient(s, timeoutMs));
+      return connection(clients, liveRedlockPorts(clients));
+    }),
 };
