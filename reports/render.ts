@@ -111,7 +111,10 @@ interface TextItem {
 const { textMetrics } = vega as unknown as {
   // A mark's text: a value, or an array of them for a multi-line label.
   textMetrics: {
-    width: (item: TextItem, text: string | number | boolean | readonly (string | number)[] | null | undefined) => number;
+    width: (
+      item: TextItem,
+      text: string | number | boolean | readonly (string | number)[] | null | undefined,
+    ) => number;
   };
 };
 const DEFAULT_FONT_SIZE_PX = 11; // vega's, for text that does not set one
