@@ -9,11 +9,9 @@ import { execFileSync } from 'node:child_process';
 import { closeSync, ftruncateSync, mkdirSync, openSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { runCommand } from '../cli/run.ts';
-import { loadScenarios } from '../scenarios/loader.ts';
 import { fixtureHistory, fixtureResults, writeFixture, type Json } from '../test/report-fixture.ts';
+import { simRunDir } from '../test/sim-run.ts';
 import { tempDir } from '../test/temp.ts';
 import { failoverChart, latencyChart, safetyChart, throughputChart, timelineChart } from './charts.ts';
 import { renderHtml } from './html.ts';
@@ -21,8 +19,6 @@ import { loadRunDirs, MAX_HISTORY_BYTES, MAX_RESULTS_BYTES, readHistory, ReportE
 import { renderMarkdown } from './markdown.ts';
 import { renderChart } from './render.ts';
 import { buildReport } from './report.ts';
-
-const LIBRARY = fileURLToPath(new URL('../scenarios', import.meta.url));
 
 const PAYLOADS = [
   '<script>alert(1)</script>',
@@ -189,28 +185,12 @@ function refuses(message: string): (error: unknown) => boolean {
 
 describe('the report reader', () => {
   it('accepts every results.json and history file a real lockstep run writes', async () => {
-    const out = tempDir('lockstep-load-real-');
-    const scenarios = loadScenarios([
-      join(LIBRARY, 'gc-pause-beyond-ttl.yaml'),
-      join(LIBRARY, 'leader-isolated.yaml'),
-      join(LIBRARY, 'holder-crash-recovery.yaml'),
-    ]);
-    const code = await runCommand(
-      {
-        scenarios,
-        systems: ['redis', 'redlock', 'etcd'],
-        fencing: 'both',
-        seed: 1,
-        seeds: 1,
-        outDir: out,
-        checkDeterminism: false,
-        version: 'test',
-        commandLine: 'lockstep run (test)',
-      },
-      () => {},
+    const dir = await simRunDir(
+      'lockstep-load-real-',
+      ['gc-pause-beyond-ttl', 'leader-isolated', 'holder-crash-recovery'],
+      ['redis', 'redlock', 'etcd'],
     );
-    assert.equal(code, 0);
-    const { runs } = loadRunDirs([join(out, 'latest')]);
+    const { runs } = loadRunDirs([dir]);
     const judged = runs.filter((run) => run.verdict !== 'skipped');
     assert.ok(
       judged.length >= 6 && runs.some((run) => run.metrics?.failoverMs !== undefined),

@@ -2,35 +2,14 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { loadScenarios } from '../scenarios/loader.ts';
-import { runCommand } from '../cli/run.ts';
 import { ReportError } from './load.ts';
 import { writeReport } from './report.ts';
+import { simRunDir } from '../test/sim-run.ts';
 import { tempDir } from '../test/temp.ts';
 
-const LIBRARY = fileURLToPath(new URL('../scenarios', import.meta.url));
-
 /** A real lockstep run of two library scenarios on two systems, into a fresh directory. */
-async function realRun(): Promise<string> {
-  const out = tempDir('lockstep-report-');
-  const scenarios = loadScenarios([join(LIBRARY, 'gc-pause-beyond-ttl.yaml'), join(LIBRARY, 'leader-isolated.yaml')]);
-  const code = await runCommand(
-    {
-      scenarios,
-      systems: ['redis', 'postgres'],
-      fencing: 'both',
-      seed: 1,
-      seeds: 1,
-      outDir: out,
-      checkDeterminism: false,
-      version: 'test',
-      commandLine: 'lockstep run (test)',
-    },
-    () => {},
-  );
-  assert.equal(code, 0);
-  return join(out, 'latest');
+function realRun(): Promise<string> {
+  return simRunDir('lockstep-report-', ['gc-pause-beyond-ttl', 'leader-isolated'], ['redis', 'postgres']);
 }
 
 describe('lockstep report', () => {

@@ -9,12 +9,9 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
-import { runCommand } from '../cli/run.ts';
-import { loadScenarios } from '../scenarios/loader.ts';
-import { tempDir } from './temp.ts';
+import { simRunDir } from './sim-run.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
-const LIBRARY = fileURLToPath(new URL('../scenarios', import.meta.url));
 const ARTIFACTS = fileURLToPath(new URL('../runs/artifacts', import.meta.url));
 
 const available = existsSync(CHROMIUM);
@@ -25,24 +22,7 @@ if (!available)
 
 describe('the report in a real browser', { skip: !available && `${CHROMIUM} is missing` }, () => {
   it('loads from file:// with no console errors and no network requests; every chart has marks; one matrix cell per run', async () => {
-    const out = tempDir('lockstep-browser-');
-    const scenarios = loadScenarios([join(LIBRARY, 'gc-pause-beyond-ttl.yaml'), join(LIBRARY, 'leader-isolated.yaml')]);
-    const code = await runCommand(
-      {
-        scenarios,
-        systems: ['redis', 'etcd'],
-        fencing: 'both',
-        seed: 1,
-        seeds: 1,
-        outDir: out,
-        checkDeterminism: false,
-        version: 'test',
-        commandLine: 'lockstep run (test)',
-      },
-      () => {},
-    );
-    assert.equal(code, 0);
-    const dir = join(out, 'latest');
+    const dir = await simRunDir('lockstep-browser-', ['gc-pause-beyond-ttl', 'leader-isolated'], ['redis', 'etcd']);
     const runs = (JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as { runs: unknown[] }).runs.length;
     const browser = await chromium.launch({
       executablePath: CHROMIUM,

@@ -8,7 +8,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { runCommand } from '../cli/run.ts';
 import type { TimedRun } from '../runner/run-dir.ts';
 import type { LiveRunResult } from '../live/run.ts';
 import { loadRunDirs, ReportError } from '../reports/load.ts';
@@ -29,8 +28,8 @@ import {
   type RunEntryWritten,
 } from '../runner/results.ts';
 import type { RunResult } from '../runner/run.ts';
-import { loadScenarios } from '../scenarios/loader.ts';
 import { fixtureResults, writeFixture } from './report-fixture.ts';
+import { simRunDir } from './sim-run.ts';
 import { tempDir } from './temp.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -67,24 +66,7 @@ describe('the results contract', () => {
   });
 
   it('holds what lockstep run writes: formatVersion, every run entry, every history line at its file name', async () => {
-    const out = tempDir('lockstep-contract-');
-    const scenarios = loadScenarios([join(ROOT, 'scenarios/gc-pause-beyond-ttl.yaml')]);
-    const code = await runCommand(
-      {
-        scenarios,
-        systems: ['redis', 'redlock'],
-        fencing: 'both',
-        seed: 1,
-        seeds: 1,
-        outDir: out,
-        checkDeterminism: false,
-        version: 'test',
-        commandLine: 'lockstep run (test)',
-      },
-      () => {},
-    );
-    assert.equal(code, 0);
-    const dir = join(out, 'latest');
+    const dir = await simRunDir('lockstep-contract-', ['gc-pause-beyond-ttl'], ['redis', 'redlock']);
     const results = resultsFileSchema.parse(JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')));
     assert.equal(results.formatVersion, RESULTS_FORMAT_VERSION);
     assert.equal(results.runs.length, 4);
