@@ -24,6 +24,8 @@ interface ClientProcess {
   done: Promise<void>;
   paused: boolean;
   crashed: boolean;
+  /** Cuts of its links being installed: while above zero the process is held stopped (see freeze). */
+  frozen: number;
 }
 
 export interface ClientRun {
@@ -76,7 +78,26 @@ export class ClientProcesses {
   resume(node: string): void {
     const client = this.process(node);
     client.paused = false;
-    client.child?.kill('SIGCONT');
+    if (client.frozen === 0) client.child?.kill('SIGCONT');
+  }
+
+  /**
+   * Hold a client stopped while a cut of its links is installed. A Toxiproxy toxic takes one HTTP
+   * call per stream, which on a busy machine lands a hundred milliseconds or more after the fault
+   * fired: long enough for the client to send the very request the cut was meant to hold. Stopped,
+   * it sends nothing until every cut asked for at that instant is in place (thaw), so the cut
+   * starts when the scenario says. Freezes nest; a fault's own pause outlasts a thaw.
+   */
+  freeze(node: string): void {
+    const client = this.process(node);
+    if (client.crashed) return;
+    if (client.frozen++ === 0 && !client.paused) client.child?.kill('SIGSTOP');
+  }
+
+  thaw(node: string): void {
+    const client = this.process(node);
+    if (client.frozen === 0) return;
+    if (--client.frozen === 0 && !client.paused && !client.crashed) client.child?.kill('SIGCONT');
   }
 
   crash(node: string): void {
@@ -106,8 +127,9 @@ export class ClientProcesses {
   stopAll(): void {
     for (const p of this.processes.values()) {
       if (p.child === null || p.crashed) continue;
-      if (p.paused) p.child.kill('SIGCONT');
+      if (p.paused || p.frozen > 0) p.child.kill('SIGCONT');
       p.paused = false;
+      p.frozen = 0;
       send(p.child, { type: 'stop' });
     }
   }
@@ -163,7 +185,7 @@ export class ClientProcesses {
       });
     });
     send(child, { type: 'start', spec });
-    return { child, ready, done, paused: false, crashed: false };
+    return { child, ready, done, paused: false, crashed: false, frozen: 0 };
   }
 
   private hear(client: string, message: FromClient, onReady: () => void, onFailed: (error: Error) => void): void {

@@ -7,6 +7,8 @@
  *                    which is what the server's keepalive would do to a silent peer; Toxiproxy's
  *                    own socket would otherwise keep answering it.
  *   partition hold   a `latency` toxic longer than the run, removed at heal: held bytes then flow.
+ *                    While a client's cuts are being installed the client is held stopped, so that
+ *                    nothing it sends slips through before they land (ClientProcesses.freeze).
  *                    On a database link, the drop toxic above: a session cannot outlive a hold
  *                    longer than its keepalive, and what the hold delivers later finds it gone.
  *   delay            a `latency` toxic on the link's direction.
@@ -105,12 +107,17 @@ export class LiveTarget implements FaultTarget {
   }
 
   partition(from: string, to: string, mode: PartitionMode): void {
+    // The client stays stopped until its cut is in place (ClientProcesses.freeze).
+    const client = [from, to].find((node) => this.run.processes.has(node));
+    if (client !== undefined) this.run.processes.freeze(client);
     this.onLink(
       from,
       to,
       (link) => this.run.links.cut(link, mode),
       (a, b) => this.peers()?.cut(a, b, mode),
     );
+    if (client !== undefined)
+      this.run.actions.act(`thaw ${client}`, () => promiseOf(() => this.run.processes.thaw(client)));
   }
 
   heal(from: string, to: string): void {
