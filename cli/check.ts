@@ -7,7 +7,7 @@ import { availableSystems, systemModule } from '../backends/index.ts';
 import type { SystemId } from '../backends/recipe.ts';
 import { check, type CheckOutcome, type Counterexample } from '../runner/check.ts';
 import type { Fault } from '../scenarios/schema.ts';
-import { JudgePool } from '../runner/check-pool.ts';
+import { RunPool } from '../runner/check-pool.ts';
 import { UsageError } from '../runner/errors.ts';
 import { parseSystems } from './run.ts';
 
@@ -75,7 +75,7 @@ export async function runCheck(command: CheckCommand, print: (line: string) => v
     `lockstep check: system=${command.system} fencing=${fencing} seed=${command.seed} runs=${command.runs} ` +
       `workers=${command.workers} swarm=${command.swarm ? 'on' : 'off'} durationMs=${command.durationMs}`,
   );
-  const pool = command.workers > 1 ? new JudgePool(command.workers) : null;
+  const pool = command.workers > 1 ? new RunPool(command.workers) : null;
   const bar = process.stdout.isTTY
     ? new SingleBar({ format: '{bar} {value}/{total} {phase}', hideCursor: true }, Presets.shades_classic)
     : null;

@@ -15,6 +15,8 @@ import { redactCommandLine } from '../runner/redact.ts';
 import { loadScenarios, ScenarioError } from '../scenarios/loader.ts';
 import { loadRunDirs, ReportError } from '../reports/load.ts';
 import { writeReport } from '../reports/report.ts';
+import { compareCommand, DEFAULT_SCHEDULES, defaultWorkers, MAX_LIVE_SCHEDULES, runCompare } from './compare.ts';
+import { MAX_SCHEDULES } from '../runner/compare-file.ts';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -227,6 +229,45 @@ program
       const command = checkCommand(options);
       ensureWritable(options.out);
       process.exitCode = await runCheck(command, (line) => process.stdout.write(`${line}\n`));
+    },
+  );
+
+program
+  .command('compare')
+  .description('one fault campaign against every system, fenced and unfenced: unsafe fractions side by side')
+  .option(
+    '--schedules <n>',
+    `fault schedules to draw (1..${MAX_SCHEDULES}); each runs on every system, fenced and unfenced`,
+    integerOption('--schedules'),
+    DEFAULT_SCHEDULES,
+  )
+  .option('--seed <n>', 'the seed of the campaign and of every run (>= 0)', integerOption('--seed'), 1)
+  .option('--systems <ids>', 'comma-separated systems (default: all six)')
+  .option(
+    '--workers <n>',
+    'worker threads running the campaign (same answer as 1; default: one per core)',
+    integerOption('--workers'),
+    defaultWorkers(),
+  )
+  .option(
+    '--live <k>',
+    `also run K of the schedules, chosen by the seed, on real servers (0..${MAX_LIVE_SCHEDULES})`,
+    integerOption('--live'),
+    0,
+  )
+  .option('--out <dir>', 'where run directories go', 'runs')
+  .action(
+    async (options: {
+      schedules: number;
+      seed: number;
+      systems?: string;
+      workers: number;
+      live: number;
+      out: string;
+    }) => {
+      const command = compareCommand(options, version, redactCommandLine(['lockstep', ...process.argv.slice(2)]));
+      prepareOutDir(options.out);
+      process.exitCode = await runCompare(command, (line) => process.stdout.write(`${line}\n`));
     },
   );
 

@@ -21,14 +21,14 @@ export const crash = defineKind({
   },
   color: '#bfa3c9', // mauve
   selectors: (fault) => [fault.crash],
-  arbitrary: ({ who, ttlMs, diskless }) =>
+  arbitrary: ({ who, ttlMs, diskless, span, restarts }) =>
     fc.record(
       {
         crash: who,
-        restartAfterMs: fc.integer({ min: 0, max: 3 * ttlMs }),
+        restartAfterMs: span === undefined ? fc.integer({ min: 0, max: 3 * ttlMs }) : span(0, 3 * ttlMs),
         persist: diskless ? fc.boolean() : fc.constant(true),
       },
-      { requiredKeys: ['crash'] },
+      { requiredKeys: restarts === true ? ['crash', 'restartAfterMs'] : ['crash'] },
     ),
   whyNotLive: (_fault, live, hitsServers) =>
     hitsServers && !live.controlsServers

@@ -97,6 +97,10 @@ export interface Draws {
   readonly servers: number;
   /** Whether a restart may come back without its disk (see runner/search.ts). */
   readonly diskless: boolean;
+  /** How a kind draws a duration in [min, max] ms other than forMs; uniform integers when absent. */
+  readonly span?: (min: number, max: number) => fc.Arbitrary<number>;
+  /** Whether a crashed node always comes back (a restart is then part of every crash drawn). */
+  readonly restarts?: boolean;
 }
 
 /** A kind's fields as the format declares them: name to schema. */

@@ -1,29 +1,29 @@
-/** Inside a check worker: judge each scenario it is sent (is its run unsafe?) and send back the answers. */
+/** Inside a pool worker: run each scenario it is sent and send back the run's summary. */
 import { parentPort } from 'node:worker_threads';
-import { isUnsafe } from './check.ts';
-import type { SystemId } from '../backends/recipe.ts';
-import type { Scenario } from '../scenarios/schema.ts';
+import { summarizeRun, type RunRequest, type RunSummary } from './run-summary.ts';
 
-export interface JudgeRequest {
+export interface WorkerRequest extends RunRequest {
   readonly id: number;
-  readonly scenario: Scenario;
-  readonly seed: number;
-  readonly system: SystemId;
-  readonly fencing: boolean;
+}
+
+export interface WorkerAnswer {
+  readonly id: number;
+  readonly summary?: RunSummary;
+  readonly error?: string;
 }
 
 const port = parentPort;
-if (port === null) throw new Error('check worker: loaded outside a worker thread');
+if (port === null) throw new Error('pool worker: loaded outside a worker thread');
 
-const answer = async (request: JudgeRequest): Promise<void> => {
+const answer = async (request: WorkerRequest): Promise<void> => {
   try {
+    port.postMessage({ id: request.id, summary: await summarizeRun(request) } satisfies WorkerAnswer);
+  } catch (error) {
     port.postMessage({
       id: request.id,
-      unsafe: await isUnsafe(request.scenario, request.seed, request.system, request.fencing),
-    });
-  } catch (error) {
-    port.postMessage({ id: request.id, error: error instanceof Error ? error.message : String(error) });
+      error: error instanceof Error ? error.message : String(error),
+    } satisfies WorkerAnswer);
   }
 };
 
-port.on('message', (request: JudgeRequest) => void answer(request));
+port.on('message', (request: WorkerRequest) => void answer(request));

@@ -1,4 +1,4 @@
-// A worker thread for `lockstep check --workers N`: load the TypeScript sources, then judge.
+// A worker thread of the run pool (check --workers, compare --workers): load the TypeScript sources, then run.
 import { register } from 'tsx/esm/api';
 
 register();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseScenario } from '../scenarios/loader.ts';
 import { counterexampleYaml } from '../cli/check.ts';
-import { JudgePool } from './check-pool.ts';
+import { RunPool } from './check-pool.ts';
 import fc from 'fast-check';
 import { candidates, check, searchSpace } from './check.ts';
 import { scenarioArbitrary } from './search.ts';
@@ -39,7 +39,7 @@ describe('lockstep check', () => {
   }
 
   it('gives the same answer with worker threads as serially', async () => {
-    const pool = new JudgePool(2);
+    const pool = new RunPool(2);
     try {
       const serial = await check({ ...BASE, system: 'redis', fencing: false, seed: 5 });
       const parallel = await check({

@@ -128,7 +128,7 @@ export type HistoryLine = z.infer<typeof historyLineSchema>;
  * Read-only all the way down, so that writers' readonly fields and arrays fit the types below, and
  * without the index signatures of loose objects: a writer's type names its fields.
  */
-type Written<T> = T extends readonly (infer E)[]
+export type Written<T> = T extends readonly (infer E)[]
   ? readonly Written<E>[]
   : T extends object
     ? { readonly [K in keyof T as string extends K ? never : K]: Written<T[K]> }

@@ -25,7 +25,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { accessSync, constants } from 'node:fs';
-import { join, parse, relative, resolve, sep } from 'node:path';
+import { dirname, join, parse, relative, resolve, sep } from 'node:path';
 import {
   RESULTS_FORMAT_VERSION,
   historyFileName,
@@ -183,6 +183,14 @@ export class RunDirWriter {
     const entry = JSON.stringify(run, null, 2).replace(/\n/g, '\n    ');
     writeSync(this.results, `${this.count === 0 ? '' : ','}\n    ${entry}`);
     this.count += 1;
+  }
+
+  /** Write one more file into the directory, at `path` relative to it (a command's own output beside results.json). */
+  writeFile(path: string, text: string): void {
+    const target = resolve(this.staging, path);
+    if (!target.startsWith(`${this.staging}${sep}`)) throw new Error(`run directory: ${path} is outside it`);
+    mkdirSync(dirname(target), { recursive: true });
+    writeFileSync(target, text);
   }
 
   /** Close results.json and move the directory into place; returns its final path. `latest` is not moved yet. */

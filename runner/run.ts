@@ -23,6 +23,7 @@ export interface RunMetrics {
   readonly acquireFailures: number;
   readonly acquireLatencyMs: Percentiles | null;
   readonly unavailableMs: number;
+  readonly takeoverMs?: readonly number[];
   readonly leaderOverlapMs?: number;
   readonly leaderlessMs?: number;
   readonly failoverMs?: readonly number[];

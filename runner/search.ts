@@ -11,6 +11,7 @@ import fc from 'fast-check';
 import type { SystemId } from '../backends/recipe.ts';
 import { scenarioSchema, type Scenario } from '../scenarios/schema.ts';
 import { FAULT_KIND_NAMES, FAULT_KINDS } from '../faults/index.ts';
+import type { Draws } from '../faults/kind.ts';
 
 export interface SearchSpace {
   readonly system: SystemId;
@@ -43,9 +44,10 @@ function selectors(space: SearchSpace): string[] {
   ];
 }
 
-function trigger(space: SearchSpace): fc.Arbitrary<Record<string, unknown>> {
+/** When a fault fires: at a time within the run, or a little after the nth grant. */
+function trigger(durationMs: number): fc.Arbitrary<Record<string, unknown>> {
   return fc.oneof(
-    fc.integer({ min: 0, max: space.durationMs - 1 }).map((at) => ({ at })),
+    fc.integer({ min: 0, max: durationMs - 1 }).map((at) => ({ at })),
     fc
       .record({ nth: fc.integer({ min: 1, max: 6 }), waitMs: fc.integer({ min: 0, max: 300 }) })
       .map(({ nth, waitMs }) => ({ after: { event: 'acquired', nth, waitMs } })),
@@ -53,19 +55,25 @@ function trigger(space: SearchSpace): fc.Arbitrary<Record<string, unknown>> {
 }
 
 /** One fault of `kind`: a trigger, then the kind's own fields as its module generates them. */
-function faultOf(kind: string, space: SearchSpace, ttlMs: number): fc.Arbitrary<Record<string, unknown>> {
-  const who = fc.constantFrom(...selectors(space));
-  const forMs = fc.integer({ min: 100, max: 4 * ttlMs });
+export function faultArbitrary(
+  kind: string,
+  draws: Omit<Draws, 'forMs'>,
+  durationMs: number,
+): fc.Arbitrary<Record<string, unknown>> {
+  const forMs =
+    draws.span === undefined ? fc.integer({ min: 100, max: 4 * draws.ttlMs }) : draws.span(10, 4 * draws.ttlMs);
   const faultKind = FAULT_KINDS.find((k) => k.name === kind);
   if (faultKind === undefined) throw new Error(`search: no fault kind named ${kind}`);
-  const body = faultKind.arbitrary({
-    who,
-    forMs,
-    ttlMs,
-    servers: space.servers,
-    diskless: space.diskless,
-  });
-  return fc.tuple(trigger(space), body).map(([when, what]) => ({ ...when, ...what }));
+  const body = faultKind.arbitrary({ ...draws, forMs });
+  return fc.tuple(trigger(durationMs), body).map(([when, what]) => ({ ...when, ...what }));
+}
+
+function faultOf(kind: string, space: SearchSpace, ttlMs: number): fc.Arbitrary<Record<string, unknown>> {
+  return faultArbitrary(
+    kind,
+    { who: fc.constantFrom(...selectors(space)), ttlMs, servers: space.servers, diskless: space.diskless },
+    space.durationMs,
+  );
 }
 
 /** Scenarios for one system and fencing setting; each parses with the scenario schema. */

@@ -1,0 +1,340 @@
+/**
+ * `lockstep compare`: one fault campaign against every system, fenced and unfenced, in the
+ * simulator (and K schedules of it live, with --live K). Writes a run directory holding
+ * compare.json, an empty results.json, the counterexample of every unsafe cell as a scenario
+ * file, and the report. Finding unsafe runs is its job: it exits 0 when the campaign ran.
+ * Wall time is read here and only here.
+ */
+import { mkdtempSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { stringify } from 'yaml';
+import { availableSystems } from '../backends/index.ts';
+import type { SystemId } from '../backends/recipe.ts';
+import { DEFAULT_WORKLOAD, fitSchedule, wilson, type CampaignWorkload } from '../runner/campaign.ts';
+import { RunPool } from '../runner/check-pool.ts';
+import { compare, type CompareCell, type CompareCounterexample, type CompareOutcome } from '../runner/compare.ts';
+import {
+  COMPARE_FILE,
+  COMPARE_FORMAT_VERSION,
+  MAX_SCHEDULES,
+  type CompareCellWritten,
+  type CompareFileWritten,
+} from '../runner/compare-file.ts';
+import { UsageError } from '../runner/errors.ts';
+import { RunDirWriter } from '../runner/run-dir.ts';
+import { summarizeRun, type RunRequest, type RunSummary } from '../runner/run-summary.ts';
+import { Rng } from '../sim/rng.ts';
+import { writeReport } from '../reports/report.ts';
+import { parseSystems } from './run.ts';
+
+export interface CompareCommand {
+  readonly schedules: number;
+  readonly seed: number;
+  readonly systems: readonly SystemId[];
+  readonly workers: number;
+  readonly live: number;
+  readonly outDir: string;
+  readonly version: string;
+  readonly commandLine: string;
+  readonly workload?: CampaignWorkload;
+  /** Write the HTML/Markdown report into the run directory (default true). */
+  readonly report?: boolean;
+}
+
+export const DEFAULT_SCHEDULES = 200;
+/** Most schedules run live in one command: each is twelve live runs of up to half a minute. */
+export const MAX_LIVE_SCHEDULES = 50;
+
+/** Turn raw option values into a CompareCommand, or throw a UsageError naming the option. */
+export function compareCommand(
+  options: { schedules: number; seed: number; systems?: string; workers: number; live: number; out: string },
+  version: string,
+  commandLine: string,
+): CompareCommand {
+  if (options.schedules < 1 || options.schedules > MAX_SCHEDULES)
+    throw new UsageError(`--schedules must be between 1 and ${MAX_SCHEDULES}, got ${options.schedules}`);
+  if (options.seed < 0) throw new UsageError(`--seed must be >= 0, got ${options.seed}`);
+  if (options.workers < 1 || options.workers > 64)
+    throw new UsageError(`--workers must be between 1 and 64, got ${options.workers}`);
+  if (options.live < 0 || options.live > Math.min(MAX_LIVE_SCHEDULES, options.schedules))
+    throw new UsageError(
+      `--live must be between 0 and ${Math.min(MAX_LIVE_SCHEDULES, options.schedules)} (at most --schedules), got ${options.live}`,
+    );
+  const systems = options.systems === undefined ? availableSystems() : parseSystems(options.systems);
+  for (const system of systems)
+    if (!availableSystems().includes(system))
+      throw new UsageError(`--systems: ${system} is not available in the simulator`);
+  return {
+    schedules: options.schedules,
+    seed: options.seed,
+    systems,
+    workers: options.workers,
+    live: options.live,
+    outDir: options.out,
+    version,
+    commandLine,
+  };
+}
+
+/** The default for --workers: one per core. */
+export function defaultWorkers(): number {
+  return Math.max(1, Math.min(64, availableParallelism()));
+}
+
+export async function runCompare(command: CompareCommand, print: (line: string) => void): Promise<number> {
+  const workload = command.workload ?? DEFAULT_WORKLOAD;
+  const variants = command.systems.length * 2;
+  print(
+    `lockstep ${command.version} compare: ${command.schedules} schedule(s) x ${command.systems.length} system(s) x fencing off/on ` +
+      `= ${command.schedules * variants} runs, seed ${command.seed}, ${command.workers} worker(s)` +
+      (command.live > 0 ? `; ${command.live} schedule(s) live` : ''),
+  );
+  const started = performance.now();
+  const pool = command.workers > 1 ? new RunPool(command.workers) : null;
+  let outcome: CompareOutcome;
+  let lastPrinted = 0;
+  try {
+    outcome = await compare({
+      schedules: command.schedules,
+      seed: command.seed,
+      systems: command.systems,
+      workload,
+      summaries: pool === null ? serially : (requests) => pool.summaries(requests),
+      onProgress: (done, planned) => {
+        if (done - lastPrinted >= 1000 || done === planned) {
+          lastPrinted = done;
+          print(`  ${done}/${planned} runs`);
+        }
+      },
+    });
+  } finally {
+    await pool?.close();
+  }
+  const wallMs = performance.now() - started;
+  print(`campaign: ${Math.round(wallMs)} ms, ${round((command.schedules * variants * 1000) / wallMs)} runs/s`);
+  const live = command.live > 0 ? await liveCells(command, outcome) : new Map<string, CompareCellWritten['live']>();
+
+  const header = {
+    tool: { name: 'lockstep' as const, version: command.version },
+    mode: 'sim' as const,
+    createdAt: new Date().toISOString(),
+    command: command.commandLine,
+  };
+  const writer = RunDirWriter.open(command.outDir, new Date().toISOString().replace(/[:.]/g, '-'), header);
+  let dir: string;
+  try {
+    const files = new Map<string, string>();
+    for (const counterexample of outcome.counterexamples) {
+      const file = `counterexamples/${counterexample.system}-fencing-${counterexample.fencing}.yaml`;
+      writer.writeFile(file, counterexampleYaml(counterexample, command.seed));
+      files.set(`${counterexample.system}/${counterexample.fencing}`, file);
+    }
+    const file: CompareFileWritten = {
+      formatVersion: COMPARE_FORMAT_VERSION,
+      tool: header.tool,
+      command: command.commandLine,
+      seed: command.seed,
+      workload,
+      systems: command.systems,
+      live: command.live,
+      cells: outcome.cells.map((cell) => cellEntry(cell, files, command.seed, live)),
+      speed: outcome.speed,
+      schedules: outcome.schedules,
+    };
+    writer.writeFile(COMPARE_FILE, `${JSON.stringify(file, null, 2)}\n`);
+    dir = writer.finish();
+  } catch (error) {
+    writer.abandon();
+    throw error;
+  }
+  print('');
+  print(cellTable(outcome.cells, live));
+  print('');
+  for (const counterexample of outcome.counterexamples)
+    print(
+      `counterexample ${counterexample.system} fencing ${counterexample.fencing}: schedule ${counterexample.schedule + 1}, shrunk ${counterexample.shrinks} times to ${counterexample.scenario.faults.length} fault(s): ${replayOf(counterexample, `${dir}/counterexamples/${counterexample.system}-fencing-${counterexample.fencing}.yaml`, command.seed)}`,
+    );
+  if (command.report !== false) {
+    const report = await writeReport([dir], dir);
+    print(`report: ${report.html} (and ${report.markdown})`);
+  }
+  writer.pointLatest();
+  print(`run directory: ${dir}`);
+  return 0;
+}
+
+async function serially(requests: readonly RunRequest[]): Promise<RunSummary[]> {
+  const out: RunSummary[] = [];
+  for (const request of requests) out.push(await summarizeRun(request));
+  return out;
+}
+
+function cellEntry(
+  cell: CompareCell,
+  files: ReadonlyMap<string, string>,
+  seed: number,
+  live: ReadonlyMap<string, CompareCellWritten['live']>,
+): CompareCellWritten {
+  const file = files.get(`${cell.system}/${cell.fencing}`) ?? null;
+  const liveCell = live.get(`${cell.system}/${cell.fencing}`);
+  return {
+    ...cell,
+    counterexample: file,
+    replay: file === null ? null : `npx lockstep run ${file} --seed ${seed}`,
+    ...(liveCell === undefined ? {} : { live: liveCell }),
+  };
+}
+
+function replayOf(counterexample: CompareCounterexample, file: string, seed: number): string {
+  return `npx lockstep run ${file} --seed ${seed}   (trace ${counterexample.summary.traceHash ?? 'none'})`;
+}
+
+/** The shrunk schedule as a scenario file that replays it, with its story in the description. */
+export function counterexampleYaml(counterexample: CompareCounterexample, seed: number): string {
+  const { system, fencing, schedule, shrinks, scenario, summary } = counterexample;
+  const description =
+    `Found by lockstep compare --seed ${seed}: schedule ${schedule + 1} of the campaign was unsafe on ${system} ` +
+    `with fencing ${fencing}; shrunk ${shrinks} times. Run with seed ${seed}, it is unsafe: ${summary.lostUpdates} lost ` +
+    `update(s), ${summary.staleWritesAccepted} stale write(s) accepted. ${scenario.description}`;
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- $schema is taken out so the rest is the document
+  const { $schema: _schema, ...rest } = scenario;
+  const document = {
+    ...rest,
+    name: `compare-${system}-fencing-${fencing}`,
+    description,
+    expect: [{ system, fencing, verdict: 'unsafe' }],
+  };
+  return (
+    `# Replay: npx lockstep run <this file> --seed ${seed}\n` +
+    `# Live:   npx lockstep live <this file> --seed ${seed}\n${stringify(document)}`
+  );
+}
+
+/** The campaign as a table on the terminal: one row per system and fencing. */
+export function cellTable(
+  cells: readonly CompareCell[],
+  live: ReadonlyMap<string, CompareCellWritten['live']>,
+): string {
+  const rows = [
+    ['system', 'fencing', 'runs', 'n/a', 'unsafe', 'fraction', '95% interval', 'lost/1000', 'stale/1000', 'live'],
+    ...cells.map((c) => {
+      const l = live.get(`${c.system}/${c.fencing}`);
+      return [
+        c.system,
+        c.fencing === 'on' && !c.fencingSound ? 'on (no sound token)' : c.fencing,
+        String(c.runs),
+        String(c.notApplicable),
+        String(c.unsafe),
+        c.unsafeFraction === null ? 'no runs' : percent(c.unsafeFraction),
+        `${percent(c.interval[0])}..${percent(c.interval[1])}`,
+        c.lostPer1000 === null ? '-' : String(c.lostPer1000),
+        c.stalePer1000 === null ? '-' : String(c.stalePer1000),
+        l === undefined ? '-' : `${l.unsafe}/${l.runs} unsafe`,
+      ];
+    }),
+  ];
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows
+    .map((r) =>
+      r
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+function percent(x: number): string {
+  return `${round(x * 100)}%`;
+}
+
+function round(x: number): number {
+  return Math.round(x * 10) / 10;
+}
+
+/**
+ * K of the schedules, chosen by the seed, on real servers: every system, fenced and unfenced,
+ * through the same runs `lockstep live` makes. Each live verdict is set beside the simulated
+ * verdict of the same schedule; where they differ is a finding.
+ */
+async function liveCells(
+  command: CompareCommand,
+  outcome: CompareOutcome,
+): Promise<Map<string, CompareCellWritten['live']>> {
+  const { openCluster } = await import('../live/providers.ts');
+  const { runLive } = await import('../live/run.ts');
+  const { liveSystems } = await import('../live/systems/index.ts');
+  const { removeOnExit } = await import('../live/process.ts');
+  const chosen = liveSchedules(command.seed, outcome.schedules.length, command.live);
+  const systems = command.systems.filter((s) => liveSystems().includes(s));
+  const cluster = await openCluster({ provider: 'local' }, systems, (command.workload ?? DEFAULT_WORKLOAD).ttlMs);
+  const logDir = mkdtempSync(join(tmpdir(), 'lockstep-clients-'));
+  const removeLogs = removeOnExit(logDir);
+  const out = new Map<string, CompareCellWritten['live']>();
+  let runIndex = 0;
+  try {
+    for (const system of systems) {
+      for (const fencing of [false, true]) {
+        let runs = 0;
+        let notApplicable = 0;
+        let unknown = 0;
+        let unsafe = 0;
+        const disagreements: { schedule: number; sim: string; live: string }[] = [];
+        for (const index of chosen) {
+          const schedule = outcome.schedules[index];
+          const fitted = schedule === undefined ? null : fitSchedule(schedule, system, fencing).scenario;
+          if (fitted === null) {
+            notApplicable++;
+            continue;
+          }
+          const { result } = await runLive({
+            scenario: fitted,
+            system,
+            subject: null,
+            fencing,
+            seed: command.seed,
+            cluster,
+            runIndex: ++runIndex,
+            logDir,
+          });
+          if (result.verdict === 'skipped') notApplicable++;
+          else if (result.verdict === 'unknown') unknown++;
+          else {
+            runs++;
+            if (result.verdict === 'unsafe') unsafe++;
+            const sim = await summarizeRun({ scenario: fitted, seed: command.seed, system, fencing });
+            if (sim.verdict !== result.verdict)
+              disagreements.push({ schedule: index, sim: sim.verdict, live: result.verdict });
+          }
+        }
+        const [low, high] = wilson(unsafe, runs);
+        out.set(`${system}/${fencing ? 'on' : 'off'}`, {
+          runs,
+          notApplicable,
+          unknown,
+          unsafe,
+          unsafeFraction: runs === 0 ? null : Math.round((unsafe / runs) * 10_000) / 10_000,
+          interval: [Math.round(low * 10_000) / 10_000, Math.round(high * 10_000) / 10_000],
+          disagreements,
+        });
+      }
+    }
+  } finally {
+    await cluster.stop();
+    removeLogs();
+  }
+  return out;
+}
+
+/** `count` distinct schedule indices out of `total`, chosen by the seed, in ascending order. */
+export function liveSchedules(seed: number, total: number, count: number): number[] {
+  const rng = Rng.root(seed).fork('compare-live');
+  const indices = Array.from({ length: total }, (_, i) => i);
+  for (let i = 0; i < count; i++) {
+    const j = rng.int(i, total - 1);
+    [indices[i], indices[j]] = [indices[j] ?? 0, indices[i] ?? 0];
+  }
+  return indices.slice(0, count).sort((a, b) => a - b);
+}
