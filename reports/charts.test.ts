@@ -8,8 +8,8 @@ import {
   type ThroughputRow,
   type TimelineInput,
   FONT_FAMILY,
+  SMALL_CHAR_WIDTH_EM,
   failoverChart,
-  faultBands,
   latencyChart,
   safetyChart,
   throughputChart,
@@ -55,24 +55,39 @@ const failoverRows: FailoverRow[] = SYSTEMS.flatMap((system, s) => [
   { system, scenario: `leader-${SCRIPT}`, failoverMs: 800, leaderlessMs: 0 },
 ]);
 
-/** Kleppmann's GC pause: c1 is paused past its lease, c2 takes over, c1's late write lands. */
+/**
+ * Kleppmann's GC pause: c1 is paused past its lease, c2 takes over, c1's late write lands. Around
+ * it, what made the old timeline unreadable: a partition for the whole run, an instant clock jump,
+ * three faults struck within a few milliseconds with long labels, and two stale writes at once.
+ */
 const timeline: TimelineInput = {
   title: 'gc-pause-beyond-ttl, redis, unfenced, seed 1',
   endMs: 10_000,
+  ttlMs: 2_000,
   holds: [
-    { client: 'c1', startMs: 100, endMs: 4_300 },
-    { client: 'c2', startMs: 2_150, endMs: 2_400 },
-    { client: 'c3', startMs: 2_500, endMs: 2_800 },
-    { client: 'c2', startMs: 9_000, endMs: 12_000 }, // still held at the end: drawn to the edge
+    { client: 'c1', startMs: 100, endMs: 4_300, token: 7 },
+    { client: 'c2', startMs: 2_150, endMs: 2_400, token: 8 },
+    { client: 'c3', startMs: 2_500, endMs: 2_800, token: 9 },
+    { client: 'c2', startMs: 9_000, endMs: 12_000, token: 10 }, // still held at the end: drawn to the edge
+  ],
+  expiries: [
+    { client: 'c1', grantedMs: 100, expiresMs: 2_100, token: 7 },
+    { client: 'c2', grantedMs: 2_150, expiresMs: 4_150, token: 8 },
+    { client: 'c3', grantedMs: 2_500, expiresMs: 4_500, token: 9 },
+    { client: 'c2', grantedMs: 9_000, expiresMs: 11_000, token: 10 }, // after the run: not drawn
   ],
   faults: [
+    { label: 'partition c1 | server-4+server-5 (drop) for the whole run', startMs: 0, endMs: 10_000 },
     { label: 'pause c1', startMs: 150, endMs: 4_150 },
+    { label: 'clock server-3 jumps 6000ms', startMs: 152, endMs: 152 },
+    { label: 'crash server-2 and restart it without its data', startMs: 155, endMs: 155 },
     { label: 'partition server-1', startMs: 6_000, endMs: 7_500 },
   ],
   writes: [
-    { client: 'c2', atMs: 2_390, accepted: true, stale: false },
-    { client: 'c3', atMs: 2_790, accepted: true, stale: false },
-    { client: 'c1', atMs: 4_290, accepted: true, stale: true },
+    { client: 'c2', atMs: 2_390, accepted: true, stale: false, token: 8 },
+    { client: 'c3', atMs: 2_790, accepted: true, stale: false, token: 9 },
+    { client: 'c1', atMs: 4_290, accepted: true, stale: true, token: 7 },
+    { client: 'c1', atMs: 4_290, accepted: true, stale: true, token: 7 },
     { client: SCRIPT, atMs: 5_000, accepted: false, stale: true },
   ],
 };
@@ -121,6 +136,93 @@ function tiny(title: string): TopLevelSpec {
 function halfWidth(pathElement: string): number {
   const d = / d="([^"]*)"/.exec(pathElement)?.[1] ?? '';
   return Math.max(0, ...(d.match(/-?\d+(\.\d+)?/g) ?? []).map((n) => Math.abs(Number(n))));
+}
+
+/** The parts of a timeline spec the tests read: its panels (fault lanes, client lanes) and their layers. */
+interface SpecLayer {
+  name?: string;
+  mark?: string | { type: string; align?: string; dx?: number; dy?: number; fontSize?: number; limit?: number };
+  data?: { values?: Record<string, unknown>[] };
+  encoding?: {
+    x?: { scale?: { domain?: number[] } };
+    y?: { sort?: string[] };
+    tooltip?: { field: string }[];
+  };
+}
+
+interface SpecPanel {
+  width: number;
+  height: { step: number };
+  layer: SpecLayer[];
+}
+
+function panels(spec: TopLevelSpec): SpecPanel[] {
+  return (spec as unknown as { vconcat: SpecPanel[] }).vconcat;
+}
+
+function panelLayers(spec: TopLevelSpec, panel: number): SpecLayer[] {
+  return panels(spec)[panel]?.layer ?? [];
+}
+
+function layerNamed(spec: TopLevelSpec, name: string): { panel: number; layer: SpecLayer } {
+  for (const [panel, view] of panels(spec).entries()) {
+    const layer = view.layer.find((l) => l.name === name);
+    if (layer) return { panel, layer };
+  }
+  assert.fail(`no layer named ${name}`);
+}
+
+function dataOf(layer: SpecLayer): Record<string, unknown>[] {
+  return layer.data?.values ?? [];
+}
+
+function tooltipFields(layer: SpecLayer): string[] {
+  return (layer.encoding?.tooltip ?? []).map((t) => t.field);
+}
+
+interface LabelBox {
+  text: string;
+  panel: number;
+  plotWidth: number;
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+}
+
+/**
+ * Every text label's box, estimated from the spec's data: its anchor on the time scale and lane,
+ * the mark's alignment, offsets and font size, and SMALL_CHAR_WIDTH_EM a character (at most the
+ * mark's limit, past which vega cuts the text short).
+ */
+function labelBoxes(spec: TopLevelSpec): LabelBox[] {
+  return panels(spec).flatMap((view, panel) =>
+    view.layer.flatMap((layer) => {
+      if (typeof layer.mark !== 'object' || layer.mark.type !== 'text') return [];
+      const mark = layer.mark;
+      const fontSize = mark.fontSize ?? 11;
+      const domainMs = layer.encoding?.x?.scale?.domain?.[1] ?? 1;
+      const lanes = layer.encoding?.y?.sort;
+      return dataOf(layer).map((row): LabelBox => {
+        const text = String(row.label ?? row.text);
+        const atMs = Number(row.centerMs ?? row.startMs);
+        const lane = lanes === undefined ? Number(row.lane) - 1 : lanes.indexOf(String(row.client));
+        const width = Math.min(text.length * fontSize * SMALL_CHAR_WIDTH_EM, mark.limit ?? Infinity);
+        const x = (atMs / domainMs) * view.width + (mark.dx ?? 0);
+        const left = mark.align === 'left' ? x : mark.align === 'right' ? x - width : x - width / 2;
+        const middle = lane * view.height.step + view.height.step / 2 + (mark.dy ?? 0);
+        return {
+          text,
+          panel,
+          plotWidth: view.width,
+          left,
+          right: left + width,
+          top: middle - fontSize / 2,
+          bottom: middle + fontSize / 2,
+        };
+      });
+    }),
+  );
 }
 
 function count(text: string, pattern: RegExp): number {
@@ -173,19 +275,22 @@ describe('charts', () => {
     assert.equal(markItems(output('failover').svg, 'bars'), SYSTEMS.length * 2 * 2);
   });
 
-  test('the timeline draws a bar per hold, a band per fault, and a mark per write', () => {
+  test('the timeline draws a bar per hold, a lane per fault, a tick per lease in the run, and a mark per write', () => {
     const { svg } = output('timeline');
     assert.equal(markItems(svg, 'holds'), timeline.holds.length);
-    assert.equal(markItems(svg, 'fault_bands'), timeline.faults.length);
-    assert.equal(markItems(svg, 'fault_labels'), timeline.faults.length);
-    assert.equal(markItems(svg, 'writes'), timeline.writes.length);
+    assert.equal(markItems(svg, 'fault_bands'), 3, 'the lasting faults');
+    assert.equal(markItems(svg, 'fault_onsets') + markItems(svg, 'fault_instants'), timeline.faults.length);
+    assert.equal(markItems(svg, 'fault_labels') + markItems(svg, 'fault_labels_before'), timeline.faults.length);
+    assert.equal(markItems(svg, 'lease_expiries') + markItems(svg, 'lease_expiries_after_release'), 3);
+    assert.equal(markItems(svg, 'writes'), timeline.writes.length - 1, 'the two coincident writes are one mark');
     assert.match(svg, />pause c1<\/text>/);
+    assert.match(svg, />#7<\/text>/);
   });
 
   test('the timeline marks the accepted stale write with a red cross', () => {
     const { svg } = output('timeline');
     const writeMark = (outcome: string) => {
-      const mark = new RegExp(`<path [^>]*aria-label="[^"]*write: ${outcome}"[^>]*>`, 'g');
+      const mark = new RegExp(`<path [^>]*aria-label="[^"]*write: ${outcome};[^"]*"[^>]*>`, 'g');
       const marks = svg.match(mark) ?? [];
       return { count: marks.length, path: marks[0] ?? '' };
     };
@@ -199,46 +304,106 @@ describe('charts', () => {
     assert.match(lastDrawn, /write: stale, accepted/, 'the cross is drawn on top of the other writes');
   });
 
-  test('fault bands layer onto any chart whose x axis is true time', async () => {
-    const latencyOverTime: TopLevelSpec = {
-      layer: [
-        faultBands(timeline.faults, timeline.endMs),
-        {
-          name: 'latency',
-          data: {
-            values: [
-              { atMs: 1_000, latencyMs: 4 },
-              { atMs: 6_500, latencyMs: 900 },
-            ],
-          },
-          mark: 'point',
-          encoding: {
-            x: { field: 'atMs', type: 'quantitative', title: 'true time (ms)' },
-            y: { field: 'latencyMs', type: 'quantitative' },
-          },
-        },
-      ],
-    };
-    const { svg } = await renderChart(latencyOverTime);
-    assert.equal(markItems(svg, 'fault_bands'), timeline.faults.length);
-    assert.equal(markItems(svg, 'latency'), 2);
-    assert.match(svg, />true time \(ms\)<\/text>/, "the host chart's axis title stands");
+  test('no two labels of the timeline overlap, by their estimated boxes, and each stays in the plot', () => {
+    const spec = timelineChart(timeline);
+    const boxes = labelBoxes(spec);
+    assert.ok(boxes.length >= timeline.faults.length + 4, `${boxes.length} labels`);
+    for (const [i, a] of boxes.entries()) {
+      assert.ok(a.left >= 0 && a.right <= a.plotWidth, `${a.text} stays in the plot`);
+      for (const b of boxes.slice(i + 1)) {
+        const apart =
+          a.panel !== b.panel || a.right <= b.left || b.right <= a.left || a.bottom <= b.top || b.bottom <= a.top;
+        assert.ok(apart, `${a.text} and ${b.text} overlap`);
+      }
+    }
   });
 
-  test("each fault band is drawn in its kind's colour, sand when its kind is not known", async () => {
-    const { svg } = await renderChart({
-      layer: [
-        faultBands(
-          [
-            { label: 'crash server-1', startMs: 0, endMs: 500, color: '#bfa3c9' },
-            { label: 'fault 2', startMs: 600, endMs: 900 },
-          ],
-          1000,
-        ),
-      ],
-    });
-    assert.match(svg, /fill="#bfa3c9"/);
-    assert.match(svg, /fill="#cdb99c"/);
+  test('a fault that lasts the whole run is a band in its own lane, and shades no client lane', () => {
+    const spec = timelineChart(timeline);
+    const bands = layerNamed(spec, 'fault_bands');
+    assert.equal(bands.panel, 0, 'fault bands are drawn in the fault panel, above the clients');
+    assert.ok(bands.layer.encoding?.y !== undefined, 'each band has a lane (y), so it does not span the chart');
+    const whole = dataOf(bands.layer).find((row) => String(row.label).includes('whole run'));
+    assert.ok(whole, 'the whole-run partition is a band');
+    const lanes = dataOf(bands.layer).map((row) => row.lane);
+    assert.equal(new Set(lanes).size, lanes.length, 'one lane per fault');
+    const clientMarks = panelLayers(spec, 1).map((layer) =>
+      typeof layer.mark === 'string' ? layer.mark : layer.mark?.type,
+    );
+    assert.ok(!clientMarks.includes('rect'), 'no rect shades the client lanes');
+    assert.equal(
+      dataOf(layerNamed(spec, 'fault_rules').layer).length,
+      timeline.faults.length,
+      'a rule where each struck',
+    );
+  });
+
+  test('an instant fault (a clock jump, a crash-restart) is a marker with its label, not a band', () => {
+    const spec = timelineChart(timeline);
+    const instants = dataOf(layerNamed(spec, 'fault_instants').layer).map((row) => row.label);
+    assert.deepEqual(instants, ['clock server-3 jumps 6000ms', 'crash server-2 and restart it without its data']);
+    const bands = dataOf(layerNamed(spec, 'fault_bands').layer).map((row) => row.label);
+    assert.ok(!bands.includes('clock server-3 jumps 6000ms'));
+    const labels = ['fault_labels', 'fault_labels_before'].flatMap((name) =>
+      dataOf(layerNamed(spec, name).layer).map((row) => row.label),
+    );
+    assert.ok(labels.includes('clock server-3 jumps 6000ms'));
+  });
+
+  test('the timeline marks where each lease lapses, darker where its client still held the lock', () => {
+    const spec = timelineChart(timeline);
+    const held = dataOf(layerNamed(spec, 'lease_expiries').layer);
+    const released = dataOf(layerNamed(spec, 'lease_expiries_after_release').layer);
+    // c1 was paused past its lease: granted at 100, lapsed at 2,100, still believed it held until 4,300.
+    assert.deepEqual(
+      held.map((row) => [row.client, row.expiresMs, row.token]),
+      [['c1', 2_100, 7]],
+    );
+    assert.deepEqual(released.map((row) => [row.client, row.expiresMs]).sort(), [
+      ['c2', 4_150],
+      ['c3', 4_500],
+    ]);
+    assert.match(JSON.stringify(spec.title), /TTL \(2000 ms\)/);
+  });
+
+  test('a run without its TTL says it has no lease marks rather than drawing none silently', () => {
+    const older: TimelineInput = { ...timeline };
+    delete older.ttlMs;
+    delete older.expiries;
+    const spec = timelineChart(older);
+    assert.equal(dataOf(layerNamed(spec, 'lease_expiries').layer).length, 0);
+    assert.match(JSON.stringify(spec.title), /did not record its TTL/);
+  });
+
+  test('grants and writes carry their fencing tokens in tooltips, and as text where there is room', () => {
+    const spec = timelineChart(timeline);
+    const holds = layerNamed(spec, 'holds').layer;
+    assert.ok(tooltipFields(holds).includes('token'));
+    assert.deepEqual(
+      dataOf(holds).map((row) => row.token),
+      [7, 8, 9, 10],
+    );
+    const writes = layerNamed(spec, 'writes').layer;
+    assert.ok(tooltipFields(writes).includes('tokens'));
+    const texts = ['labels_above', 'labels_below'].flatMap((name) =>
+      dataOf(layerNamed(spec, name).layer).map((row) => String(row.text)),
+    );
+    for (const token of ['#7', '#8', '#9', '#10']) assert.ok(texts.includes(token), `${token} in ${texts.join(' ')}`);
+  });
+
+  test('coincident writes are one mark with their count, shown and in the tooltip', () => {
+    const spec = timelineChart(timeline);
+    const writes = layerNamed(spec, 'writes').layer;
+    const late = dataOf(writes).filter((row) => row.client === 'c1' && row.atMs === 4_290);
+    assert.deepEqual(
+      late.map((row) => [row.outcome, row.count, row.tokens]),
+      [['stale, accepted', 2, '#7']],
+    );
+    assert.ok(tooltipFields(writes).includes('count'));
+    const texts = ['labels_above', 'labels_below'].flatMap((name) =>
+      dataOf(layerNamed(spec, name).layer).map((row) => String(row.text)),
+    );
+    assert.ok(texts.includes('×2 #7'), texts.join(' '));
   });
 
   test('the timeline clips holds and faults to the run', () => {

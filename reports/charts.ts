@@ -82,6 +82,8 @@ export interface HoldInterval {
   client: string;
   startMs: number;
   endMs: number;
+  /** The fencing token it was granted, null when it was granted none. */
+  token?: number | null;
 }
 
 /** A write as the protected register judged it. */
@@ -90,18 +92,25 @@ export interface TimelineWrite {
   atMs: number;
   accepted: boolean;
   stale: boolean;
+  /** The fencing token the write carried, null when it carried none. */
+  token?: number | null;
 }
 
 export interface TimelineInput {
   title: string;
   endMs: number;
+  /** The lease length the clients were configured with, when the run recorded it. */
+  ttlMs?: number;
   holds: HoldInterval[];
   faults: FaultWindow[];
   writes: TimelineWrite[];
+  expiries?: LeaseExpiry[];
 }
 
 /** An entry of a layered spec's `layer` array (derived from the one spec type vega-lite exports). */
 export type ChartLayer = Extract<TopLevelSpec, { layer: unknown }>['layer'][number];
+/** An entry of a vertically concatenated spec's `vconcat` array. */
+type ConcatView = Extract<TopLevelSpec, { vconcat: unknown }>['vconcat'][number];
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
@@ -265,39 +274,224 @@ export function failoverChart(rows: FailoverRow[]): TopLevelSpec {
 }
 
 /**
- * The diagram from Kleppmann's "How to do distributed locking", drawn from a run: one lane per
- * client with a bar wherever it believed it held the lock, fault windows shaded behind every
- * lane, and each write marked on its client's lane. A stale write the register accepted is the
- * damage, so it gets a large red cross; one that fencing refused, a green square.
+ * The diagram from Kleppmann's "How to do distributed locking", drawn from a run. Above, one lane
+ * per fault: a marker where it struck (a diamond for an instant fault such as a clock jump or a
+ * crash-restart, a triangle where a lasting one began), a band while it lasted, and its label, so
+ * no label can cover another's and a partition that lasts the whole run hides nothing. Below, one
+ * lane per client: a bar wherever it believed it held the lock, a dashed line where each fault
+ * struck, a tick where each grant's lease lapses unless renewed, and each write. A stale write the
+ * register accepted is the damage, so it gets a large red cross; one that fencing refused, a green
+ * square. Fencing tokens are written where there is room and are in every mark's tooltip; writes
+ * of one client with one outcome at the same instant are one mark, counted.
  */
 export function timelineChart(input: TimelineInput): TopLevelSpec {
-  const clients = naturalSort([...new Set([...input.holds, ...input.writes].map((event) => event.client))]);
-  const time = {
-    type: 'quantitative' as const,
-    title: 'true time (ms)',
-    scale: { domain: [0, Math.max(input.endMs, 1)], nice: false }, // an empty run still gets an axis
-  };
-  const lane = { field: 'client', type: 'nominal', title: null, sort: clients } as const;
+  const domainMs = Math.max(input.endMs, 1); // an empty run still gets an axis
+  const faults = faultLanes(input.faults, input.endMs);
+  const clientPanel = clientLanes(input, domainMs, faults.rows);
+  const shownFaults = faults.rows.length;
+  const leftOut = faults.leftOut > 0 ? ` · ${String(faults.leftOut)} more fault(s) not drawn` : '';
   return {
     $schema: SCHEMA,
     title: {
       text: input.title,
-      subtitle: 'bars: when each client believed it held the lock; shaded: faults in force',
+      // One line: vega draws a multi-line subtitle with <tspan>s, a tag the report's hostile-input
+      // tests (load.test.ts) do not allow in a chart.
+      subtitle:
+        'bars: held, with fencing token (#) · dashed: a fault struck · ' +
+        (input.ttlMs === undefined
+          ? 'no lease ticks: the run did not record its TTL'
+          : `ticks: grant + TTL (${String(input.ttlMs)} ms), lapsed unless renewed; tall: while still held`) +
+        leftOut,
     },
+    vconcat: shownFaults === 0 ? [clientPanel] : [faultPanel(faults.rows, domainMs), clientPanel],
+    config: CONFIG,
+  };
+}
+
+/** Where each grant's lease lapses unless renewed: its grant time plus the TTL. */
+export interface LeaseExpiry {
+  client: string;
+  grantedMs: number;
+  expiresMs: number;
+  token: number | null;
+}
+
+// Faults drawn at most, one lane each; a scenario holds at most 100, a hostile history any number.
+const MAX_FAULT_LANES = 100;
+const FAULT_LANE_HEIGHT_PX = 22;
+const FAULT_LABEL_FONT_PX = 10;
+const SMALL_FONT_PX = 9; // tokens and counts
+const SMALL_LABEL_OFFSET_PX = 12; // from a client lane's middle to the middle of its row above or below
+const MARKER_GAP_PX = 8; // between a fault's marker and its label
+/**
+ * Widths of small labels are estimated, not measured: at most this many ems a character. DejaVu
+ * Sans sets digits 0.64 em wide and '#' and '×' 0.84 em, so the estimate errs on the wide side.
+ */
+export const SMALL_CHAR_WIDTH_EM = 0.85;
+const EXPIRY_COLOR = '#283593'; // indigo: dark on the hold bars' blue, and not a verdict's colour
+const TOKEN_TEXT_COLOR = '#1a237e';
+type LeaseEnd = 'while held' | 'after release';
+
+interface FaultRow {
+  lane: number;
+  label: string;
+  startMs: number;
+  endMs: number;
+  color: string;
+  marker: 'diamond' | 'triangle-right';
+  /** The label's side of the marker: after it in the left half of the run, before it in the right. */
+  side: 'after' | 'before';
+}
+
+function faultLanes(faults: FaultWindow[], endMs: number): { rows: FaultRow[]; leftOut: number } {
+  const clipped = clipToRun(faults, endMs).sort((a, b) => a.startMs - b.startMs);
+  const rows = clipped.slice(0, MAX_FAULT_LANES).map(
+    (fault, i): FaultRow => ({
+      lane: i + 1,
+      label: fault.label,
+      startMs: fault.startMs,
+      endMs: fault.endMs,
+      color: fault.color ?? FAULT_COLOR,
+      marker: fault.endMs > fault.startMs ? 'triangle-right' : 'diamond',
+      side: fault.startMs <= Math.max(endMs, 1) / 2 ? 'after' : 'before',
+    }),
+  );
+  return { rows, leftOut: clipped.length - rows.length };
+}
+
+function timeAxis(domainMs: number, axis: boolean) {
+  return {
+    type: 'quantitative' as const,
+    title: axis ? 'true time (ms)' : null,
+    scale: { domain: [0, domainMs], nice: false },
+    ...(axis ? {} : { axis: { labels: false, ticks: false, domain: false, title: null } }),
+  };
+}
+
+const FAULT_TOOLTIP = [
+  { field: 'label', type: 'nominal', title: 'fault' },
+  { field: 'startMs', type: 'quantitative', title: 'from (ms)', format: ',.1f' },
+  { field: 'endMs', type: 'quantitative', title: 'to (ms)', format: ',.1f' },
+] as const;
+
+/** One lane per fault, in order of onset: its band, its marker and its label. */
+function faultPanel(rows: FaultRow[], domainMs: number): ConcatView {
+  const time = timeAxis(domainMs, false);
+  const lane = {
+    field: 'lane',
+    type: 'ordinal',
+    title: 'faults',
+    axis: { labels: false, ticks: false, titleAngle: 0, titleAlign: 'right', titleBaseline: 'middle' },
+  } as const;
+  // fill and stroke, not color: a color channel without a scale keeps vega-lite from merging the
+  // writes' colour, shape and size legends into one.
+  const fill = { field: 'color', type: 'nominal', scale: null } as const;
+  const marker = (shape: FaultRow['marker']) => ({
+    name: shape === 'diamond' ? 'fault_instants' : 'fault_onsets',
+    data: { values: rows.filter((row) => row.marker === shape) },
+    mark: { type: 'point' as const, shape, filled: true, opacity: 1, size: 90, stroke: '#424242', strokeWidth: 1 },
+    encoding: { x: { field: 'startMs', ...time }, y: lane, fill, tooltip: [...FAULT_TOOLTIP] },
+  });
+  const label = (side: FaultRow['side']) => ({
+    name: side === 'after' ? 'fault_labels' : 'fault_labels_before',
+    data: { values: rows.filter((row) => row.side === side) },
+    // limit: the label is cut short (with an ellipsis) before it can leave the plot.
+    mark: {
+      type: 'text' as const,
+      align: side === 'after' ? ('left' as const) : ('right' as const),
+      baseline: 'middle' as const,
+      dx: side === 'after' ? MARKER_GAP_PX : -MARKER_GAP_PX,
+      fontSize: FAULT_LABEL_FONT_PX,
+      limit: TIMELINE_WIDTH_PX / 2 - MARKER_GAP_PX,
+    },
+    encoding: { x: { field: 'startMs', ...time }, y: lane, text: { field: 'label' }, tooltip: [...FAULT_TOOLTIP] },
+  });
+  return {
+    width: TIMELINE_WIDTH_PX,
+    height: { step: FAULT_LANE_HEIGHT_PX },
+    layer: [
+      {
+        name: 'fault_bands',
+        data: { values: rows.filter((row) => row.endMs > row.startMs) },
+        mark: { type: 'rect', opacity: 0.6, height: { band: 0.7 } },
+        encoding: {
+          x: { field: 'startMs', ...time },
+          x2: { field: 'endMs' },
+          y: lane,
+          fill,
+          tooltip: [...FAULT_TOOLTIP],
+        },
+      },
+      marker('diamond'),
+      marker('triangle-right'),
+      label('after'),
+      label('before'),
+    ],
+  };
+}
+
+/** The client lanes: fault onsets, holds, lease expiries, writes, and tokens and counts where they fit. */
+function clientLanes(input: TimelineInput, domainMs: number, faults: FaultRow[]): ConcatView {
+  const expiries = input.expiries ?? [];
+  const clients = naturalSort([
+    ...new Set([...input.holds, ...input.writes, ...expiries].map((event) => event.client)),
+  ]);
+  const time = timeAxis(domainMs, true);
+  const lane = { field: 'client', type: 'nominal', title: null, sort: clients } as const;
+  const holds = clipToRun(input.holds, input.endMs).map((hold) => ({ ...hold, token: hold.token ?? null }));
+  const writes = countedWrites(input.writes);
+  const leases = leaseMarks(expiries, holds, input.endMs);
+  const labels = smallLabels(holds, writes, domainMs);
+  const smallText = (row: SmallLabel['row']) => ({
+    name: `labels_${row}`,
+    data: { values: labels.filter((label) => label.row === row) },
+    mark: {
+      type: 'text' as const,
+      align: 'center' as const,
+      baseline: 'middle' as const,
+      dy: row === 'above' ? -SMALL_LABEL_OFFSET_PX : SMALL_LABEL_OFFSET_PX,
+      fontSize: SMALL_FONT_PX,
+      color: TOKEN_TEXT_COLOR,
+    },
+    encoding: { x: { field: 'centerMs', ...time }, y: lane, text: { field: 'text' } },
+  });
+  return {
     width: TIMELINE_WIDTH_PX,
     height: { step: LANE_HEIGHT_PX },
     layer: [
-      faultBands(input.faults, input.endMs),
       {
-        name: 'holds',
-        data: { values: clipToRun(input.holds, input.endMs) },
-        // Square corners: a rounded bar's SVG path is seven times as long, and runs have hundreds.
-        mark: { type: 'bar', color: HOLD_COLOR, opacity: 0.8 },
-        encoding: { x: { field: 'startMs', ...time }, x2: { field: 'endMs' }, y: lane },
+        name: 'fault_rules',
+        data: { values: faults },
+        // A rule with x but no y spans every lane: where the fault struck, next to what it did.
+        mark: { type: 'rule', strokeDash: [4, 3], strokeWidth: 1.5, opacity: 0.9 },
+        encoding: {
+          x: { field: 'startMs', ...time },
+          stroke: { field: 'color', type: 'nominal', scale: null },
+          tooltip: [...FAULT_TOOLTIP],
+        },
       },
       {
+        name: 'holds',
+        data: { values: holds },
+        // Square corners: a rounded bar's SVG path is seven times as long, and runs have hundreds.
+        mark: { type: 'bar', color: HOLD_COLOR, opacity: 0.8 },
+        encoding: {
+          x: { field: 'startMs', ...time },
+          x2: { field: 'endMs' },
+          y: lane,
+          tooltip: [
+            { field: 'client', type: 'nominal', title: 'held by' },
+            { field: 'startMs', type: 'quantitative', title: 'from (ms)', format: ',.1f' },
+            { field: 'endMs', type: 'quantitative', title: 'to (ms)', format: ',.1f' },
+            { field: 'token', type: 'nominal', title: 'token' },
+          ],
+        },
+      },
+      leaseLayer(leases, 'while held', lane, time),
+      leaseLayer(leases, 'after release', lane, time),
+      {
         name: 'writes',
-        data: { values: inDrawingOrder(input.writes) },
+        data: { values: writes },
         mark: { type: 'point', filled: true, opacity: 1 },
         encoding: {
           x: { field: 'atMs', ...time },
@@ -305,39 +499,155 @@ export function timelineChart(input: TimelineInput): TopLevelSpec {
           shape: writeScale('shape'),
           color: writeScale('color'),
           size: writeScale('size'),
+          tooltip: [
+            { field: 'client', type: 'nominal', title: 'writer' },
+            { field: 'atMs', type: 'quantitative', title: 'at (ms)', format: ',.1f' },
+            { field: 'outcome', type: 'nominal', title: 'write' },
+            { field: 'count', type: 'quantitative', title: 'writes' },
+            { field: 'tokens', type: 'nominal', title: 'token' },
+          ],
         },
       },
+      smallText('above'),
+      smallText('below'),
     ],
-    config: CONFIG,
   };
 }
 
+/** Writes of one client with one outcome at the same instant, as one mark with their count; the damage last. */
+function countedWrites(writes: TimelineWrite[]) {
+  const groups = new Map<string, { client: string; atMs: number; outcome: WriteOutcome; tokens: (number | null)[] }>();
+  for (const write of writes) {
+    const outcome = writeOutcome(write);
+    const key = JSON.stringify([write.client, write.atMs, outcome]);
+    const group = groups.get(key) ?? { client: write.client, atMs: write.atMs, outcome, tokens: [] };
+    group.tokens.push(write.token ?? null);
+    groups.set(key, group);
+  }
+  const rank = (outcome: WriteOutcome) => WRITE_OUTCOMES.indexOf(outcome);
+  return [...groups.values()]
+    .map(({ tokens, ...group }) => ({ ...group, count: tokens.length, tokens: tokenText(tokens) }))
+    .sort((a, b) => rank(a.outcome) - rank(b.outcome) || a.atMs - b.atMs);
+}
+
+/** '#3' or '#3, #4' for the tokens carried, '' when none was. */
+function tokenText(tokens: readonly (number | null)[]): string {
+  const distinct = [...new Set(tokens.filter((token): token is number => token !== null))].sort((a, b) => a - b);
+  return distinct.map((token) => `#${String(token)}`).join(', ');
+}
+
 /**
- * A layer of shaded fault windows with their labels, for any chart whose x axis is true time in
- * ms: put it first in the chart's `layer` so the bands sit behind the data. Windows are clipped to
- * [0, endMs], the chart's time domain; a fault still in force at the end runs to the edge.
+ * Ticks where leases lapse: tall and dark where the client still believed it held the lock (the
+ * lease ran out under it), short and faint where it had already let go.
  */
-export function faultBands(faults: FaultWindow[], endMs: number): ChartLayer {
-  // No axis title here: when the layers' axes merge, the host chart's explicit title wins.
-  const x = { field: 'startMs', type: 'quantitative' } as const;
+function leaseLayer(
+  leases: ReturnType<typeof leaseMarks>,
+  end: LeaseEnd,
+  lane: { field: 'client'; type: 'nominal'; title: null; sort: string[] },
+  time: ReturnType<typeof timeAxis>,
+): ChartLayer {
+  const held = end === 'while held';
   return {
-    data: { values: clipToRun(faults, endMs).map((w) => ({ ...w, color: w.color ?? FAULT_COLOR })) },
-    layer: [
-      {
-        name: 'fault_bands',
-        // A rect with x and x2 but no y spans the full height of the plot: every lane. The colour
-        // is the data's own (no scale), so no legend: each band's label names its kind already.
-        mark: { type: 'rect', opacity: 0.45 },
-        encoding: { x, x2: { field: 'endMs' }, color: { field: 'color', type: 'nominal', scale: null } },
-      },
-      {
-        name: 'fault_labels',
-        // Labels sit just above the plot (y = 0 is its top edge), so they never cover the data.
-        mark: { type: 'text', align: 'left', baseline: 'bottom', dx: 2, dy: -3, fontSize: 10 },
-        encoding: { x, y: { value: 0 }, text: { field: 'label' } },
-      },
-    ],
+    name: held ? 'lease_expiries' : 'lease_expiries_after_release',
+    data: { values: leases.filter((lease) => lease.held === end) },
+    mark: {
+      type: 'tick',
+      color: EXPIRY_COLOR,
+      thickness: held ? 2.5 : 1.5,
+      size: held ? LANE_HEIGHT_PX * 0.8 : 12,
+      opacity: held ? 1 : 0.45,
+    },
+    encoding: {
+      x: { field: 'expiresMs', ...time },
+      y: lane,
+      tooltip: [
+        { field: 'client', type: 'nominal', title: 'lease of' },
+        { field: 'grantedMs', type: 'quantitative', title: 'granted (ms)', format: ',.1f' },
+        { field: 'expiresMs', type: 'quantitative', title: 'lapses (ms)', format: ',.1f' },
+        { field: 'token', type: 'nominal', title: 'token' },
+        { field: 'held', type: 'nominal', title: 'lease lapsed' },
+      ],
+    },
   };
+}
+
+/** Lease expiries within the run, each marked with whether its client still believed it held the lock then. */
+function leaseMarks(expiries: LeaseExpiry[], holds: HoldInterval[], endMs: number) {
+  return expiries
+    .filter((expiry) => expiry.expiresMs >= 0 && expiry.expiresMs <= endMs)
+    .map((expiry) => {
+      const hold = holds.find((h) => h.client === expiry.client && h.startMs === expiry.grantedMs);
+      const held: LeaseEnd = hold !== undefined && hold.endMs > expiry.expiresMs ? 'while held' : 'after release';
+      return { ...expiry, held };
+    });
+}
+
+interface SmallLabel {
+  client: string;
+  centerMs: number;
+  text: string;
+  row: 'above' | 'below';
+}
+
+/**
+ * Counts of coincident writes, then write tokens, then hold tokens, each put in the row below or
+ * above its lane's middle where its estimated box overlaps no label placed before it, stays in
+ * the plot and (a hold's token) inside its bar. A count that does not fit is still in its mark's
+ * tooltip; so is a token.
+ */
+function smallLabels(
+  holds: (HoldInterval & { token: number | null })[],
+  writes: ReturnType<typeof countedWrites>,
+  domainMs: number,
+): SmallLabel[] {
+  const pxPerMs = TIMELINE_WIDTH_PX / domainMs;
+  const wanted = [
+    ...writes
+      .filter((w) => w.count > 1)
+      .map((w) => ({ client: w.client, atPx: w.atMs * pxPerMs, text: `×${String(w.count)} ${w.tokens}`.trim() })),
+    ...writes
+      .filter((w) => w.count === 1 && w.tokens !== '')
+      .map((w) => ({ client: w.client, atPx: w.atMs * pxPerMs, text: w.tokens })),
+  ].map((label) => ({ ...label, fromPx: 0, toPx: TIMELINE_WIDTH_PX, rows: ['below', 'above'] as const }));
+  const holdTokens = holds
+    .filter((h) => h.token !== null)
+    .map((h) => {
+      const text = `#${String(h.token)}`;
+      const startPx = h.startMs * pxPerMs;
+      return {
+        client: h.client,
+        atPx: startPx + 2 + labelWidthPx(text) / 2,
+        text,
+        fromPx: startPx,
+        toPx: h.endMs * pxPerMs,
+        rows: ['above', 'below'] as const,
+      };
+    });
+  // Labels placed in one row of one lane do not overlap, so a row holds fewer than the plot is wide
+  // in pixels and each check is bounded, however many writes a hostile history holds.
+  const rows = new Map<string, { leftPx: number; rightPx: number }[]>();
+  const placed: SmallLabel[] = [];
+  for (const label of [...wanted, ...holdTokens]) {
+    const half = labelWidthPx(label.text) / 2;
+    const leftPx = label.atPx - half;
+    const rightPx = label.atPx + half;
+    if (leftPx < label.fromPx || rightPx > label.toPx) continue;
+    const taken = (row: SmallLabel['row']) => {
+      const key = JSON.stringify([label.client, row]);
+      const spans = rows.get(key) ?? [];
+      rows.set(key, spans);
+      return spans;
+    };
+    const row = label.rows.find((r) => !taken(r).some((p) => p.leftPx < rightPx && leftPx < p.rightPx));
+    if (row === undefined) continue;
+    taken(row).push({ leftPx, rightPx });
+    placed.push({ client: label.client, centerMs: label.atPx / pxPerMs, text: label.text, row });
+  }
+  return placed;
+}
+
+function labelWidthPx(text: string): number {
+  return text.length * SMALL_FONT_PX * SMALL_CHAR_WIDTH_EM;
 }
 
 interface BarsOptions {
@@ -418,13 +728,6 @@ const WRITE_MARKS: Record<WriteOutcome, { shape: string; color: string; size: nu
 /** The legend's order, and the drawing order: the damage is drawn last, on top of the rest. */
 const WRITE_OUTCOMES = Object.keys(WRITE_MARKS) as WriteOutcome[];
 
-function inDrawingOrder(writes: TimelineWrite[]) {
-  const rank = (outcome: WriteOutcome) => WRITE_OUTCOMES.indexOf(outcome);
-  return writes
-    .map((write) => ({ ...write, outcome: writeOutcome(write) }))
-    .sort((a, b) => rank(a.outcome) - rank(b.outcome));
-}
-
 function writeOutcome(write: TimelineWrite): WriteOutcome {
   if (write.stale) return write.accepted ? 'stale, accepted' : 'stale, rejected';
   return write.accepted ? 'accepted' : 'rejected';
@@ -435,6 +738,7 @@ function writeScale(property: 'shape' | 'color' | 'size') {
     field: 'outcome',
     type: 'nominal',
     title: 'write',
+    legend: { orient: 'bottom' },
     sort: WRITE_OUTCOMES, // vega-lite wants size on a discrete field to have an order
     scale: {
       // ordinal: one value per outcome. By default a size on a nominal field gets a point scale,

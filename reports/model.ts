@@ -2,11 +2,9 @@
  * From loaded runs to what the report shows: the verdict matrix, the comparison table, chart data
  * and the timeline of every unsafe run. Pure functions; the files are read by load.ts.
  */
-import { classifyWrites, holdingIntervals } from '../checkers/mutex.ts';
-import { kindOfLabel } from '../faults/index.ts';
-import { NEMESIS, type Op } from '../runner/history.ts';
+import type { Op } from '../runner/history.ts';
 import { MECHANISMS, mechanism, type Level } from './claims.ts';
-import { readHistory, type LoadedRun } from './load.ts';
+import type { LoadedRun } from './load.ts';
 import { replayCommand } from '../runner/replay.ts';
 
 export type Mode = 'sim' | 'live';
@@ -274,77 +272,7 @@ export function failoverRows(
   });
 }
 
-export interface Timeline {
-  readonly run: LoadedRun;
-  readonly title: string;
-  readonly endMs: number;
-  readonly holds: { client: string; startMs: number; endMs: number }[];
-  readonly faults: { label: string; startMs: number; endMs: number; color?: string }[];
-  readonly writes: { client: string; atMs: number; accepted: boolean; stale: boolean }[];
-}
-
-/** The timeline of an unsafe run: who believed it held the lock when, the faults, and the writes. */
-export function timeline(run: LoadedRun): Timeline | null {
-  const history = readHistory(run);
-  if (history === null) return null;
-  const clientOps = history.ops.filter((op) => op.process !== NEMESIS);
-  // A loop, not Math.max(...ops): a long history has more operations than a call may take arguments.
-  const endMs = history.ops.reduce((max, op) => Math.max(max, op.timeMs), run.simulatedMs);
-  return {
-    run,
-    title: `${run.scenario}: ${run.system}, fencing ${run.fencing ? 'on' : 'off'}, seed ${run.seed} (${run.mode})`,
-    endMs,
-    holds: holdingIntervals(clientOps, endMs).map((i) => ({ client: i.process, startMs: i.startMs, endMs: i.endMs })),
-    faults: faultBands(history.ops, endMs),
-    writes: classifyWrites(clientOps, history.writes).map(({ write, stale }) => ({
-      client: write.process,
-      atMs: write.timeMs,
-      accepted: write.accepted,
-      stale,
-    })),
-  };
-}
-
-/**
- * Each fault-start with the first fault-end of the same fault at or after it, coloured by the kind
- * its label names (the planner's labels begin with the kind: 'pause c1', 'partition halves
- * (drop)'). Histories are in time order, so each fault's ends are sorted and a binary search finds
- * it: searching the whole history per start is quadratic, and a hostile history can hold a
- * million starts.
- */
-function faultBands(ops: readonly Op[], endMs: number): Timeline['faults'] {
-  const ends = new Map<number | undefined, number[]>();
-  for (const op of ops) {
-    if (op.f !== 'fault-end') continue;
-    const times = ends.get(op.value) ?? [];
-    times.push(op.timeMs);
-    ends.set(op.value, times);
-  }
-  return ops
-    .filter((op) => op.f === 'fault-start')
-    .map((start) => {
-      const label = start.detail ?? `fault ${start.value ?? ''}`;
-      const color = kindOfLabel(label)?.color;
-      return {
-        label,
-        startMs: start.timeMs,
-        endMs: firstAtOrAfter(ends.get(start.value) ?? [], start.timeMs) ?? endMs,
-        ...(color === undefined ? {} : { color }),
-      };
-    });
-}
-
-function firstAtOrAfter(sorted: readonly number[], timeMs: number): number | undefined {
-  let low = 0;
-  let high = sorted.length;
-  while (low < high) {
-    const middle = (low + high) >> 1;
-    // eslint-disable-next-line @typescript-eslint/no-non-null-assertion -- low <= middle < high <= length: in bounds
-    if (sorted[middle]! < timeMs) low = middle + 1;
-    else high = middle;
-  }
-  return sorted[low];
-}
+export { timeline, type Timeline } from './timeline.ts';
 
 /** The replay command of a run; runs from before results.json named their file are assumed to be library scenarios. */
 export function replayOf(run: LoadedRun): string {

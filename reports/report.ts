@@ -84,9 +84,7 @@ export async function buildReport(dirs: readonly string[]): Promise<Report> {
   for (const run of unsafe.slice(0, MAX_TIMELINES)) {
     const t: Timeline | null = timeline(run);
     if (t === null) continue;
-    const { svg, png } = await renderChart(
-      timelineChart({ title: t.title, endMs: t.endMs, holds: t.holds, faults: t.faults, writes: t.writes }),
-    );
+    const { svg, png } = await renderChart(timelineChart(t));
     const caption = `${t.title}: ${run.metrics?.lostUpdates ?? 0} lost update(s), ${run.metrics?.staleWritesAccepted ?? 0} stale write(s) accepted.`;
     shown.push({ name: `timeline-${shown.length + 1}`, caption, svg, png, run });
   }

@@ -61,6 +61,7 @@ export async function runWorld<Extra extends object>(
     mode: world.mode,
     expected,
     fencingSound: system.fencing === 'sound',
+    ttlMs: scenario.lock.ttlMs,
     ...world.resultFields(),
   };
   const topology = {
@@ -143,7 +144,10 @@ export function round(ms: number): number {
   return Math.round(ms * 10) / 10;
 }
 
-type Base = Pick<RunResult, 'scenario' | 'system' | 'fencing' | 'seed' | 'mode' | 'expected' | 'fencingSound'>;
+type Base = Pick<
+  RunResult,
+  'scenario' | 'system' | 'fencing' | 'seed' | 'mode' | 'expected' | 'fencingSound' | 'ttlMs'
+>;
 
 /** A run that has no verdict (skipped, or unknown): nothing measured, and an expectation of it is not met. */
 function unjudged<Extra extends object>(

@@ -59,6 +59,8 @@ const runEntryFields = z.object({
   expectationMet: z.boolean().nullable(),
   fencingSound: z.boolean().optional(),
   simulatedMs: nonNegative,
+  /** The scenario's lease length (lock.ttlMs), so a report can mark where each grant's lease lapses; absent from older runs. */
+  ttlMs: finite.gt(0, { error: 'expected a number > 0' }).optional(),
   wallMs: nonNegative.optional(),
   events: count.optional(),
   traceHash: name.nullable().optional(),

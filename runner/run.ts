@@ -43,6 +43,8 @@ export interface RunResult {
   /** Whether this system's fencing token is sound; RedLock's is not, whatever the run shows. */
   readonly fencingSound: boolean;
   readonly simulatedMs: number;
+  /** The scenario's lease length: TTL, session timeout or lease TTL, as the clients were configured. */
+  readonly ttlMs: number;
   readonly events: number;
   readonly traceHash: string | null;
   readonly notes: readonly string[];
