@@ -43,7 +43,7 @@ export interface CompareCommand {
   readonly report?: boolean;
 }
 
-export const DEFAULT_SCHEDULES = 200;
+export const DEFAULT_SCHEDULES = 500;
 /** Most schedules run live in one command: each is twelve live runs of up to half a minute. */
 export const MAX_LIVE_SCHEDULES = 50;
 

@@ -7,8 +7,9 @@
  * `clients`, `c1`, `c2`) and servers (`one`, `servers`, `majority`, `minority`, `leader`). How a
  * selector maps on each shape of system:
  *   one, servers, majority   the server, on a single-server system (a majority of one is that one);
- *   leader                   the server, on a single-server system; on RedLock, whose five nodes are
- *                            independent and none leads, the schedule is not applicable;
+ *   leader                   the node the system cannot do without at that moment: the Raft or Zab
+ *                            leader, the server of a single-server system, and on RedLock, whose
+ *                            five nodes are peers that all matter alike, one of them (as `one`);
  *   minority                 nobody, on a single-server system: the largest minority of one server
  *                            is no server, so the fault is taken out of that system's schedule (it
  *                            still runs, with the other faults, and the scenario file says so);
@@ -41,7 +42,7 @@ export interface CampaignWorkload {
 /** Short runs, so that thousands fit in a minute; three clients contend, as in the library. */
 export const DEFAULT_WORKLOAD: CampaignWorkload = {
   clients: 3,
-  durationMs: 10_000,
+  durationMs: 5_000,
   ttlMs: 1000,
   holdMs: 250,
   thinkMs: 50,
@@ -92,10 +93,7 @@ export function fitSchedule(schedule: Scenario, system: SystemId, fencing: boole
   const faults: Fault[] = [];
   schedule.faults.forEach((fault, i) => {
     if (servers < 2 && selectorsOf(fault).includes('minority')) dropped.push(i + 1);
-    else
-      faults.push(
-        !diskless && fault.crash !== undefined && fault.persist === false ? { ...fault, persist: true } : fault,
-      );
+    else faults.push(withoutLeader(withDisk(fault, diskless), topology.hasLeader));
   });
   const reason = whyNot(faults, topology);
   if (reason !== null) return { scenario: null, notApplicable: reason };
@@ -127,6 +125,23 @@ export function logUniform(min: number, max: number): fc.Arbitrary<number> {
   return fc
     .integer({ min: 0, max: 1000 })
     .map((u) => (u === 0 ? min : Math.max(min, Math.min(max, Math.round(low * (max / low) ** (u / 1000))))));
+}
+
+/** A restart keeps its disk where the system has no choice but to (see the header). */
+function withDisk(fault: Fault, diskless: boolean): Fault {
+  return !diskless && fault.crash !== undefined && fault.persist !== true ? { ...fault, persist: true } : fault;
+}
+
+/** `leader` on a system of peers is any one of them (see the header). */
+function withoutLeader(fault: Fault, hasLeader: boolean): Fault {
+  if (hasLeader || !selectorsOf(fault).includes('leader')) return fault;
+  const swap = (value: unknown): unknown =>
+    value === 'leader'
+      ? 'one'
+      : typeof value === 'object' && value !== null && !Array.isArray(value)
+        ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, swap(v)]))
+        : value;
+  return swap(fault) as Fault;
 }
 
 /** The 95% Wilson score interval of `k` successes in `n` trials; [0, 1] when n is 0. */

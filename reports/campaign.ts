@@ -1,0 +1,214 @@
+/**
+ * The campaign of `lockstep compare` as the report shows it: the measured comparison table, the
+ * speed measurements, and a short "what to use" derived from them by the rules written below.
+ * Pure functions over a validated compare.json; html.ts and markdown.ts escape what they print.
+ *
+ * The rules, the same for every system:
+ *   correctness (a payment path, anything that must not be applied twice): a system whose token is
+ *     sound and whose fenced runs were never unsafe; it holds only where the resource checks the
+ *     token. Fenced runs judge a claim of strong consistency.
+ *   unfenced: every system that was unsafe in some unfenced run is listed as "unsafe without
+ *     fencing", a lease-based lock's known limit, stated alike for each.
+ *   RedLock's token is not sound (its INCR runs on independent nodes); its fenced column is never
+ *     read as safe, whatever its runs show.
+ *   efficiency (a scheduler where a rare double run costs only work): the lowest unfenced unsafe
+ *     fraction, then the fastest uncontended acquire-and-release.
+ * Nothing that was not applicable or had no verdict is counted as safe: fractions are over the runs
+ * that were judged, and each cell says how many did not apply.
+ */
+import type { CompareFile } from '../runner/compare-file.ts';
+import { mechanism } from './claims.ts';
+
+type Cell = CompareFile['cells'][number];
+
+export interface CampaignRow {
+  readonly system: string;
+  readonly name: string;
+  readonly unfenced: string;
+  readonly fenced: string;
+  readonly damage: string;
+  readonly unavailable: string;
+  readonly takeover: string;
+  readonly notApplicable: string;
+  readonly live: string;
+  readonly speed: string;
+  readonly complexity: string;
+  readonly claim: string;
+  /** A claim the measurements contradict, in words; empty when none. */
+  readonly contradiction: string;
+  readonly counterexamples: readonly { readonly fencing: string; readonly file: string; readonly replay: string }[];
+}
+
+export interface CampaignView {
+  readonly heading: string;
+  readonly workload: string;
+  readonly advice: readonly string[];
+  readonly rows: readonly CampaignRow[];
+  readonly notes: readonly string[];
+}
+
+export function percent(x: number): string {
+  const p = x * 100;
+  return `${p >= 10 || p === 0 ? Math.round(p) : Math.round(p * 10) / 10}%`;
+}
+
+/** "3 of 500 (0.6%, 95% CI 0.2-1.7%)", or why there is no fraction. */
+export function fractionText(cell: Pick<Cell, 'unsafe' | 'runs' | 'interval'>): string {
+  if (cell.runs === 0) return 'no run judged';
+  return `unsafe in ${cell.unsafe} of ${cell.runs} (${percent(cell.unsafe / cell.runs)}; 95% CI ${percent(cell.interval[0])}-${percent(cell.interval[1])})`;
+}
+
+function cellOf(file: CompareFile, system: string, fencing: 'off' | 'on'): Cell | undefined {
+  return file.cells.find((c) => c.system === system && c.fencing === fencing);
+}
+
+export function campaignView(file: CompareFile): CampaignView {
+  const w = file.workload;
+  const schedules = file.schedules.length;
+  const rows = file.systems.map((system) => rowOf(file, system));
+  return {
+    heading: `The campaign: ${schedules} fault schedules, the same for every system`,
+    workload:
+      `Every system ran the same ${schedules} schedules (seed ${file.seed}), fenced and unfenced: ${w.clients} clients, ` +
+      `${w.durationMs / 1000} s each, lease ${w.ttlMs} ms, hold ${w.holdMs} ms, think ${w.thinkMs} ms, ` +
+      `network ${w.latencyMs.min}-${w.latencyMs.max} ms. Fractions are over the runs that were judged; ` +
+      `schedules that could not apply to a system are counted apart, never as safe.`,
+    advice: advice(file),
+    rows,
+    notes: [
+      'Speed is measured apart from the campaign, without faults: one client alone (acquire plus release, per round), ' +
+        `and the campaign's ${w.clients} clients contending (grants per second, which includes each recipe's retry or wait policy).`,
+      ...(file.systems.includes('postgres') && file.systems.includes('mysql')
+        ? [
+            'PostgreSQL and MySQL share one session model in the simulator (a lock held by a connection, released when the ' +
+              'server sees it close), so their simulated figures agree closely by construction; live runs tell them apart.',
+          ]
+        : []),
+      ...(file.live > 0
+        ? [
+            `${file.live} schedule(s), chosen by the seed, also ran on the real servers; a live verdict that differs from the simulated one is listed as a disagreement.`,
+          ]
+        : []),
+    ],
+  };
+}
+
+function rowOf(file: CompareFile, system: string): CampaignRow {
+  const m = mechanism(system);
+  const off = cellOf(file, system, 'off');
+  const on = cellOf(file, system, 'on');
+  const speed = file.speed.find((s) => s.system === system);
+  const unsound = on !== undefined && !on.fencingSound;
+  const fencedText =
+    on === undefined
+      ? 'not run'
+      : unsound
+        ? `no sound token (${fractionText(on)} with its best attempt)`
+        : fractionText(on);
+  const either = [off, on].filter((c): c is Cell => c !== undefined);
+  const notApplicable = either
+    .flatMap((c) => c.notApplicableReasons.map((r) => `${r.schedules} (fencing ${c.fencing}): ${r.reason}`))
+    .join('; ');
+  return {
+    system,
+    name: m.name,
+    unfenced: off === undefined ? 'not run' : fractionText(off),
+    fenced: fencedText,
+    damage: either
+      .map((c) =>
+        c.lostPer1000 === null
+          ? `fencing ${c.fencing}: no acknowledged writes`
+          : `fencing ${c.fencing}: ${c.lostPer1000} lost, ${c.stalePer1000 ?? 0} stale accepted`,
+      )
+      .join('; '),
+    unavailable: either
+      .map((c) => `fencing ${c.fencing}: ${c.unavailableFraction === null ? '-' : percent(c.unavailableFraction)}`)
+      .join('; '),
+    takeover: either
+      .map((c) =>
+        c.takeoverMs === null
+          ? `fencing ${c.fencing}: no holder crashed`
+          : `fencing ${c.fencing}: p50 ${c.takeoverMs.p50} ms, p99 ${c.takeoverMs.p99} ms (${c.takeoverMs.samples} crashes)`,
+      )
+      .join('; '),
+    notApplicable: notApplicable === '' ? 'none' : notApplicable,
+    live: either
+      .flatMap((c) =>
+        c.live === undefined
+          ? []
+          : [
+              `fencing ${c.fencing}: ${fractionText(c.live)}` +
+                (c.live.disagreements.length === 0
+                  ? ''
+                  : `; disagrees with the simulator on schedule(s) ${c.live.disagreements.map((d) => `${d.schedule + 1} (sim ${d.sim}, live ${d.live})`).join(', ')}`),
+            ],
+      )
+      .join('; '),
+    speed:
+      speed === undefined
+        ? 'not measured'
+        : `alone: p50 ${speed.uncontendedMs?.p50 ?? '-'} ms, p99 ${speed.uncontendedMs?.p99 ?? '-'} ms; ` +
+          `${speed.contendedClients} contending: ${speed.contendedAcquisitionsPerSec} grants/s (${speed.source})`,
+    complexity: `${m.servers} server(s); round trips per acquire: ${m.roundTrips.unfenced}; fenced ${m.roundTrips.fenced}`,
+    claim: m.claimed === undefined ? 'none' : `consistency ${m.claimed.consistency}, speed ${m.claimed.speed}`,
+    contradiction: contradiction(m.claimed?.consistency, on),
+    counterexamples: either.flatMap((c) =>
+      c.counterexample === null || c.replay === null
+        ? []
+        : [{ fencing: c.fencing, file: c.counterexample, replay: c.replay }],
+    ),
+  };
+}
+
+/** A consistency claim judged by the evidence that bears on it: the fenced runs. */
+function contradiction(claimed: string | undefined, fenced: Cell | undefined): string {
+  if (claimed === undefined || fenced === undefined) return '';
+  if (!fenced.fencingSound) return `claimed ${claimed}, but it has no sound fencing token`;
+  if (claimed === 'strong' && fenced.unsafe > 0)
+    return `claimed strong, but unsafe in ${fenced.unsafe} of ${fenced.runs} fenced runs`;
+  return '';
+}
+
+function advice(file: CompareFile): string[] {
+  const name = (system: string) => mechanism(system).name;
+  const list = (systems: readonly string[]) => systems.map(name).join(', ');
+  const fenced = file.cells.filter((c) => c.fencing === 'on');
+  const unfenced = file.cells.filter((c) => c.fencing === 'off');
+  const sound = fenced.filter((c) => c.fencingSound && c.runs > 0 && c.unsafe === 0);
+  const fencedUnsafe = fenced.filter((c) => c.fencingSound && c.unsafe > 0);
+  const unsound = fenced.filter((c) => !c.fencingSound);
+  const unsafeUnfenced = unfenced.filter((c) => c.unsafe > 0);
+  const out: string[] = [];
+  if (sound.length > 0) {
+    const worst = Math.max(...sound.map((c) => c.interval[1]));
+    out.push(
+      `For correctness (a payment path, a job that must not run twice): ${list(sound.map((c) => c.system))}, with the ` +
+        `fencing token checked by the resource. Fenced, none was unsafe in this campaign (at most ${percent(worst)} at 95% confidence).`,
+    );
+  }
+  if (fencedUnsafe.length > 0)
+    out.push(
+      `Fenced and still unsafe: ${fencedUnsafe.map((c) => `${name(c.system)} (${c.unsafe} of ${c.runs})`).join(', ')}. ` +
+        'A token kept on one node is only as durable as that node; see the counterexamples.',
+    );
+  if (unsound.length > 0)
+    out.push(
+      `${list(unsound.map((c) => c.system))}: no sound fencing token; use only where a rare double grant costs duplicate work, not corruption.`,
+    );
+  if (unsafeUnfenced.length > 0)
+    out.push(
+      `Without fencing, every one of these was unsafe in some schedules: ${unsafeUnfenced.map((c) => `${name(c.system)} ${percent(c.unsafeFraction ?? 0)}`).join(', ')}. ` +
+        'A lease cannot stop a paused or cut-off holder from acting late.',
+    );
+  const judged = unfenced.filter((c) => c.unsafeFraction !== null);
+  const safest = judged.sort((a, b) => (a.unsafeFraction ?? 1) - (b.unsafeFraction ?? 1))[0];
+  const fastest = [...file.speed]
+    .filter((s) => s.uncontendedMs !== null)
+    .sort((a, b) => (a.uncontendedMs?.p50 ?? 0) - (b.uncontendedMs?.p50 ?? 0))[0];
+  if (safest !== undefined && fastest !== undefined)
+    out.push(
+      `For efficiency (a scheduler, a cache refill): the fewest unsafe unfenced runs were ${name(safest.system)}'s ` +
+        `(${percent(safest.unsafeFraction ?? 0)}); the fastest alone was ${name(fastest.system)} (p50 ${fastest.uncontendedMs?.p50 ?? '-'} ms, ${fastest.source}).`,
+    );
+  return out;
+}
