@@ -14,6 +14,10 @@ import fc from 'fast-check';
 import { isUnsafe, searchSpace } from '../runner/check.ts';
 import { scenarioArbitrary } from '../runner/search.ts';
 import { CHECK_DURATION_MS } from './check.ts';
+import { DEFAULT_SCHEDULES } from './compare.ts';
+import { compare } from '../runner/compare.ts';
+import { DEFAULT_WORKLOAD } from '../runner/campaign.ts';
+import { RunPool } from '../runner/check-pool.ts';
 
 export interface BenchResult {
   readonly tool: { readonly name: 'lockstep'; readonly version: string };
@@ -31,6 +35,10 @@ export interface BenchResult {
   /** Property runs judged per second by `lockstep check` on one core (5-second scenarios, swarm), over every system. */
   readonly checkRunsPerSec: number;
   readonly checkRunsPerSecBySystem: Partial<Record<SystemId, number>>;
+  /** Runs per wall second of the default `lockstep compare` (500 schedules x 6 systems x 2, shrinking and speed included), 2 workers. */
+  readonly compareRunsPerSec: number;
+  /** Wall seconds of that campaign. */
+  readonly compareSeconds: number;
   readonly details: {
     readonly kernel: {
       readonly pairs: number;
@@ -67,6 +75,7 @@ export async function runBench(version: string, library: string): Promise<BenchR
   const simulatedPerWall: Partial<Record<SystemId, number>> = {};
   for (const id of availableSystems()) simulatedPerWall[id] = await systemSpeed(id);
   const checkRates = await checkSpeed();
+  const campaign = await compareSpeed();
   return {
     tool: { name: 'lockstep', version },
     node: process.version,
@@ -77,6 +86,8 @@ export async function runBench(version: string, library: string): Promise<BenchR
     librarySeconds: await librarySeconds(library),
     checkRunsPerSec: checkRates.overall,
     checkRunsPerSecBySystem: checkRates.bySystem,
+    compareRunsPerSec: campaign.runsPerSec,
+    compareSeconds: campaign.seconds,
     details: {
       kernel: { pairs: PAIRS, events, samplesPerSec: kernelSamples, traceHash },
       promiseLoop: { iterations: PROMISE_ITERATIONS, samplesPerSec: promiseSamples },
@@ -131,6 +142,28 @@ async function checkSpeed(): Promise<{ overall: number; bySystem: Partial<Record
     seconds += elapsed;
   }
   return { overall: Math.round(runs / seconds), bySystem };
+}
+
+const COMPARE_WORKERS = 2;
+
+/** The default campaign, as `lockstep compare --workers 2` runs it, without writing files. */
+async function compareSpeed(): Promise<{ runsPerSec: number; seconds: number }> {
+  const systems = availableSystems();
+  const pool = new RunPool(COMPARE_WORKERS);
+  try {
+    const started = performance.now();
+    await compare({
+      schedules: DEFAULT_SCHEDULES,
+      seed: 1,
+      systems,
+      workload: DEFAULT_WORKLOAD,
+      summaries: (requests) => pool.summaries(requests),
+    });
+    const seconds = (performance.now() - started) / 1000;
+    return { runsPerSec: Math.round((DEFAULT_SCHEDULES * systems.length * 2) / seconds), seconds: round(seconds, 1) };
+  } finally {
+    await pool.close();
+  }
 }
 
 async function librarySeconds(library: string): Promise<number> {
@@ -188,5 +221,6 @@ export function formatBench(result: BenchResult): string {
     `check           ${result.checkRunsPerSec} runs/s (${Object.entries(result.checkRunsPerSecBySystem)
       .map(([id, n]) => `${id} ${n}`)
       .join(', ')})`,
+    `compare         ${result.compareRunsPerSec} runs/s (${result.compareSeconds} s for the default campaign, ${COMPARE_WORKERS} workers)`,
   ].join('\n');
 }

@@ -8,6 +8,7 @@
 import type { Report } from './report.ts';
 import { redactSecrets } from '../runner/redact.ts';
 import { cellKey, replayOf, type Cell, type Mode } from './model.ts';
+import { campaignHtml } from './campaign-render.ts';
 
 export function escapeHtml(value: string | number): string {
   return String(value)
@@ -116,6 +117,7 @@ export function renderHtml(report: Report): string {
 <body>
 <h1>lockstep report</h1>
 <p>${loaded.runs.length} run(s) from ${loaded.sources.length} run director${loaded.sources.length === 1 ? 'y' : 'ies'}. A run is unsafe when it lost an update or the protected register accepted a stale write.</p>
+${report.campaigns.map(campaignHtml).join('\n')}
 <h2 id="matrix">Verdicts</h2>
 <div class="wide"><table class="matrix"><tr><th>scenario</th>${head}</tr>
 ${rows}

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { z } from 'zod';
 import type { Op, RegisterWrite } from '../runner/history.ts';
 import { historyFileName, historyLineSchema, resultsFileSchema, type RunEntry } from '../runner/results.ts';
+import { COMPARE_FILE, compareFileSchema, type CompareFile } from '../runner/compare-file.ts';
 
 export class ReportError extends Error {
   override name = 'ReportError';
@@ -39,12 +40,15 @@ export interface Source {
 export interface LoadedRuns {
   readonly sources: readonly Source[];
   readonly runs: readonly LoadedRun[];
+  /** The campaigns of `lockstep compare`: compare.json of each directory that holds one. */
+  readonly campaigns: readonly { readonly dir: string; readonly file: CompareFile }[];
 }
 
 export function loadRunDirs(dirs: readonly string[]): LoadedRuns {
   if (dirs.length === 0) throw new ReportError('name at least one run directory');
   const sources: Source[] = [];
   const runs: LoadedRun[] = [];
+  const campaigns: { dir: string; file: CompareFile }[] = [];
   for (const dir of dirs) {
     const file = join(dir, 'results.json');
     if (statOrNull(file) === null)
@@ -61,8 +65,19 @@ export function loadRunDirs(dirs: readonly string[]): LoadedRuns {
     });
     // A third-party subject's runs are its own column, apart from the system whose servers it ran on.
     for (const run of results.runs) runs.push({ ...run, system: run.subject ?? run.system, dir });
+    const compared = join(dir, COMPARE_FILE);
+    if (statOrNull(compared) !== null)
+      campaigns.push({
+        dir,
+        file: validate(
+          compared,
+          '',
+          compareFileSchema,
+          parseJson(compared, '', readBounded(compared, MAX_RESULTS_BYTES)),
+        ),
+      });
   }
-  return { sources, runs };
+  return { sources, runs, campaigns };
 }
 
 /**

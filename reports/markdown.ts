@@ -6,8 +6,13 @@
 import { redactSecrets } from '../runner/redact.ts';
 import type { Report } from './report.ts';
 import { cellKey, replayOf, type Mode } from './model.ts';
+import { campaignMarkdown } from './campaign-render.ts';
 
 /** Text shown as text: HTML special characters as entities, Markdown's inline syntax backslash-escaped, one line. */
+export function markdownText(value: string | number): string {
+  return cell(value);
+}
+
 function cell(value: string | number): string {
   return String(value)
     .replace(/&/g, '&amp;')
@@ -18,6 +23,10 @@ function cell(value: string | number): string {
 }
 
 /** A code span: Markdown shows its content literally, so only backticks need taking out. */
+export function markdownCode(text: string): string {
+  return code(text);
+}
+
 function code(text: string): string {
   return `\`${text.replace(/`/g, "'").replace(/[\r\n]+/g, ' ')}\``;
 }
@@ -29,6 +38,7 @@ export function renderMarkdown(report: Report): string {
     '',
     `${loaded.runs.length} run(s) from ${loaded.sources.length} run directory(ies).`,
     '',
+    ...report.campaigns.flatMap(campaignMarkdown),
     '## Verdicts',
     '',
   ];

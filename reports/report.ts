@@ -24,6 +24,7 @@ import {
   type Timeline,
 } from './model.ts';
 import { renderChart } from './render.ts';
+import { campaignView, type CampaignView } from './campaign.ts';
 
 /** Timelines drawn at most; beyond it the rest are listed, not drawn, so a report of thousands of runs stays readable. */
 export const MAX_TIMELINES = 200;
@@ -45,6 +46,8 @@ export interface Report {
     readonly shown: readonly (RenderedChart & { readonly run: LoadedRun })[];
     readonly omitted: number;
   };
+  /** The campaigns of `lockstep compare` among the directories, first on the page. */
+  readonly campaigns: readonly CampaignView[];
 }
 
 export async function buildReport(dirs: readonly string[]): Promise<Report> {
@@ -95,6 +98,7 @@ export async function buildReport(dirs: readonly string[]): Promise<Report> {
     comparison: comparison(runs),
     charts,
     timelines: { shown, omitted: unsafe.length - shown.length },
+    campaigns: loaded.campaigns.map((c) => campaignView(c.file)),
   };
 }
 
