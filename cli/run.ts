@@ -147,10 +147,15 @@ async function runEach(
       if (!report.deterministic) divergences.push(`${label}: ${report.message}`);
     }
     if (progress !== null) progress.increment({ run: label });
-    else print(`${label}: ${run.verdict}${expectationNote(run.expected, run.expectationMet)} (${wallMs} ms)`);
+    else print(`${label}: ${verdictText(run)}${expectationNote(run.expected, run.expectationMet)} (${wallMs} ms)`);
   }
   progress?.stop();
   return { runs, divergences };
+}
+
+/** The verdict, with the reason when the run was skipped. */
+function verdictText(run: TimedRun): string {
+  return run.verdict === 'skipped' ? `skipped: ${run.skipped ?? 'no reason given'}` : run.verdict;
 }
 
 function expectationNote(expected: string | null, met: boolean | null): string {

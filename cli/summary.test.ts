@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { TimedRun } from '../runner/run-dir.ts';
-import { summaryTable } from './summary.ts';
+import { skipLines, summaryTable } from './summary.ts';
 
 function run(fields: Partial<TimedRun>): TimedRun {
   return {
@@ -34,5 +34,17 @@ describe('summary table', () => {
   it('marks a missed expectation', () => {
     const table = summaryTable([run({ system: 'redis', verdict: 'safe', expected: 'unsafe', expectationMet: false })]);
     assert.match(table.split('\n')[1]!, /safe\s+unsafe \(FAILED\)/);
+  });
+
+  it('prints why runs were skipped, once per scenario, system and reason', () => {
+    const reason = 'selector minority: a single server has no minority';
+    const skipped = (fencing: boolean, seed: number) =>
+      run({ scenario: 'minority-cut', system: 'redis', fencing, seed, verdict: 'skipped', skipped: reason });
+    const runs = [skipped(false, 1), skipped(true, 1), skipped(false, 2), skipped(true, 2), run({})];
+    assert.deepEqual(skipLines(runs), [`skipped: minority-cut on redis, fencing off and on, 2 seeds: ${reason}`]);
+    assert.ok(
+      summaryTable(runs).endsWith(`\n\nskipped: minority-cut on redis, fencing off and on, 2 seeds: ${reason}`),
+    );
+    assert.ok(!summaryTable([run({})]).includes('skipped'), 'no skip section without skipped runs');
   });
 });

@@ -1,4 +1,4 @@
-/** The summary table printed after a run. */
+/** The summary table printed after a run, with the reason of every skipped run below it. */
 import { runLabel } from '../runner/results.ts';
 import type { TimedRun } from '../runner/run-dir.ts';
 
@@ -32,7 +32,34 @@ function row(run: TimedRun): string[] {
 }
 
 export function summaryTable(runs: readonly TimedRun[]): string {
-  const rows = [COLUMNS as readonly string[], ...runs.map(row)];
+  const table = formatTable([COLUMNS as readonly string[], ...runs.map(row)]);
+  const skips = skipLines(runs);
+  return skips.length === 0 ? table : [table, '', ...skips].join('\n');
+}
+
+/**
+ * One line per scenario, system and reason that runs were skipped for, naming the fencing settings
+ * and seeds: a skipped run was not run, and the reader is told why instead of reading a bare "skipped".
+ */
+export function skipLines(runs: readonly TimedRun[]): string[] {
+  const groups = new Map<string, { head: string; reason: string; fencings: Set<string>; seeds: Set<number> }>();
+  for (const run of runs) {
+    if (run.verdict !== 'skipped') continue;
+    const head = `${run.scenario} on ${runLabel(run)}`;
+    const reason = run.skipped ?? 'no reason given';
+    const key = JSON.stringify([head, reason]);
+    const group = groups.get(key) ?? { head, reason, fencings: new Set(), seeds: new Set() };
+    groups.set(key, group);
+    group.fencings.add(run.fencing ? 'on' : 'off');
+    group.seeds.add(run.seed);
+  }
+  return [...groups.values()].map(({ head, reason, fencings, seeds }) => {
+    const seedText = seeds.size === 1 ? `seed ${[...seeds].join('')}` : `${seeds.size} seeds`;
+    return `skipped: ${head}, fencing ${[...fencings].join(' and ')}, ${seedText}: ${reason}`;
+  });
+}
+
+function formatTable(rows: readonly (readonly string[])[]): string {
   // Every row has a cell per column; a missing one would be empty.
   const widths = COLUMNS.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
   return rows

@@ -181,8 +181,11 @@ export function latencyChart(samples: LatencySample[]): TopLevelSpec {
   };
 }
 
-/** Lost updates and accepted stale writes per system, unfenced next to fenced, summed over rows. */
-export function safetyChart(rows: SafetyRow[]): TopLevelSpec {
+/**
+ * Lost updates and accepted stale writes per system, unfenced next to fenced, summed over rows;
+ * `scope` names the runs the rows came from, for the subtitle.
+ */
+export function safetyChart(rows: SafetyRow[], scope = 'the runs given'): TopLevelSpec {
   const values = rows.flatMap((row) => [
     { system: row.system, fencing: row.fencing, measure: 'lost updates', count: row.lostUpdates },
     {
@@ -197,7 +200,7 @@ export function safetyChart(rows: SafetyRow[]): TopLevelSpec {
     $schema: SCHEMA,
     title: {
       text: 'Safety: damage per system',
-      subtitle: 'lost updates and stale writes the register accepted, over all scenarios; 0 is safe',
+      subtitle: `lost updates and stale writes the register accepted, summed over ${scope}`,
     },
     data: { values },
     facet: { column: { field: 'measure', type: 'nominal', title: null } },

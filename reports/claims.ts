@@ -1,7 +1,8 @@
 /**
  * What the usual "RedLock vs ZooKeeper vs etcd vs DB locks" comparison says about each mechanism,
  * and what each costs to run. The claims sit beside the measurements in the report, which flags
- * every measurement that contradicts them; they are never used to decide a verdict.
+ * every measurement that contradicts them (judgeConsistency states the rules); they are never used
+ * to decide a verdict.
  */
 export type Level = 'strong' | 'medium' | 'high' | 'low';
 
@@ -15,6 +16,11 @@ export interface Mechanism {
   readonly bestFor: string;
   /** The usual table's claims; absent where it makes none (it has no row for a single Redis). */
   readonly claimed?: { readonly consistency: Level; readonly speed: Level };
+  /**
+   * The simulator model several systems share, where they share one: their simulated figures then
+   * come from the same code, and the report says so instead of presenting them as two findings.
+   */
+  readonly simModel?: string;
 }
 
 export const MECHANISMS: readonly Mechanism[] = [
@@ -56,6 +62,7 @@ export const MECHANISMS: readonly Mechanism[] = [
     roundTrips: { unfenced: '1 (pg_advisory_lock)', fenced: '2 (+ nextval)' },
     bestFor: 'jobs that already live in the database and can fence their writes in the same database',
     claimed: { consistency: 'strong', speed: 'low' },
+    simModel: 'backends/shared/dbsession',
   },
   {
     system: 'mysql',
@@ -64,6 +71,7 @@ export const MECHANISMS: readonly Mechanism[] = [
     roundTrips: { unfenced: '1 (GET_LOCK)', fenced: '2 (+ counter row)' },
     bestFor: 'jobs that already live in the database and can fence their writes in the same database',
     claimed: { consistency: 'strong', speed: 'low' },
+    simModel: 'backends/shared/dbsession',
   },
   {
     system: 'node-redlock',
@@ -91,4 +99,57 @@ export function mechanism(system: string): Mechanism {
       bestFor: '',
     }
   );
+}
+
+/** What a system's runs showed, for judging its consistency claim; scenarios are labelled with their mode. */
+export interface ConsistencyEvidence {
+  readonly claimed?: { readonly consistency: Level };
+  /** False when the system's fencing token is not sound (results' fencingSound), as RedLock's is not. */
+  readonly tokenSound: boolean;
+  readonly unsafeUnfenced: readonly string[];
+  readonly unsafeFenced: readonly string[];
+  /** Scenarios with at least one fenced run judged safe or unsafe. */
+  readonly judgedFenced: readonly string[];
+}
+
+/** The rules judgeConsistency applies, in words, for the page to state beside the flags. */
+export const CONSISTENCY_RULES =
+  'A claim of strong consistency (made for the coordination services and the databases) is judged by the fenced runs: ' +
+  'an unsafe fenced run contradicts it, an unsafe unfenced run does not, since no lease-based lock is safe without fencing. ' +
+  'Unsafe unfenced runs are stated the same way for every mechanism, as a note, not a contradiction. ' +
+  'A mechanism whose token is not sound (RedLock) has no fenced result to lean on: ' +
+  'a claim of medium consistency is contradicted by any unsafe run, fenced or not.';
+
+/**
+ * Contradictions of a mechanism's consistency claim, and neutral notes, from its runs: see
+ * CONSISTENCY_RULES. Pure, so the rules are tested apart from any run directory.
+ */
+export function judgeConsistency(evidence: ConsistencyEvidence): {
+  contradictions: string[];
+  notes: string[];
+} {
+  const { claimed, tokenSound, unsafeUnfenced, unsafeFenced, judgedFenced } = evidence;
+  const notes: string[] = [];
+  const contradictions: string[] = [];
+  if (unsafeUnfenced.length > 0)
+    notes.push(
+      `unsafe without fencing in ${unsafeUnfenced.join(', ')}: like every lease-based lock, its lease can run out while the holder still acts`,
+    );
+  if (!tokenSound) notes.push('its fencing token is not sound: no fenced run can show it safe');
+  const level = claimed?.consistency;
+  if (level === 'strong') {
+    if (unsafeFenced.length > 0)
+      contradictions.push(`claimed strong, but unsafe with fencing in ${unsafeFenced.join(', ')}`);
+    else if (!tokenSound && unsafeUnfenced.length > 0)
+      contradictions.push(`claimed strong, with no sound token, but unsafe in ${unsafeUnfenced.join(', ')}`);
+    else if (judgedFenced.length === 0) notes.push('strong claim not tested: no fenced run was judged');
+  }
+  if (level === 'medium') {
+    const unsafe = [
+      ...unsafeUnfenced.map((s) => `${s} unfenced`),
+      ...unsafeFenced.map((s) => `${s} fenced${tokenSound ? '' : ' (no sound token)'}`),
+    ];
+    if (unsafe.length > 0) contradictions.push(`claimed medium, but unsafe in ${unsafe.join(', ')}`);
+  }
+  return { contradictions, notes };
 }

@@ -5,7 +5,19 @@
  */
 import { redactSecrets } from '../runner/redact.ts';
 import type { Report } from './report.ts';
-import { cellKey, replayOf, type Mode } from './model.ts';
+import { CONSISTENCY_RULES } from './claims.ts';
+import { cellKey, MODES, replayOf, tokenSound } from './model.ts';
+import {
+  cellText,
+  claimText,
+  columnLabel,
+  consistencyLines,
+  matrixBlocks,
+  runCounts,
+  sharedText,
+  speedLines,
+  speedScopeText,
+} from './wording.ts';
 import { campaignMarkdown } from './campaign-render.ts';
 
 /** Text shown as text: HTML special characters as entities, Markdown's inline syntax backslash-escaped, one line. */
@@ -32,64 +44,73 @@ function code(text: string): string {
 }
 
 export function renderMarkdown(report: Report): string {
-  const { matrix, columns, comparison, charts, timelines, loaded } = report;
+  const { matrix, columns, comparison, charts, timelines, loaded, scopes } = report;
   const lines: string[] = [
     '# lockstep report',
     '',
-    `${loaded.runs.length} run(s) from ${loaded.sources.length} run directory(ies).`,
+    `${cell(runCounts(loaded.runs))} From ${loaded.sources.length} run directory(ies). Skipped (not run) and unknown runs are never counted as safe.`,
     '',
     ...report.campaigns.flatMap(campaignMarkdown),
     '## Verdicts',
     '',
   ];
-  lines.push(
-    `| scenario | ${columns.map((c) => `${cell(c.system)} ${c.fencing ? 'fenced' : 'unfenced'}`).join(' | ')} |`,
-  );
-  lines.push(`| --- | ${columns.map(() => '---').join(' | ')} |`);
-  for (const row of matrix) {
-    const cells = columns.map((c) => {
-      const byMode = row.cells.get(cellKey(c.system, c.fencing));
-      if (byMode === undefined) return '-';
-      return (['sim', 'live'] as const)
-        .flatMap((m) => {
-          const c = byMode[m];
-          if (c === undefined) return [];
-          return [`${m}: ${cell(c.verdict)}${c.lostUpdates > 0 ? ` (lost ${cell(c.lostUpdates)})` : ''}`];
-        })
-        .join('<br>');
-    });
-    lines.push(`| ${cell(row.scenario)} | ${cells.join(' | ')} |`);
+  for (const block of matrixBlocks(matrix)) {
+    lines.push(`| system, fencing | ${block.map((row) => cell(row.scenario)).join(' | ')} |`);
+    lines.push(`| --- | ${block.map(() => '---').join(' | ')} |`);
+    for (const c of columns) {
+      const sound = tokenSound(loaded.runs, c.system);
+      const cells = block.map((row) => {
+        const byMode = row.cells.get(cellKey(c.system, c.fencing));
+        if (byMode === undefined) return '-';
+        return MODES.flatMap((m) => {
+          const modeCell = byMode[m];
+          return modeCell === undefined ? [] : [`${m}: ${cell(cellText(modeCell, { unproven: c.fencing && !sound }))}`];
+        }).join('<br>');
+      });
+      lines.push(`| ${cell(columnLabel(c.system, c.fencing, sound))} | ${cells.join(' | ')} |`);
+    }
+    lines.push('');
   }
-  const fmt = (v: Partial<Record<Mode, number>>) =>
-    (['sim', 'live'] as const)
-      .flatMap((m) => {
-        const value = v[m];
-        return value === undefined ? [] : [`${m} ${cell(value)}`];
-      })
-      .join(', ') || '-';
   lines.push(
-    '',
     '## The comparison, measured',
     '',
-    '| mechanism | unsafe unfenced in | unsafe fenced in | p50 ms | p99 ms | acquisitions/s | servers | round trips | best for | usual claim |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    'Figures that compare systems come only from the scenarios every system ran and judged:',
+    '',
+    ...scopes.map((scope) => `- ${cell(sharedText(scope))}`),
+    '',
+    '| mechanism | consistency (measured) | speed (acquire latency under contention) | servers | round trips | best for | usual claim |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
   );
   for (const r of comparison) {
-    const claim =
-      r.claimed === undefined
-        ? 'no claim'
-        : `consistency ${cell(r.claimed.consistency)}, speed ${cell(r.claimed.speed)}${r.contradictions.map((c) => `; **contradicted: ${cell(c)}**`).join('')}`;
+    const claim = [
+      cell(claimText(r)),
+      ...r.contradictions.map((c) => `**contradicted: ${cell(c)}**`),
+      ...r.notes.map((n) => `note: ${cell(n)}`),
+    ].join('; ');
     lines.push(
-      `| ${cell(r.name)} | ${cell(r.unsafeUnfenced.join(', ') || 'none')} | ${cell(r.unsafeFenced.join(', ') || 'none')} | ${fmt(r.p50Ms)} | ${fmt(r.p99Ms)} | ${fmt(r.acquisitionsPerSec)} | ${cell(r.servers)} | ${cell(r.roundTrips)} | ${cell(r.bestFor)} | ${claim} |`,
+      `| ${cell(r.name)} | ${consistencyLines(r).map(cell).join('<br>')} | ${speedLines(r).map(cell).join('<br>')} | ${cell(r.servers)} | ${cell(r.roundTrips)} | ${cell(r.bestFor)} | ${claim} |`,
     );
   }
+  lines.push(
+    '',
+    "Speed is acquire latency, from a client's acquire call until it holds the lock, with several clients contending for one lock: it includes waiting for the holder and each recipe's retry or poll policy. Read from:",
+    '',
+    ...scopes.map((scope) => `- ${cell(speedScopeText(scope))}`),
+    '',
+    cell(CONSISTENCY_RULES),
+  );
   lines.push('', '## Charts', '');
   for (const c of charts) lines.push(`![${cell(c.caption)}](charts/${c.name}.png)`, '');
-  lines.push('## Timelines of unsafe runs', '');
+  lines.push(
+    '## Timelines of unsafe runs',
+    '',
+    'One timeline per unsafe scenario, system, fencing setting and mode, drawn from its first unsafe seed.',
+    '',
+  );
   if (timelines.shown.length === 0) lines.push('No run was unsafe.', '');
   for (const t of timelines.shown)
     lines.push(`![${cell(t.caption)}](charts/${t.name}.png)`, '', code(replayOf(t.run)), '');
-  if (timelines.omitted > 0) lines.push(`${timelines.omitted} more unsafe run(s) are not drawn.`, '');
+  if (timelines.omitted > 0) lines.push(`${timelines.omitted} more unsafe cell(s) are not drawn.`, '');
   lines.push('## Provenance', '');
   for (const s of loaded.sources)
     lines.push(

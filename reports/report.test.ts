@@ -31,7 +31,9 @@ describe('lockstep report', () => {
       /https?:\/\//,
       'no URL outside the SVG namespaces',
     );
-    assert.match(html, /contradicted: claimed strong, but unsafe unfenced in leader-isolated/);
+    // PostgreSQL's strong claim is judged by its fenced runs, safe here; its unsafe unfenced run is a note.
+    assert.doesNotMatch(html, /contradicted: claimed strong/);
+    assert.match(html, /note: unsafe without fencing in leader-isolated \(sim\)/);
     const markdown = readFileSync(join(dir, 'report.md'), 'utf8');
     for (const link of markdown.match(/\(charts\/[^)]+\.png\)/g) ?? [])
       assert.ok(existsSync(join(dir, link.slice(1, -1))), `${link} exists`);
@@ -158,6 +160,69 @@ describe('lockstep report', () => {
     const html = readFileSync(join(dir, 'index.html'), 'utf8');
     assert.match(html, /data-cell="gc-pause-beyond-ttl\/redlock\/off"><span class="mode unsafe">live: unsafe/);
     assert.match(html, /data-cell="gc-pause-beyond-ttl\/node-redlock\/off"><span class="mode safe">live: safe/);
+  });
+
+  it('never calls skipped runs safe: not in the matrix, the comparison, the charts or the summary', async () => {
+    const dir = tempDir('lockstep-report-skipped-');
+    const reason = 'selector minority: a single server has no minority';
+    const run = (system: string, fencing: boolean, skipped: boolean) => ({
+      scenario: 'minority-cut',
+      system,
+      fencing,
+      seed: 1,
+      mode: 'sim',
+      verdict: skipped ? 'skipped' : 'safe',
+      skipped: skipped ? reason : null,
+      expected: null,
+      expectationMet: null,
+      simulatedMs: skipped ? 0 : 1000,
+      metrics: skipped
+        ? null
+        : {
+            lostUpdates: 0,
+            staleWritesAccepted: 0,
+            staleWritesRejected: 0,
+            overlaps: 0,
+            acquisitions: 5,
+            acquireFailures: 0,
+            acquireLatencyMs: { p50: 1, p95: 2, p99: 3, max: 4 },
+            unavailableMs: 0,
+          },
+    });
+    const runs = ['redis', 'postgres', 'etcd'].flatMap((system) =>
+      [false, true].map((fencing) => run(system, fencing, system !== 'etcd')),
+    );
+    writeFileSync(
+      join(dir, 'results.json'),
+      JSON.stringify({ tool: { name: 'lockstep', version: 't' }, mode: 'sim', runs }),
+    );
+    await writeReport([dir], dir);
+    const html = readFileSync(join(dir, 'index.html'), 'utf8');
+    assert.match(
+      html,
+      /6 run\(s\): 2 safe, 0 unsafe, 4 not run \(skipped\), 0 unknown/,
+      'the summary counts them as not run, and only the judged runs as safe',
+    );
+    for (const system of ['redis', 'postgres']) {
+      for (const fencing of ['off', 'on']) {
+        const cell = new RegExp(
+          `<td class="cell skipped" data-cell="minority-cut/${system}/${fencing}" title="sim: not run: ${reason}"><span class="mode skipped">sim: not run: ${reason}</span></td>`,
+        );
+        assert.match(html, cell, `${system} ${fencing}: the reason is shown and in the title`);
+      }
+    }
+    for (const name of ['Redis \\(single node\\)', 'PostgreSQL advisory lock']) {
+      const row = new RegExp(`<tr><th>${name}</th>(.*?)</tr>`, 's').exec(html)?.[1] ?? '';
+      assert.match(row, new RegExp(`not run: ${reason} \\(minority-cut\\)`));
+      assert.doesNotMatch(row, /\bsafe\b/, `${name}: no safe claim for runs that never ran`);
+    }
+    const safety = /data-chart="safety">(.*?)<\/figure>/s.exec(html)?.[1] ?? '';
+    assert.doesNotMatch(safety, /system: (redis|postgres)/, 'no 0 bar for a system that ran nothing');
+    const markdown = readFileSync(join(dir, 'report.md'), 'utf8');
+    for (const line of markdown.split('\n').filter((l) => /^\| (redis|postgres|Redis|PostgreSQL)/.test(l))) {
+      assert.doesNotMatch(line, /\bsafe\b/, line);
+      assert.match(line, /not run: selector minority/);
+    }
   });
 
   it('refuses a directory without results.json, naming it', async () => {

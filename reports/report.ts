@@ -15,18 +15,24 @@ import {
   failoverRows,
   latencySamples,
   matrixColumns,
+  modesOf,
   safetyRows,
+  sharedScenarios,
+  speedScope,
   throughputRows,
   timeline,
+  unsafeGroups,
   verdictMatrix,
   type ComparisonRow,
   type MatrixRow,
-  type Timeline,
+  type Mode,
 } from './model.ts';
 import { renderChart } from './render.ts';
 import { campaignView, type CampaignView } from './campaign.ts';
+import { speedScopeText, type Scope } from './wording.ts';
+import { NEMESIS } from '../runner/history.ts';
 
-/** Timelines drawn at most; beyond it the rest are listed, not drawn, so a report of thousands of runs stays readable. */
+/** Timelines drawn at most, one per unsafe cell; beyond it the rest are listed, not drawn, so a report of thousands of runs stays readable. */
 export const MAX_TIMELINES = 200;
 
 export interface RenderedChart {
@@ -41,9 +47,12 @@ export interface Report {
   readonly matrix: readonly MatrixRow[];
   readonly columns: readonly { system: string; fencing: boolean }[];
   readonly comparison: readonly ComparisonRow[];
+  /** Per mode: the scenarios cross-system figures came from, and the runs speed was read from. */
+  readonly scopes: readonly Scope[];
   readonly charts: readonly RenderedChart[];
   readonly timelines: {
     readonly shown: readonly (RenderedChart & { readonly run: LoadedRun })[];
+    /** Unsafe cells (scenario, system, fencing, mode) not drawn. */
     readonly omitted: number;
   };
   /** The campaigns of `lockstep compare` among the directories, first on the page. */
@@ -58,37 +67,68 @@ export async function buildReport(dirs: readonly string[]): Promise<Report> {
     const { svg, png } = await renderChart(spec);
     charts.push({ name, caption, svg, png });
   };
-  const judged = runs.filter((r) => r.verdict === 'safe' || r.verdict === 'unsafe');
-  const samples = latencySamples(judged, readHistory);
+  const modes = modesOf(runs);
+  const speedScopes = modes.map((mode) => speedScope(runs, mode));
+  // The latency chart and the speed column read the same runs; the clients in their histories are counted on the way.
+  const clients = new Map<Mode, Set<number>>(modes.map((mode) => [mode, new Set<number>()]));
+  const samples = latencySamples(
+    speedScopes.flatMap((scope) => scope.runs),
+    (run) => {
+      const history = readHistory(run);
+      if (history !== null)
+        clients.get(run.mode)?.add(new Set(history.ops.map((op) => op.process).filter((p) => p !== NEMESIS)).size);
+      return history;
+    },
+  );
+  const scopes: Scope[] = speedScopes.map((scope) => ({
+    mode: scope.mode,
+    shared: sharedScenarios(runs, scope.mode),
+    speed: {
+      scenarios: scope.scenarios,
+      runs: scope.runs.length,
+      clients: [...(clients.get(scope.mode) ?? [])].sort((a, b) => a - b),
+    },
+  }));
+  const speedFrom = scopes.map(speedScopeText).join('; ');
   if (samples.length > 0)
     await chart(
       'latency',
-      'Acquire latency per system, waiting for the lock included (log scale).',
+      `Acquire latency per system, waiting for the lock included (log scale), from ${speedFrom}.`,
       latencyChart(samples),
     );
-  await chart(
-    'safety',
-    'Lost updates and stale writes accepted, summed over every run, unfenced and fenced.',
-    safetyChart(safetyRows(runs)),
-  );
+  for (const scope of scopes) {
+    const rows = safetyRows(runs, scope.mode);
+    if (rows.length === 0) continue;
+    const name = modes.length === 1 ? 'safety' : `safety-${scope.mode}`;
+    await chart(
+      name,
+      `Lost updates and stale writes accepted, unfenced and fenced, in ${scope.mode} runs of the scenarios every system ran (${scope.shared.join(', ')}); scenarios only some systems ran are left out.`,
+      safetyChart(rows, `${scope.mode} runs of the ${scope.shared.length} scenarios every system ran`),
+    );
+  }
   const throughput = throughputRows(runs);
   if (throughput.length > 0)
-    await chart('throughput', 'Acquisitions per second of simulated (or real) time.', throughputChart(throughput));
+    await chart(
+      'throughput',
+      `Acquisitions per second of simulated (sim) or real (live) time, from ${speedFrom}.`,
+      throughputChart(throughput),
+    );
   const failover = failoverRows(runs);
   if (failover.length > 0)
     await chart(
       'failover',
-      'Election runs: the longest failover and the time without any leader.',
+      'Election runs, one panel per scenario and mode: the longest failover and the time without any leader.',
       failoverChart(failover),
     );
 
-  const unsafe = runs.filter((r) => r.verdict === 'unsafe');
+  const groups = unsafeGroups(runs);
   const shown: (RenderedChart & { run: LoadedRun })[] = [];
-  for (const run of unsafe.slice(0, MAX_TIMELINES)) {
-    const t: Timeline | null = timeline(run);
+  for (const group of groups.slice(0, MAX_TIMELINES)) {
+    const { run } = group;
+    const t = timeline(run, group);
     if (t === null) continue;
     const { svg, png } = await renderChart(timelineChart(t));
-    const caption = `${t.title}: ${run.metrics?.lostUpdates ?? 0} lost update(s), ${run.metrics?.staleWritesAccepted ?? 0} stale write(s) accepted.`;
+    const caption = `${t.title}: ${run.metrics?.lostUpdates ?? 0} lost update(s), ${run.metrics?.staleWritesAccepted ?? 0} stale write(s) accepted in seed ${run.seed}.`;
     shown.push({ name: `timeline-${shown.length + 1}`, caption, svg, png, run });
   }
   return {
@@ -96,8 +136,9 @@ export async function buildReport(dirs: readonly string[]): Promise<Report> {
     matrix: verdictMatrix(runs),
     columns: matrixColumns(runs),
     comparison: comparison(runs),
+    scopes,
     charts,
-    timelines: { shown, omitted: unsafe.length - shown.length },
+    timelines: { shown, omitted: groups.length - shown.length },
     campaigns: loaded.campaigns.map((c) => campaignView(c.file)),
   };
 }

@@ -22,7 +22,7 @@ export interface Timeline {
 }
 
 /** The timeline of an unsafe run: who believed it held the lock when, the faults, and the writes. */
-export function timeline(run: LoadedRun): Timeline | null {
+export function timeline(run: LoadedRun, group?: { readonly unsafe: number; readonly runs: number }): Timeline | null {
   const history = readHistory(run);
   if (history === null) return null;
   const clientOps = history.ops.filter((op) => op.process !== NEMESIS);
@@ -32,7 +32,11 @@ export function timeline(run: LoadedRun): Timeline | null {
   const tokens = new Map(grants.map((g) => [grantKey(g.process, g.timeMs), g.token ?? null]));
   return {
     run,
-    title: `${run.scenario}: ${run.system}, fencing ${run.fencing ? 'on' : 'off'}, seed ${run.seed} (${run.mode})`,
+    title:
+      `${run.scenario}: ${run.system}, fencing ${run.fencing ? 'on' : 'off'} (${run.mode})` +
+      (group === undefined
+        ? `, seed ${run.seed}`
+        : `: unsafe in ${group.unsafe} of ${group.runs} seed${group.runs === 1 ? '' : 's'}, seed ${run.seed} drawn`),
     endMs,
     ...(run.ttlMs === undefined ? {} : { ttlMs: run.ttlMs }),
     holds: holdingIntervals(clientOps, endMs).map((i) => ({

@@ -68,8 +68,8 @@ describe('fitting a schedule to a system', () => {
     ]);
     const single = fitSchedule(s, 'postgres', false);
     assert.equal(single.scenario?.faults.length, 1);
-    assert.equal(single.scenario?.faults[0]?.pause, 'holder');
-    assert.match(single.scenario?.description ?? '', /minority of the servers, which on a single server is nobody/);
+    assert.equal(single.scenario.faults[0]!.pause, 'holder');
+    assert.match(single.scenario.description, /minority of the servers, which on a single server is nobody/);
     assert.equal(fitSchedule(s, 'etcd', false).scenario?.faults.length, 2);
   });
 
@@ -92,7 +92,7 @@ describe('fitting a schedule to a system', () => {
     // server-4 is not in the campaign space; a schedule from elsewhere that names it cannot apply to one server.
     const fitted = fitSchedule(schedule([{ at: 100, pause: 'server-4', forMs: 100 }]), 'redis', false);
     assert.equal(fitted.scenario, null);
-    assert.match(fitted.notApplicable ?? '', /server-4/);
+    assert.match(fitted.notApplicable, /server-4/);
   });
 });
 
@@ -244,6 +244,6 @@ describe('compare.json', () => {
     };
     const parsed = compareFileSchema.safeParse(file);
     assert.equal(parsed.success, false);
-    assert.deepEqual(parsed.error?.issues[0]?.path, ['cells', 0, 'unsafeFraction']);
+    assert.deepEqual(parsed.error.issues[0]!.path, ['cells', 0, 'unsafeFraction']);
   });
 });

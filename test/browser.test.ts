@@ -4,15 +4,17 @@
  * installs it, so CI always runs it.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
+import { SYSTEM_IDS } from '../backends/recipe.ts';
 import { simRunDir } from './sim-run.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../runs/artifacts', import.meta.url));
+const LIBRARY = fileURLToPath(new URL('../scenarios', import.meta.url));
 
 const available = existsSync(CHROMIUM);
 if (!available)
@@ -21,8 +23,12 @@ if (!available)
   );
 
 describe('the report in a real browser', { skip: !available && `${CHROMIUM} is missing` }, () => {
-  it('loads from file:// with no console errors and no network requests; every chart has marks; one matrix cell per run', async () => {
-    const dir = await simRunDir('lockstep-browser-', ['gc-pause-beyond-ttl', 'leader-isolated'], ['redis', 'etcd']);
+  it('loads from file:// with no console errors and no network requests; every chart has marks; one matrix cell per run; the matrix fits the page', async () => {
+    // The whole library on every system: the widest matrix a default run writes.
+    const scenarios = readdirSync(LIBRARY)
+      .filter((name) => name.endsWith('.yaml'))
+      .map((name) => name.slice(0, -'.yaml'.length));
+    const dir = await simRunDir('lockstep-browser-', scenarios, SYSTEM_IDS);
     const runs = (JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as { runs: unknown[] }).runs.length;
     const browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -37,7 +43,7 @@ describe('the report in a real browser', { skip: !available && `${CHROMIUM} is m
       ],
     });
     try {
-      const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
       const errors: string[] = [];
       const requests: string[] = [];
       page.on('console', (message) => message.type() === 'error' && errors.push(message.text()));
@@ -58,6 +64,21 @@ describe('the report in a real browser', { skip: !available && `${CHROMIUM} is m
       assert.ok(marks.length >= 5, `only ${marks.length} charts`);
       for (const [name, count] of marks) assert.ok(count > 0, `chart ${name} drew nothing`);
       assert.equal(await page.locator('td[data-cell]').count(), runs);
+      const widths = await page.$eval('div.matrix', (matrix) => ({
+        container: matrix.clientWidth,
+        scroll: matrix.scrollWidth,
+        tables: [...matrix.querySelectorAll('table')].map((table) => table.scrollWidth),
+      }));
+      assert.ok(widths.tables.length > 0, 'the matrix has tables');
+      assert.ok(
+        widths.scroll <= widths.container && widths.tables.every((w) => w <= widths.container),
+        `the matrix is wider than its container: ${JSON.stringify(widths)}`,
+      );
+      const document_ = await page.evaluate(() => ({
+        scroll: document.documentElement.scrollWidth,
+        client: document.documentElement.clientWidth,
+      }));
+      assert.ok(document_.scroll <= document_.client, `the page scrolls sideways: ${JSON.stringify(document_)}`);
       mkdirSync(ARTIFACTS, { recursive: true });
       await page.screenshot({ path: join(ARTIFACTS, 'report.png'), fullPage: true });
       assert.ok(existsSync(join(ARTIFACTS, 'report.png')));
