@@ -13,6 +13,8 @@ import type { LiveRunResult } from '../live/run.ts';
 import { loadRunDirs, ReportError } from '../reports/load.ts';
 import type { Op, RegisterWrite } from '../runner/history.ts';
 import {
+  COMPARE_SCHEMA_FILE,
+  compareJsonSchema,
   HISTORY_LINE_SCHEMA_FILE,
   historyLineJsonSchema,
   RESULTS_SCHEMA_FILE,
@@ -63,6 +65,7 @@ describe('the results contract', () => {
   it('ships the JSON Schemas generated from the zod contract (npm run schema)', () => {
     assert.equal(readFileSync(join(ROOT, RESULTS_SCHEMA_FILE), 'utf8'), resultsJsonSchema());
     assert.equal(readFileSync(join(ROOT, HISTORY_LINE_SCHEMA_FILE), 'utf8'), historyLineJsonSchema());
+    assert.equal(readFileSync(join(ROOT, COMPARE_SCHEMA_FILE), 'utf8'), compareJsonSchema());
   });
 
   it('holds what lockstep run writes: formatVersion, every run entry, every history line at its file name', async () => {
