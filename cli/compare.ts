@@ -114,7 +114,8 @@ export async function runCompare(command: CompareCommand, print: (line: string) 
   }
   const wallMs = performance.now() - started;
   print(`campaign: ${Math.round(wallMs)} ms, ${round((command.schedules * variants * 1000) / wallMs)} runs/s`);
-  const live = command.live > 0 ? await liveCells(command, outcome) : new Map<string, CompareCellWritten['live']>();
+  const live =
+    command.live > 0 ? await liveCells(command, outcome, print) : new Map<string, CompareCellWritten['live']>();
 
   const header = {
     tool: { name: 'lockstep' as const, version: command.version },
@@ -152,6 +153,9 @@ export async function runCompare(command: CompareCommand, print: (line: string) 
   print('');
   print(cellTable(outcome.cells, live));
   print('');
+  for (const [key, cell] of live)
+    for (const d of cell?.disagreements ?? [])
+      print(`live and sim disagree: ${key} schedule ${d.schedule + 1}: sim ${d.sim}, live ${d.live}`);
   for (const counterexample of outcome.counterexamples)
     print(
       `counterexample ${counterexample.system} fencing ${counterexample.fencing}: schedule ${counterexample.schedule + 1}, shrunk ${counterexample.shrinks} times to ${counterexample.scenario.faults.length} fault(s): ${replayOf(counterexample, `${dir}/counterexamples/${counterexample.system}-fencing-${counterexample.fencing}.yaml`, command.seed)}`,
@@ -262,12 +266,16 @@ function round(x: number): number {
 async function liveCells(
   command: CompareCommand,
   outcome: CompareOutcome,
+  print: (line: string) => void,
 ): Promise<Map<string, CompareCellWritten['live']>> {
   const { openCluster } = await import('../live/providers.ts');
   const { runLive } = await import('../live/run.ts');
   const { liveSystems } = await import('../live/systems/index.ts');
   const { removeOnExit } = await import('../live/process.ts');
   const chosen = liveSchedules(command.seed, outcome.schedules.length, command.live);
+  print(
+    `live: schedule(s) ${chosen.map((i) => i + 1).join(', ')} on ${command.systems.join(', ')}, fenced and unfenced`,
+  );
   const systems = command.systems.filter((s) => liveSystems().includes(s));
   const cluster = await openCluster({ provider: 'local' }, systems, (command.workload ?? DEFAULT_WORKLOAD).ttlMs);
   const logDir = mkdtempSync(join(tmpdir(), 'lockstep-clients-'));
