@@ -15,6 +15,7 @@ const COLUMNS = [
   ['takeover after a holder crash', (r: CampaignView['rows'][number]) => r.takeover],
   ['speed (no faults)', (r: CampaignView['rows'][number]) => r.speed],
   ['complexity', (r: CampaignView['rows'][number]) => r.complexity],
+  ['best for (derived)', (r: CampaignView['rows'][number]) => r.bestFor],
   ['not applicable', (r: CampaignView['rows'][number]) => r.notApplicable],
 ] as const;
 

@@ -13,6 +13,9 @@
  *     read as safe, whatever its runs show.
  *   efficiency (a scheduler where a rare double run costs only work): the lowest unfenced unsafe
  *     fraction, then the fastest uncontended acquire-and-release.
+ * Each row's "best for" follows the same rules: correctness where the token is sound and fenced
+ * runs were never unsafe; otherwise efficiency only, saying why; and "fastest alone" for the
+ * systems within 10% of the lowest uncontended p50.
  * Nothing that was not applicable or had no verdict is counted as safe: fractions are over the runs
  * that were judged, and each cell says how many did not apply.
  */
@@ -33,6 +36,8 @@ export interface CampaignRow {
   readonly live: string;
   readonly speed: string;
   readonly complexity: string;
+  /** What it suits, by the rules in the header, from this campaign's figures. */
+  readonly bestFor: string;
   readonly claim: string;
   /** A claim the measurements contradict, in words; empty when none. */
   readonly contradiction: string;
@@ -150,6 +155,7 @@ function rowOf(file: CompareFile, system: string): CampaignRow {
         : `alone: p50 ${speed.uncontendedMs?.p50 ?? '-'} ms, p99 ${speed.uncontendedMs?.p99 ?? '-'} ms; ` +
           `${speed.contendedClients} contending: ${speed.contendedAcquisitionsPerSec} grants/s (${speed.source})`,
     complexity: `${m.servers} server(s); round trips per acquire: ${m.roundTrips.unfenced}; fenced ${m.roundTrips.fenced}`,
+    bestFor: bestFor(file, on, speed?.uncontendedMs?.p50),
     claim: m.claimed === undefined ? 'none' : `consistency ${m.claimed.consistency}, speed ${m.claimed.speed}`,
     contradiction: contradiction(m.claimed?.consistency, on),
     counterexamples: either.flatMap((c) =>
@@ -158,6 +164,20 @@ function rowOf(file: CompareFile, system: string): CampaignRow {
         : [{ fencing: c.fencing, file: c.counterexample, replay: c.replay }],
     ),
   };
+}
+
+function bestFor(file: CompareFile, fenced: Cell | undefined, p50: number | undefined): string {
+  const use =
+    fenced === undefined || fenced.runs === 0
+      ? 'not measured fenced'
+      : !fenced.fencingSound
+        ? 'efficiency locks only: no sound fencing token'
+        : fenced.unsafe > 0
+          ? `efficiency locks: fenced, still unsafe in ${fenced.unsafe} of ${fenced.runs} runs`
+          : 'correctness locks, with the token checked by the resource';
+  const p50s = file.speed.flatMap((s) => (s.uncontendedMs === null ? [] : [s.uncontendedMs.p50]));
+  const fastest = p50s.length > 0 && p50 !== undefined && p50 <= Math.min(...p50s) * 1.1;
+  return fastest ? `${use}; among the fastest alone` : use;
 }
 
 /** A consistency claim judged by the evidence that bears on it: the fenced runs. */
