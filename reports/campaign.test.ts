@@ -74,7 +74,7 @@ describe('the campaign in the report', () => {
 
   it('recommends for correctness only a sound token that was never unsafe fenced', () => {
     const correctness = view.advice.find((a) => a.startsWith('For correctness'));
-    assert.ok(correctness?.includes('etcd'));
+    assert.ok(correctness !== undefined && correctness.includes('etcd'), correctness);
     assert.ok(!correctness.includes('Redis') && !correctness.includes('RedLock'), correctness);
     assert.match(row('etcd').bestFor, /^correctness locks/);
     assert.match(row('redis').bestFor, /^efficiency locks: fenced, still unsafe in 1 of 100 runs/);
