@@ -253,6 +253,17 @@ export class Host {
     this.node.processHandler = handler;
   }
 
+  /**
+   * From the OS layer, something the process must see: it runs `fire` now if the process is
+   * running, or as soon as it resumes if it is paused (a stopped process reads the reset its
+   * kernel took, or the data that arrived, only when it runs again).
+   */
+  whenRunning(label: string, fire: () => void): void {
+    this.check('whenRunning');
+    if (this.node.paused) this.timer(0, label, fire);
+    else fire();
+  }
+
   /** Handle OS-level messages; these run even while the node is paused. */
   onOsMessage(handler: MessageHandler): void {
     this.check('onOsMessage');

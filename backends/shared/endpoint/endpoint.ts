@@ -10,6 +10,10 @@
  *     `intervalMs`, and after `count` unanswered probes declares the connection dead; a probe on a
  *     socket the client's OS no longer has is answered with a reset. A paused
  *     client's OS still answers, so a pause alone never ends a connection; a partition does.
+ *   - A paused process runs nothing: its kernel takes a reset at once (the socket is gone), but
+ *     the process sees it, and acts on it (ending a session, freeing its locks, failing its
+ *     requests), only when it resumes. So a SIGSTOPped database backend cannot hand a lock over
+ *     while it is stopped, as real PostgreSQL and MariaDB do not (seen live).
  * Requests time out on the client (`TimeoutError`: outcome unknown). A request on a connection
  * that is reset fails with ConnectionLost. Nothing is retransmitted: packets lost in a `drop`
  * partition are gone, which is how a connection that times out behaves.
@@ -131,9 +135,12 @@ export class ClientEndpoint {
       const known = this.connections.get(message.from) === wire.conn;
       this.host.send(message.from, { type: known ? 'ack' : 'rst', conn: wire.conn } satisfies OsWire, { layer: 'os' });
     } else if (wire.type === 'rst' && this.connections.get(message.from) === wire.conn) {
+      // The kernel drops the socket now; the process learns of it when it next runs.
       this.connections.delete(message.from);
-      this.failPending(message.from, wire.conn, 'reset by the server');
-      this.resetHandlers.get(message.from)?.(wire.conn);
+      this.host.whenRunning('reset-seen', () => {
+        this.failPending(message.from, wire.conn, 'reset by the server');
+        this.resetHandlers.get(message.from)?.(wire.conn);
+      });
     }
   }
 
@@ -272,7 +279,9 @@ export class ServerEndpoint {
       if (c !== undefined && c.open) this.touch(c);
     } else if (wire.type === 'rst') {
       const c = this.connections.get(key(message.from, wire.conn));
-      if (c !== undefined && c.open) this.close(c, 'reset');
+      // A paused server's kernel takes the reset; its process (the session, the lock table) sees
+      // the connection gone only when it runs again, as a SIGSTOPped backend would.
+      if (c !== undefined && c.open) this.host.whenRunning('reset-seen', () => c.open && this.close(c, 'reset'));
     }
   }
 
