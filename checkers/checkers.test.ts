@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { Op, OpName, OpType, RegisterWrite } from '../runner/history.ts';
 import { electionTiming } from './election.ts';
+import { performance } from './performance.ts';
 import { checkMutex, countOverlaps, holdingIntervals, lostUpdates, staleWrites } from './mutex.ts';
 
 /** A history from terse rows: [timeMs, process, type, f]. */
@@ -142,5 +143,44 @@ describe('election timing on hand-written histories', () => {
     assert.equal(timing.leaderOverlapMs, 10);
     assert.equal(timing.leaderlessMs, 20, 'c3 still leads when the run ends at 100');
     assert.deepEqual(timing.failoverMs, [0, 20]);
+  });
+});
+
+describe('what a lock costs, on hand-written histories', () => {
+  it('takeover after a crash counts the next grant, also to the crashed client once restarted', () => {
+    const ops = history([
+      [0, 'c1', 'ok', 'acquire'],
+      [10, 'c2', 'invoke', 'acquire'],
+      [100, 'c1', 'info', 'crash'],
+      // The restarted c1 takes the lock back first; c2 gets it much later.
+      [2122, 'c1', 'ok', 'acquire'],
+      [2200, 'c1', 'invoke', 'release'],
+      [4290, 'c2', 'ok', 'acquire'],
+    ]);
+    assert.deepEqual(performance(ops, 5000).takeoverMs, [2022]);
+  });
+
+  it('a holder stopped by a pause holds a lock nobody can use: that time is unavailable', () => {
+    const ops: Op[] = [
+      ...history([
+        [0, 'c1', 'invoke', 'acquire'],
+        [0, 'c1', 'ok', 'acquire'],
+        [0, 'c2', 'invoke', 'acquire'],
+        [3000, 'c1', 'invoke', 'release'],
+        [3000, 'c2', 'ok', 'acquire'],
+        [3100, 'c2', 'invoke', 'release'],
+      ]),
+      { index: 6, timeMs: 1000, process: 'nemesis', type: 'info', f: 'fault-start', value: 0, detail: 'pause c1' },
+      { index: 7, timeMs: 2500, process: 'nemesis', type: 'info', f: 'fault-end', value: 0, detail: 'pause c1' },
+    ].sort((a, b) => a.timeMs - b.timeMs);
+    assert.equal(performance(ops, 4000).unavailableMs, 1500);
+    // Without the pause, c2 waited while c1 held and ran: no unavailable time.
+    assert.equal(
+      performance(
+        ops.filter((op) => op.process !== 'nemesis'),
+        4000,
+      ).unavailableMs,
+      0,
+    );
   });
 });

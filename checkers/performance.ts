@@ -3,11 +3,13 @@
  *   acquisitions       grants (acquire or campaign ok);
  *   acquireFailures    attempts that failed or whose outcome is unknown;
  *   acquireLatencyMs   invoke-to-ok time of successful attempts, as percentiles;
- *   unavailableMs      time during which some client was trying to acquire and nobody held;
- *   takeoverMs         for every client that crashed while holding, the time until another was granted.
+ *   unavailableMs      time during which some client was trying to acquire and nobody held it
+ *                      while running: a holder stopped by a pause fault holds a lock nobody can use;
+ *   takeoverMs         for every client that crashed while holding, the time until the lock was
+ *                      next granted, to another client or to the crashed one once restarted.
  */
 import { holdingIntervals } from './mutex.ts';
-import { isGrant, isLetGo, type Op } from '../runner/history.ts';
+import { isGrant, isLetGo, NEMESIS, type Op } from '../runner/history.ts';
 
 export interface Percentiles {
   readonly p50: number;
@@ -62,7 +64,7 @@ export function performance(ops: readonly Op[], endMs: number): Performance {
     acquisitions,
     acquireFailures,
     acquireLatencyMs: percentiles(latencies),
-    unavailableMs: round(unavailable(waiting, holdingIntervals(ops, endMs), endMs)),
+    unavailableMs: round(unavailable(waiting, runningHolds(ops, endMs), endMs)),
     takeoverMs: takeovers(ops),
   };
 }
@@ -74,10 +76,57 @@ function takeovers(ops: readonly Op[]): number[] {
     if (isGrant(op)) holding.add(op.process);
     else if (isLetGo(op)) holding.delete(op.process);
     else if (op.f === 'crash' && holding.delete(op.process)) {
-      const next = ops.slice(i + 1).find((later) => isGrant(later) && later.process !== op.process);
+      // Only a restarted incarnation can be granted under the crashed client's name: that counts.
+      const next = ops.slice(i + 1).find(isGrant);
       if (next !== undefined) out.push(round(next.timeMs - op.timeMs));
     }
   });
+  return out;
+}
+
+/** The holding intervals, less the time each holder was stopped by a pause fault. */
+function runningHolds(ops: readonly Op[], endMs: number): { startMs: number; endMs: number }[] {
+  const paused = pausedWindows(ops, endMs);
+  return holdingIntervals(ops, endMs).flatMap((hold) => {
+    let pieces = [{ startMs: hold.startMs, endMs: hold.endMs }];
+    for (const stop of paused.get(hold.process) ?? [])
+      pieces = pieces.flatMap((p) =>
+        stop.endMs <= p.startMs || stop.startMs >= p.endMs
+          ? [p]
+          : [
+              { startMs: p.startMs, endMs: stop.startMs },
+              { startMs: stop.endMs, endMs: p.endMs },
+            ].filter((q) => q.endMs > q.startMs),
+      );
+    return pieces;
+  });
+}
+
+/**
+ * When each client was stopped, from the nemesis's records: a fault labelled `pause c1, c2`, from
+ * its start to its end (or the end of the run). Labels are the planner's (faults/pause.ts).
+ */
+function pausedWindows(ops: readonly Op[], endMs: number): Map<string, { startMs: number; endMs: number }[]> {
+  const open = new Map<number | undefined, { clients: string[]; startMs: number }>();
+  const out = new Map<string, { startMs: number; endMs: number }[]>();
+  const close = (clients: readonly string[], startMs: number, atMs: number) => {
+    for (const client of clients) out.set(client, [...(out.get(client) ?? []), { startMs, endMs: atMs }]);
+  };
+  for (const op of ops) {
+    if (op.process !== NEMESIS || op.detail?.startsWith('pause ') !== true) continue;
+    if (op.f === 'fault-start') {
+      const clients = op.detail
+        .slice('pause '.length)
+        .split(', ')
+        .filter((n) => /^c\d+$/.test(n));
+      open.set(op.value, { clients, startMs: op.timeMs });
+    } else if (op.f === 'fault-end') {
+      const started = open.get(op.value);
+      open.delete(op.value);
+      if (started !== undefined) close(started.clients, started.startMs, op.timeMs);
+    }
+  }
+  for (const started of open.values()) close(started.clients, started.startMs, endMs);
   return out;
 }
 
