@@ -170,8 +170,24 @@ describe('what a lock costs, on hand-written histories', () => {
         [3000, 'c2', 'ok', 'acquire'],
         [3100, 'c2', 'invoke', 'release'],
       ]),
-      { index: 6, timeMs: 1000, process: 'nemesis', type: 'info', f: 'fault-start', value: 0, detail: 'pause c1' },
-      { index: 7, timeMs: 2500, process: 'nemesis', type: 'info', f: 'fault-end', value: 0, detail: 'pause c1' },
+      {
+        index: 6,
+        timeMs: 1000,
+        process: 'nemesis',
+        type: 'info' as const,
+        f: 'fault-start' as const,
+        value: 0,
+        detail: 'pause c1',
+      },
+      {
+        index: 7,
+        timeMs: 2500,
+        process: 'nemesis',
+        type: 'info' as const,
+        f: 'fault-end' as const,
+        value: 0,
+        detail: 'pause c1',
+      },
     ].sort((a, b) => a.timeMs - b.timeMs);
     assert.equal(performance(ops, 4000).unavailableMs, 1500);
     // Without the pause, c2 waited while c1 held and ran: no unavailable time.
