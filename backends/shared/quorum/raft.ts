@@ -10,6 +10,17 @@
  *   - a leader that has not heard from a majority for an election timeout steps down (etcd's
  *     CheckQuorum; ZooKeeper's leader does the same when it loses its followers), so a leader cut
  *     off in a minority stops acting as one by its own clock.
+ *   - time as Raft counts it: in ticks. etcd drives its raft with a Go ticker (etcdserver/raft.go,
+ *     `case <-r.ticker.C: r.tick()`), and raft counts elapsed ticks (raft.go tickElection,
+ *     tickHeartbeat, then MsgCheckQuorum). A Go ticker drops the ticks a stopped receiver misses,
+ *     so a server SIGSTOPped for seconds sees one tick when it runs again, not an election
+ *     timeout's worth: the leader of a cluster paused as a whole keeps leading after the resume,
+ *     and its followers do not campaign at once. ZooKeeper's leader counts ticks of its own loop
+ *     the same way (Leader.lead, syncLimit). Here, a timer that fires more than a heartbeat late
+ *     means this server was stopped: the leader does not count the stopped time against its
+ *     peers, and a follower's overdue election timer starts again instead of campaigning.
+ *     (Leases and sessions are timed on the monotonic clock, which runs on through a stop: see
+ *     etcd's lessor and ZooKeeper's session tracker, which expire them after the resume.)
  * Term, vote and log live on the host's disk (Raft's persistent state); a restart without
  * persistence comes back empty, the failure a real deployment suffers when it loses a disk.
  * The state machine is volatile and rebuilt by replaying the committed log.
@@ -324,13 +335,20 @@ export class RaftNode<C, R> {
     this.matchIndex.set(this.host.id, this.lastIndex);
     this.advanceCommit();
     for (const listener of this.leadershipListeners) listener(true);
-    this.heartbeat(this.state.term);
+    this.heartbeat(this.state.term, now);
   }
 
-  /** Leader loop: replicate, and step down when a majority has gone quiet for an election timeout. */
-  private heartbeat(term: number): void {
+  /**
+   * Leader loop: replicate, and step down when a majority has gone quiet for an election timeout.
+   * `dueMs` is when this beat was due: one that comes much later finds the server was stopped,
+   * and the stopped time is not counted against the peers (see the header: ticks are dropped).
+   */
+  private heartbeat(term: number, dueMs: number): void {
     if (this.role !== 'leader' || this.state.term !== term) return;
     const now = this.host.clock.monotonic();
+    const stoppedMs = now - dueMs;
+    if (stoppedMs > this.options.heartbeatMs)
+      for (const [peer, atMs] of this.heardFrom) this.heardFrom.set(peer, atMs + stoppedMs);
     const live =
       1 +
       this.peers.filter((peer) => now - (this.heardFrom.get(peer) ?? -Infinity) < this.options.electionTimeoutMs[0])
@@ -340,7 +358,9 @@ export class RaftNode<C, R> {
       return;
     }
     for (const peer of this.peers) this.sendAppend(peer);
-    this.host.timer(this.options.heartbeatMs, 'raft-heartbeat', () => this.heartbeat(term));
+    this.host.timer(this.options.heartbeatMs, 'raft-heartbeat', () =>
+      this.heartbeat(term, now + this.options.heartbeatMs),
+    );
   }
 
   private sendAppend(peer: string): void {
@@ -414,8 +434,13 @@ export class RaftNode<C, R> {
   private resetElectionTimer(): void {
     this.electionTimer?.cancel();
     const [min, max] = this.options.electionTimeoutMs;
-    this.electionTimer = this.host.timer(min + this.host.rng.next() * (max - min), 'raft-election', () => {
-      if (this.role !== 'leader') this.startElection();
+    const timeoutMs = min + this.host.rng.next() * (max - min);
+    const dueMs = this.host.clock.monotonic() + timeoutMs;
+    this.electionTimer = this.host.timer(timeoutMs, 'raft-election', () => {
+      if (this.role === 'leader') return;
+      // Overdue by more than a heartbeat: this server was stopped, and missed the ticks (see the header).
+      if (this.host.clock.monotonic() - dueMs > this.options.heartbeatMs) this.resetElectionTimer();
+      else this.startElection();
     });
   }
 
