@@ -28,6 +28,7 @@ import { summarizeRun, type RunRequest, type RunSummary } from '../runner/run-su
 import { Rng } from '../sim/rng.ts';
 import { writeReport } from '../reports/report.ts';
 import { parseSystems } from './run.ts';
+import { formatTable } from './summary.ts';
 
 export interface CompareCommand {
   readonly schedules: number;
@@ -239,15 +240,7 @@ export function cellTable(
       ];
     }),
   ];
-  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows
-    .map((r) =>
-      r
-        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-        .join('  ')
-        .trimEnd(),
-    )
-    .join('\n');
+  return formatTable(rows);
 }
 
 function percent(x: number): string {

@@ -59,9 +59,10 @@ export function skipLines(runs: readonly TimedRun[]): string[] {
   });
 }
 
-function formatTable(rows: readonly (readonly string[])[]): string {
-  // Every row has a cell per column; a missing one would be empty.
-  const widths = COLUMNS.map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+/** Rows as aligned columns, two spaces apart; a missing cell is empty. */
+export function formatTable(rows: readonly (readonly string[])[]): string {
+  const columns = Math.max(0, ...rows.map((r) => r.length));
+  const widths = Array.from({ length: columns }, (_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
   return rows
     .map((r) =>
       r

@@ -21,10 +21,6 @@ import {
 import { campaignMarkdown } from './campaign-render.ts';
 
 /** Text shown as text: HTML special characters as entities, Markdown's inline syntax backslash-escaped, one line. */
-export function markdownText(value: string | number): string {
-  return cell(value);
-}
-
 function cell(value: string | number): string {
   return String(value)
     .replace(/&/g, '&amp;')
@@ -35,10 +31,6 @@ function cell(value: string | number): string {
 }
 
 /** A code span: Markdown shows its content literally, so only backticks need taking out. */
-export function markdownCode(text: string): string {
-  return code(text);
-}
-
 function code(text: string): string {
   return `\`${text.replace(/`/g, "'").replace(/[\r\n]+/g, ' ')}\``;
 }
@@ -130,3 +122,5 @@ export function renderMarkdown(report: Report): string {
   );
   return lines.join('\n');
 }
+
+export { cell as markdownText, code as markdownCode };

@@ -16,7 +16,7 @@ export class RunPool {
   private nextId = 0;
   private readonly waiting = new Map<
     number,
-    { resolve: (summary: RunSummary) => void; reject: (error: Error) => void; worker: Worker }
+    { resolve: (summary: RunSummary) => void; reject: (error: Error) => void }
   >();
   private readonly queue: { request: RunRequest; resolve: (s: RunSummary) => void; reject: (e: Error) => void }[] = [];
   private readonly busy = new Set<Worker>();
@@ -78,7 +78,7 @@ export class RunPool {
       if (next === undefined) return;
       const id = this.nextId++;
       this.busy.add(worker);
-      this.waiting.set(id, { resolve: next.resolve, reject: next.reject, worker });
+      this.waiting.set(id, { resolve: next.resolve, reject: next.reject });
       worker.postMessage({ id, ...next.request } satisfies WorkerRequest);
     }
   }
