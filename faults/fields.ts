@@ -46,6 +46,25 @@ export const ms = (what: string, max: number) =>
     .number({ error: notANumber(what) })
     .nonnegative({ error: `${what} must be >= 0` })
     .max(max, { error: `${what} must be <= ${max}` });
+/**
+ * A duration a run draws afresh at each use: a number of ms, `{ uniform: [min, max] }` (whole ms)
+ * or `{ exponential: { meanMs } }` (cut at ten means); see runner/durations.ts.
+ */
+export const drawnMs = (what: string, max: number) =>
+  z.union(
+    [
+      ms(what, max),
+      z
+        .strictObject({ uniform: z.tuple([ms(`${what}.uniform[0]`, max), ms(`${what}.uniform[1]`, max)]) })
+        .refine((d) => d.uniform[1] >= d.uniform[0], { error: `${what}.uniform: max must be >= min` })
+        .refine((d) => Number.isInteger(d.uniform[0]) && Number.isInteger(d.uniform[1]), {
+          error: `${what}.uniform: whole milliseconds`,
+        }),
+      z.strictObject({ exponential: z.strictObject({ meanMs: positiveMs(`${what}.exponential.meanMs`, max / 10) }) }),
+    ],
+    { error: `${what}: expected ms, { uniform: [min, max] } or { exponential: { meanMs } }` },
+  );
+
 /** A duration in ms, (0, max], with messages that name the field. */
 export const positiveMs = (what: string, max: number) =>
   z

@@ -1,4 +1,5 @@
 /** What the harness and a client process say to each other over the IPC channel. */
+import type { DurationSpec } from '../runner/durations.ts';
 import type { SystemId } from '../backends/recipe.ts';
 import type { SystemConfig } from '../backends/system.ts';
 import type { Op } from '../runner/history.ts';
@@ -17,7 +18,7 @@ export interface ClientSpec {
   /** This client's proxy to the register. */
   readonly register: Endpoint;
   readonly registerTimeoutMs: number;
-  readonly params: { readonly holdMs: number; readonly thinkMs: number; readonly fencing: boolean };
+  readonly params: { readonly holdMs: DurationSpec; readonly thinkMs: DurationSpec; readonly fencing: boolean };
 }
 
 export type ToClient =

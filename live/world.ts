@@ -4,6 +4,7 @@
  * workloads. True time is the machine's monotonic clock from the run's epoch. Faults are signals
  * and toxics (target.ts).
  */
+import { minMs } from '../runner/durations.ts';
 import type { SystemId } from '../backends/recipe.ts';
 import type { SystemConfig } from '../backends/system.ts';
 import { History, isGrant } from '../runner/history.ts';
@@ -177,7 +178,7 @@ export class LiveWorld implements World<LiveFields>, LiveRun {
       reasons.push(
         `no client ever ${scenario.workload === 'election' ? 'won an election' : 'acquired the lock'}: nothing was tested (see the client errors in the history)`,
       );
-    const lateLimitMs = Math.max(10, Math.min(50, scenario.lock.holdMs / 2));
+    const lateLimitMs = Math.max(10, Math.min(50, minMs(scenario.lock.holdMs) / 2));
     if (this.lateTriggerMs > lateLimitMs)
       reasons.push(
         `a fault triggered by a grant fired ${round(this.lateTriggerMs)} ms after it (limit ${lateLimitMs} ms): the machine was too busy for this run to test what the scenario says`,

@@ -10,10 +10,11 @@ import type { Runtime } from '../backends/runtime.ts';
 import type { History } from './history.ts';
 import type { RegisterClient } from './mutex.ts';
 import { describe, registerStep } from './steps.ts';
+import { drawMs, type DurationSpec } from './durations.ts';
 
 export interface ElectionParams {
-  readonly workMs: number;
-  readonly thinkMs: number;
+  readonly workMs: DurationSpec;
+  readonly thinkMs: DurationSpec;
   readonly fencing: boolean;
 }
 
@@ -34,7 +35,7 @@ export async function electionClient(
       leadership = await election.campaign();
     } catch (error) {
       history.record(process, 'info', 'campaign', { error: describe(error) });
-      await clock.sleep(params.thinkMs);
+      await clock.sleep(drawMs(params.thinkMs, runtime.rng));
       continue;
     }
     if (leadership === null) {
@@ -46,7 +47,7 @@ export async function electionClient(
     // A unit of leader work: check leadership, spend workMs on the work, then commit its result.
     // A pause or a slow network between the check and the commit is what splits a brain.
     while (leadership.isLeader() && !stopping()) {
-      await clock.sleep(params.workMs);
+      await clock.sleep(drawMs(params.workMs, runtime.rng));
       await leaderWork(process, register, history, token);
     }
     history.record(process, 'invoke', 'resign', { token: leadership.token });
@@ -56,7 +57,7 @@ export async function electionClient(
     } catch (error) {
       history.record(process, 'info', 'resign', { error: describe(error) });
     }
-    await clock.sleep(params.thinkMs);
+    await clock.sleep(drawMs(params.thinkMs, runtime.rng));
   }
 }
 

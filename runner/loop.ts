@@ -18,14 +18,15 @@ import { planFaults, whyNot } from '../faults/plan.ts';
 import { holderOf, NEMESIS, type Op, type RegisterWrite } from './history.ts';
 import type { RunMetrics, RunOutput, RunResult, RunSpec, Verdict } from './run.ts';
 import type { World } from './world.ts';
+import { maxMs, type DurationSpec } from './durations.ts';
 
 export interface WorldOutput<Extra extends object> extends Omit<RunOutput, 'result'> {
   readonly result: RunResult & Extra;
 }
 
 /** How long after the end of the run, with every fault healed, clients get to finish their round. */
-export function graceMs(ttlMs: number, holdMs: number): number {
-  return 3 * ttlMs + 2 * holdMs + 1000;
+export function graceMs(ttlMs: number, holdMs: DurationSpec): number {
+  return 3 * ttlMs + 2 * maxMs(holdMs) + 1000;
 }
 
 /**

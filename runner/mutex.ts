@@ -9,6 +9,7 @@ import type { Runtime } from '../backends/runtime.ts';
 import type { History } from './history.ts';
 import type { RegisterReply } from './register.ts';
 import { describe, registerStep } from './steps.ts';
+import { drawMs, type DurationSpec } from './durations.ts';
 
 export interface RegisterClient {
   read(token: number | null): Promise<RegisterReply>;
@@ -17,8 +18,8 @@ export interface RegisterClient {
 }
 
 export interface MutexParams {
-  readonly holdMs: number;
-  readonly thinkMs: number;
+  readonly holdMs: DurationSpec;
+  readonly thinkMs: DurationSpec;
   readonly fencing: boolean;
 }
 
@@ -40,19 +41,19 @@ export async function mutexClient(
       grant = await lock.acquire();
     } catch (error) {
       history.record(process, 'info', 'acquire', { error: describe(error) });
-      await clock.sleep(params.thinkMs);
+      await clock.sleep(drawMs(params.thinkMs, runtime.rng));
       continue;
     }
     if (grant === null) {
       history.record(process, 'fail', 'acquire', { error: 'timed out waiting for the lock' });
-      await clock.sleep(params.thinkMs);
+      await clock.sleep(drawMs(params.thinkMs, runtime.rng));
       continue;
     }
     const token = params.fencing ? grant.token : null;
     history.record(process, 'ok', 'acquire', { token: grant.token });
     const seen = await registerStep(history, process, 'read', { token }, () => register.read(token));
     if (seen !== null) {
-      await clock.sleep(params.holdMs);
+      await clock.sleep(drawMs(params.holdMs, runtime.rng));
       await registerStep(history, process, 'write', { value: seen + 1, token }, () => register.write(seen + 1, token));
     }
     history.record(process, 'invoke', 'release', { token: grant.token });
@@ -62,6 +63,6 @@ export async function mutexClient(
     } catch (error) {
       history.record(process, 'info', 'release', { error: describe(error) });
     }
-    await clock.sleep(params.thinkMs);
+    await clock.sleep(drawMs(params.thinkMs, runtime.rng));
   }
 }

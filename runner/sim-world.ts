@@ -3,6 +3,7 @@
  * client running the mutex or election workload over simulated ports. Faults are kernel verbs;
  * true time is kernel time.
  */
+import type { DurationSpec } from './durations.ts';
 import { Sim } from '../sim/sim.ts';
 import type { Host } from '../sim/node.ts';
 import type { Latency } from '../sim/network.ts';
@@ -24,8 +25,8 @@ export interface SimWorldOptions {
   readonly seed: number;
   readonly clients: number;
   readonly ttlMs: number;
-  readonly holdMs: number;
-  readonly thinkMs: number;
+  readonly holdMs: DurationSpec;
+  readonly thinkMs: DurationSpec;
   readonly fencing: boolean;
   readonly latency?: Latency;
   readonly trace?: TraceOptions;

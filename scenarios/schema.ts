@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { SYSTEM_IDS } from '../backends/recipe.ts';
 import { FAULT_KIND_NAMES, FAULT_KINDS, selectorsOf, type Fault } from '../faults/index.ts';
-import { forMs, LIMITS, ms, positiveMs, trigger } from '../faults/fields.ts';
+import { drawnMs, forMs, LIMITS, ms, positiveMs, trigger } from '../faults/fields.ts';
 
 export { LIMITS, SELECTOR } from '../faults/fields.ts';
 export { selectorsOf, type Fault };
@@ -119,8 +119,12 @@ export const scenarioSchema = z
           })
           .default(2000)
           .describe(`${LIMITS.ttlMsMin}..${LIMITS.ttlMs} (ten minutes)`),
-        holdMs: ms('holdMs', LIMITS.holdMs).default(100),
-        thinkMs: ms('thinkMs', LIMITS.thinkMs).default(50),
+        holdMs: drawnMs('holdMs', LIMITS.holdMs)
+          .default(100)
+          .describe('ms, { uniform: [min, max] } or { exponential: { meanMs } }, drawn afresh for every hold'),
+        thinkMs: drawnMs('thinkMs', LIMITS.thinkMs)
+          .default(50)
+          .describe('ms, { uniform: [min, max] } or { exponential: { meanMs } }, drawn afresh for every pause between rounds'),
       })
       .default({ ttlMs: 2000, holdMs: 100, thinkMs: 50 })
       .describe(

@@ -27,11 +27,13 @@ export interface LockExpectations {
 
 const TTL_MS = 1000;
 
+const HOLD_MS = 100;
+
 export const BASE: Omit<SimMutexOptions, 'system' | 'seed' | 'fencing'> = {
   clients: 3,
   durationMs: 20_000,
   ttlMs: TTL_MS,
-  holdMs: 100,
+  holdMs: HOLD_MS,
   thinkMs: 50,
 };
 
@@ -113,7 +115,7 @@ export function lockSuite(system: SystemModule, expected: LockExpectations): voi
             sim.after(2 * TTL_MS, 'heal', () => sim.resume(client));
           } else {
             const others = sim.nodeIds.filter((id) => id !== client);
-            sim.after(BASE.holdMs / 2, 'fault', () => {
+            sim.after(HOLD_MS / 2, 'fault', () => {
               for (const other of others) sim.partition(client, other, { mode: 'hold' });
               sim.after(3 * TTL_MS, 'heal', () => others.forEach((other) => sim.heal(client, other)));
             });
