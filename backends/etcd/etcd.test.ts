@@ -110,6 +110,38 @@ describe('etcd server model', () => {
     assert.equal(seen.at(-1)?.present, false, 'the lease never expired under the new leader');
   });
 
+  it('keeps a lease alive on the member it uses even while that member is stopped, so the lease runs out', async () => {
+    for (const seed of [1, 2, 3]) {
+      const { sim, client } = cluster(seed);
+      await sim.run({ untilMs: SETTLED_MS });
+      const members: string[] = [];
+      let paused = '';
+      let afterResume: number | null | undefined;
+      client('c1', async (host, port) => {
+        const lease = await retrying(host, () => port.grantLease(CONFIG.ttlMs));
+        paused = port.member;
+        sim.pause(paused);
+        sim.after(3 * CONFIG.ttlMs, 'resume', () => sim.resume(paused));
+        // Keepalives every third of a TTL, as a session sends them, while the member is stopped.
+        while (sim.nowMs < SETTLED_MS + 3 * CONFIG.ttlMs) {
+          await host.sleep(CONFIG.ttlMs / 3);
+          members.push(port.member);
+          await port.keepAlive(lease.id).catch((error: unknown) => {
+            if (!isTransient(error)) throw error;
+          });
+        }
+        await host.sleep(CONFIG.ttlMs);
+        afterResume = await retrying(host, () => port.keepAlive(lease.id));
+      });
+      await sim.run({ untilMs: SETTLED_MS + 6 * CONFIG.ttlMs });
+      assert.ok(
+        members.length >= 5 && members.every((m) => m === paused),
+        `seed ${seed}: keepalives went to ${members.join(', ')}, the stopped member was ${paused}`,
+      );
+      assert.equal(afterResume, null, `seed ${seed}: the lease outlived a stopped member by ${String(afterResume)} ms`);
+    }
+  });
+
   it('a lease that expired on the leader cannot be kept alive, even before its revoke can commit', async () => {
     const { sim, servers, client, leader } = cluster(5);
     await sim.run({ untilMs: SETTLED_MS });

@@ -24,7 +24,8 @@ interface OpenWatch {
 /**
  * EtcdPort over the simulated network. It talks to one member at a time, first one the client's
  * rng picks, and moves to the next member whenever a request's outcome is unknown (timeout, reset
- * connection, no leader), as clientv3's balancer leaves an endpoint that fails. One per host.
+ * connection, no leader), as clientv3's balancer leaves an endpoint that fails; a keepalive that
+ * times out is the exception (see keepAlive). One per host.
  */
 export class SimEtcdPort implements EtcdPort {
   private readonly endpoint: ClientEndpoint;
@@ -52,8 +53,21 @@ export class SimEtcdPort implements EtcdPort {
     return this.call('lease-grant', { ttlMs });
   }
 
+  /**
+   * clientv3 keeps a lease alive over one gRPC stream to one member, and a stream does not fail
+   * when its member is stopped (SIGSTOP): the member's kernel still acknowledges the bytes. The
+   * client stays on it, its keepalives unanswered, until its own lease deadline passes
+   * (clientv3 lease.go deadlineLoop); that is how paused etcd servers cost Jepsen's clients their
+   * leases. So a keepalive that times out does not move this port to another member; a reset
+   * connection or a member without a leader does, as for every call.
+   */
   async keepAlive(lease: number): Promise<number | null> {
-    return this.call('lease-keepalive', { lease });
+    return this.call('lease-keepalive', { lease }, { stayOnTimeout: true });
+  }
+
+  /** The member this port talks to now. */
+  get member(): string {
+    return this.server();
   }
 
   async revokeLease(lease: number): Promise<boolean> {
@@ -103,13 +117,18 @@ export class SimEtcdPort implements EtcdPort {
     return server;
   }
 
-  private async call<T>(op: string, body: object): Promise<T> {
+  private async call<T>(op: string, body: object, options: { stayOnTimeout?: boolean } = {}): Promise<T> {
     const server = this.server();
     try {
       return await this.endpoint.request<T>(server, op, body, this.requestTimeoutMs);
     } catch (error) {
       const typed = typedError(error);
-      if (typed.name === 'TimeoutError' || typed instanceof ConnectionLost || typed instanceof Unavailable)
+      const timedOut = typed.name === 'TimeoutError';
+      if (
+        (timedOut && options.stayOnTimeout !== true) ||
+        typed instanceof ConnectionLost ||
+        typed instanceof Unavailable
+      )
         this.leave(server);
       throw typed;
     }
