@@ -105,7 +105,11 @@ export async function runCommand(command: RunCommand, print: (line: string) => v
     if (run === undefined) throw new Error(`run: no result for run ${i + 1}`);
     if (run.expectationMet !== false) return;
     print(
-      `expectation failed: ${item.scenario.name} on ${item.system}, fencing ${item.fencing ? 'on' : 'off'}: expected ${run.expected}, got ${run.verdict}`,
+      `expectation failed: ${item.scenario.name} on ${item.system}, fencing ${item.fencing ? 'on' : 'off'}: expected ${run.expected}, got ${run.verdict}` +
+        (run.notes ?? [])
+          .filter((n) => n.startsWith('bound broken'))
+          .map((n) => `; ${n}`)
+          .join(''),
     );
     print(`  replay: ${replayCommand(item)}`);
   });

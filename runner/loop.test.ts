@@ -5,6 +5,8 @@ import { BudgetExceededError } from '../sim/errors.ts';
 import type { FaultTarget } from '../faults/kind.ts';
 import { History, type RegisterWrite } from './history.ts';
 import { graceMs, runWorld } from './loop.ts';
+import { runScenario } from './run.ts';
+import { scenarioSchema } from '../scenarios/schema.ts';
 import type { Measured, World } from './world.ts';
 
 const scenarioWith = (faults: string, expect = '  - { system: redis, fencing: off, verdict: safe }') =>
@@ -231,5 +233,52 @@ describe('the run loop', () => {
     const world = new FakeWorld('in turn', { throwOnRun: new Error('the cluster went away') });
     await assert.rejects(runWorld(spec(), world), /the cluster went away/);
     assert.deepEqual(world.calls.at(-1), 'close');
+  });
+});
+
+describe('expectations with bounds', () => {
+  it('a run that keeps its verdict but breaks a bound does not meet its expectation, and says which bound', async () => {
+    const scenario = scenarioSchema.parse({
+      name: 'bounded',
+      description: 'a crashed holder; the takeover cannot take under 1 ms',
+      systems: ['redis'],
+      fencing: 'off',
+      durationMs: 8000,
+      lock: { ttlMs: 1000 },
+      faults: [{ after: { event: 'acquired', nth: 2 }, crash: 'holder' }],
+      expect: [{ system: 'redis', fencing: 'off', verdict: 'safe', bounds: { takeoverMs: 1 } }],
+    });
+    const { result } = await runScenario({ scenario, system: 'redis', fencing: false, seed: 1 });
+    assert.equal(result.verdict, 'safe');
+    assert.equal(result.expectationMet, false);
+    assert.ok(
+      result.notes.some((n) => /^bound broken: takeoverMs \d+(\.\d+)? > 1$/.test(n)),
+      result.notes.join(' | '),
+    );
+    const generous = scenarioSchema.parse({
+      ...scenario,
+      expect: [{ system: 'redis', fencing: 'off', verdict: 'safe', bounds: { takeoverMs: 5000, lostFraction: 0 } }],
+    });
+    assert.equal(
+      (await runScenario({ scenario: generous, system: 'redis', fencing: false, seed: 1 })).result.expectationMet,
+      true,
+    );
+  });
+
+  it('refuses an empty or malformed bounds object, naming it', () => {
+    const base = { name: 'b', description: 'b', systems: ['redis'], durationMs: 1000 };
+    for (const [bounds, message] of [
+      [{}, /bounds names no bound/],
+      [{ lostFraction: 2 }, /bounds.lostFraction is a fraction of acknowledged writes/],
+      [{ takeoverMs: -1 }, /bounds.takeoverMs must be >= 0/],
+      [{ latencyMs: 3 }, /Unrecognized key/],
+    ] as const) {
+      const result = scenarioSchema.safeParse({
+        ...base,
+        expect: [{ system: 'redis', fencing: 'off', verdict: 'safe', bounds }],
+      });
+      assert.equal(result.success, false, JSON.stringify(bounds));
+      assert.match(JSON.stringify(result.error.issues), message);
+    }
   });
 });

@@ -86,13 +86,24 @@ export async function runWorld<Extra extends object>(
   const unknown = world.whyUnknown(judged.metrics);
   const verdict: Verdict = unknown.length > 0 ? 'unknown' : judged.verdict;
   world.notes.push(...unknown);
+  const broken =
+    expected === null
+      ? []
+      : brokenBounds(
+          scenario,
+          spec.system,
+          fencing,
+          judged.metrics,
+          ops.filter((op) => op.f === 'write' && op.type === 'ok').length,
+        );
+  world.notes.push(...broken);
   const result = {
     ...base,
     ...world.resultFields(),
     verdict,
     skipped: null,
     metrics: judged.metrics,
-    expectationMet: expected === null ? null : expected === verdict,
+    expectationMet: expected === null ? null : expected === verdict && broken.length === 0,
     ...world.measured(),
     notes: world.notes,
   };
@@ -139,6 +150,32 @@ export function judge(
 /** The expectation a scenario sets for this system, fenced or not; null when it sets none. */
 export function expectationOf(scenario: Scenario, system: SystemId, fencing: boolean): 'safe' | 'unsafe' | null {
   return scenario.expect.find((e) => e.system === system && (e.fencing === 'on') === fencing)?.verdict ?? null;
+}
+
+/** Each bound of the scenario's expectation for this system that the run broke, in words. */
+export function brokenBounds(
+  scenario: Scenario,
+  system: SystemId,
+  fencing: boolean,
+  metrics: RunMetrics,
+  ackedWrites: number,
+): string[] {
+  const bounds = scenario.expect.find((e) => e.system === system && (e.fencing === 'on') === fencing)?.bounds;
+  if (bounds === undefined) return [];
+  const out: string[] = [];
+  const lostFraction = ackedWrites === 0 ? 0 : metrics.lostUpdates / ackedWrites;
+  if (bounds.lostFraction !== undefined && lostFraction > bounds.lostFraction)
+    out.push(`bound broken: lostFraction ${round(lostFraction * 1000) / 1000} > ${bounds.lostFraction}`);
+  if (bounds.unavailableMs !== undefined && metrics.unavailableMs > bounds.unavailableMs)
+    out.push(`bound broken: unavailableMs ${metrics.unavailableMs} > ${bounds.unavailableMs}`);
+  const worst = (xs: readonly number[] | undefined) => (xs === undefined || xs.length === 0 ? null : Math.max(...xs));
+  const takeover = worst(metrics.takeoverMs);
+  if (bounds.takeoverMs !== undefined && takeover !== null && takeover > bounds.takeoverMs)
+    out.push(`bound broken: takeoverMs ${takeover} > ${bounds.takeoverMs}`);
+  const failover = worst(metrics.failoverMs);
+  if (bounds.failoverMs !== undefined && failover !== null && failover > bounds.failoverMs)
+    out.push(`bound broken: failoverMs ${failover} > ${bounds.failoverMs}`);
+  return out;
 }
 
 export function round(ms: number): number {

@@ -73,10 +73,35 @@ const faultFormatSchema = z.strictObject(format.shape).superRefine((fault, ctx) 
  */
 export const faultSchema = faultFormatSchema as unknown as z.ZodType<Fault, z.input<typeof faultFormatSchema>>;
 
+/**
+ * Bounds a run must keep besides its verdict, so that a liveness claim ("a partition costs about
+ * one lease") is checked, not only read: each is a maximum over the run.
+ */
+const boundsSchema = z
+  .strictObject({
+    lostFraction: z
+      .number({ error: 'bounds.lostFraction must be a number' })
+      .min(0)
+      .max(1, { error: 'bounds.lostFraction is a fraction of acknowledged writes, 0..1' })
+      .optional()
+      .describe('lost updates / acknowledged writes, at most'),
+    unavailableMs: ms('bounds.unavailableMs', LIMITS.durationMs)
+      .optional()
+      .describe('time someone wanted the lock and nobody (running) held it, at most'),
+    takeoverMs: ms('bounds.takeoverMs', LIMITS.durationMs)
+      .optional()
+      .describe('each hand-over after a holder crashed, at most'),
+    failoverMs: ms('bounds.failoverMs', LIMITS.durationMs)
+      .optional()
+      .describe('elections: each failover to a new leader, at most'),
+  })
+  .refine((b) => Object.keys(b).length > 0, { error: 'bounds names no bound' });
+
 export const expectationSchema = z.strictObject({
   system,
   fencing: z.enum(['off', 'on'], { error: "expected 'off' or 'on'" }),
   verdict: z.enum(['safe', 'unsafe'], { error: "expected 'safe' or 'unsafe'" }),
+  bounds: boundsSchema.optional(),
 });
 
 export const scenarioSchema = z
@@ -124,7 +149,9 @@ export const scenarioSchema = z
           .describe('ms, { uniform: [min, max] } or { exponential: { meanMs } }, drawn afresh for every hold'),
         thinkMs: drawnMs('thinkMs', LIMITS.thinkMs)
           .default(50)
-          .describe('ms, { uniform: [min, max] } or { exponential: { meanMs } }, drawn afresh for every pause between rounds'),
+          .describe(
+            'ms, { uniform: [min, max] } or { exponential: { meanMs } }, drawn afresh for every pause between rounds',
+          ),
       })
       .default({ ttlMs: 2000, holdMs: 100, thinkMs: 50 })
       .describe(
