@@ -16,6 +16,7 @@ export function resolve(selector: string, cast: Cast): string[] {
       return [...cast.clients];
     case 'servers':
       return [...cast.servers];
+    case 'elected':
     case 'holder': {
       const holder = cast.holder();
       return holder === null ? [] : [holder];
@@ -45,5 +46,5 @@ export function namesServer(selector: string, servers: number): boolean {
 
 /** Whether a selector names only clients, whoever holds the lock when it fires. */
 export function namesOnlyClients(selector: string): boolean {
-  return ['holder', 'clients'].includes(selector) || /^c\d+$/.test(selector);
+  return ['holder', 'elected', 'clients'].includes(selector) || /^c\d+$/.test(selector);
 }

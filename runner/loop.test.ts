@@ -282,3 +282,28 @@ describe('expectations with bounds', () => {
     }
   });
 });
+
+describe('elections: the elected client and the servers leader', () => {
+  it('`elected` crashes the client that leads; `leader` crashes a server, and the run says which is which', async () => {
+    const scenario = (selector: string) =>
+      scenarioSchema.parse({
+        name: 'who-leads',
+        description: 'crash whoever the selector names, just after the first election',
+        workload: 'election',
+        systems: ['etcd'],
+        fencing: 'off',
+        durationMs: 6000,
+        lock: { ttlMs: 1000 },
+        faults: [{ after: { event: 'elected', nth: 1, waitMs: 10 }, crash: selector }],
+      });
+    const elected = await runScenario({ scenario: scenario('elected'), system: 'etcd', fencing: false, seed: 2 });
+    const crashedClient = elected.history.find((op) => op.f === 'fault-start')?.detail ?? '';
+    assert.match(crashedClient, /^crash c\d+$/);
+    const firstLeader = elected.history.find((op) => op.f === 'campaign' && op.type === 'ok')?.process;
+    assert.equal(crashedClient, `crash ${firstLeader ?? '?'}`);
+    const leader = await runScenario({ scenario: scenario('leader'), system: 'etcd', fencing: false, seed: 2 });
+    assert.match(leader.history.find((op) => op.f === 'fault-start')?.detail ?? '', /^crash server-\d$/);
+    assert.ok(leader.result.notes.some((n) => n.includes('`elected` names the client')));
+    assert.ok(!elected.result.notes.some((n) => n.includes('`elected` names the client')));
+  });
+});

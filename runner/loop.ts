@@ -18,6 +18,7 @@ import { planFaults, whyNot } from '../faults/plan.ts';
 import { holderOf, NEMESIS, type Op, type RegisterWrite } from './history.ts';
 import type { RunMetrics, RunOutput, RunResult, RunSpec, Verdict } from './run.ts';
 import type { World } from './world.ts';
+import { selectorsOf } from '../faults/index.ts';
 import { maxMs, type DurationSpec } from './durations.ts';
 
 export interface WorldOutput<Extra extends object> extends Omit<RunOutput, 'result'> {
@@ -71,6 +72,10 @@ export async function runWorld<Extra extends object>(
   };
   const skipped = whyNot(scenario.faults, topology) ?? world.whyNot();
   if (skipped !== null) return unjudged(base, 'skipped', skipped, []);
+  if (scenario.workload === 'election' && scenario.faults.some((f) => selectorsOf(f).includes('leader')))
+    world.notes.push(
+      "selector leader names the servers' leader (a server), not the elected client: `elected` names the client",
+    );
   try {
     const plan = () => planFaults(scenario.faults, world.target, castOf(world, seed), world.notes, nemesisLog(world));
     await drive(world, plan, scenario.durationMs, graceMs(scenario.lock.ttlMs, scenario.lock.holdMs));
