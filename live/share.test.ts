@@ -23,6 +23,7 @@ describe('runs that may share a live cluster', () => {
       'etcd-short-lease-pauses',
       'gc-pause-beyond-ttl',
       'holder-crash-recovery',
+      'jepsen-etcd-client-pauses',
       'leader-isolated',
       'no-faults',
       'zk-session-expiry',
