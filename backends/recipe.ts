@@ -29,6 +29,13 @@ export interface Grant {
    * lease-based locks (RedLock's validity); null where the lock lasts as long as a session.
    */
   readonly validUntilMs: number | null;
+  /**
+   * What the recipe knows, with no round trip, of whether it still holds the lock: a session
+   * that has lapsed by the client's clock (etcd), a connection SUSPENDED or a session lost
+   * (ZooKeeper, as Curator's TN14 advises). Absent where the client knows nothing more than
+   * validUntilMs (Redis, RedLock) or nothing at all (a database session, until a request fails).
+   */
+  readonly stillHeld?: () => boolean;
 }
 
 export interface LockRecipe {

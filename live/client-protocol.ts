@@ -18,7 +18,12 @@ export interface ClientSpec {
   /** This client's proxy to the register. */
   readonly register: Endpoint;
   readonly registerTimeoutMs: number;
-  readonly params: { readonly holdMs: DurationSpec; readonly thinkMs: DurationSpec; readonly fencing: boolean };
+  readonly params: {
+    readonly holdMs: DurationSpec;
+    readonly thinkMs: DurationSpec;
+    readonly fencing: boolean;
+    readonly careful: boolean;
+  };
 }
 
 export type ToClient =

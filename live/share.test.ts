@@ -22,6 +22,7 @@ describe('runs that may share a live cluster', () => {
       'delayed-packets',
       'etcd-short-lease-pauses',
       'gc-pause-beyond-ttl',
+      'gc-pause-careful-client',
       'holder-crash-recovery',
       'jepsen-etcd-client-pauses',
       'leader-isolated',

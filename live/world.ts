@@ -237,7 +237,7 @@ export class LiveWorld implements World<LiveFields>, LiveRun {
       servers,
       register,
       registerTimeoutMs: REGISTER_TIMEOUT_MS,
-      params: { holdMs: scenario.lock.holdMs, thinkMs: scenario.lock.thinkMs, fencing },
+      params: { holdMs: scenario.lock.holdMs, thinkMs: scenario.lock.thinkMs, fencing, careful: scenario.lock.careful },
     };
   }
 }

@@ -251,7 +251,7 @@ async function speedOf(system: SystemId, workload: CampaignWorkload, seed: numbe
     fencing: 'off',
     clients,
     durationMs: workload.durationMs,
-    lock: { ttlMs: workload.ttlMs, holdMs: workload.holdMs, thinkMs: workload.thinkMs },
+    lock: { ttlMs: workload.ttlMs, holdMs: workload.holdMs, thinkMs: workload.thinkMs, careful: false },
     network: { latencyMs: workload.latencyMs },
     faults: [],
     expect: [],

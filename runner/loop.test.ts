@@ -307,3 +307,28 @@ describe('elections: the elected client and the servers leader', () => {
     assert.ok(!elected.result.notes.some((n) => n.includes('`elected` names the client')));
   });
 });
+
+describe('a careful client', () => {
+  it('checks what its recipe knows before writing: after a pause past the lease it does not write', async () => {
+    const scenario = (careful: boolean) =>
+      scenarioSchema.parse({
+        name: 'careful',
+        description: 'a pause past the lease right after the grant, then the hold and the write',
+        durationMs: 12_000,
+        lock: { ttlMs: 2000, holdMs: 100, thinkMs: 50, careful },
+        faults: [{ after: { event: 'acquired', nth: 3 }, pause: 'holder', forMs: 4000 }],
+      });
+    for (const system of ['redis', 'redlock', 'etcd', 'zookeeper'] as const) {
+      const careless = await runScenario({ scenario: scenario(false), system, fencing: false, seed: 1 });
+      const careful = await runScenario({ scenario: scenario(true), system, fencing: false, seed: 1 });
+      assert.equal(careless.result.verdict, 'unsafe', `${system} careless`);
+      assert.equal(careful.result.verdict, 'safe', `${system} careful`);
+      assert.ok(
+        careful.history.some(
+          (op) => op.f === 'write' && op.type === 'fail' && op.error?.startsWith('careful') === true,
+        ),
+        `${system}: the careful client skipped a write`,
+      );
+    }
+  });
+});

@@ -4,7 +4,7 @@
  * It is written against a Runtime, a LockRecipe and a RegisterClient, so it runs unchanged
  * in the simulator and against live servers.
  */
-import type { LockRecipe } from '../backends/recipe.ts';
+import type { Grant, LockRecipe } from '../backends/recipe.ts';
 import type { Runtime } from '../backends/runtime.ts';
 import type { History } from './history.ts';
 import type { RegisterReply } from './register.ts';
@@ -21,6 +21,14 @@ export interface MutexParams {
   readonly holdMs: DurationSpec;
   readonly thinkMs: DurationSpec;
   readonly fencing: boolean;
+  /** Before writing, check what the recipe knows of the lock (validity, session, connection); skip the write if it lapsed. */
+  readonly careful?: boolean;
+}
+
+/** By what the client itself knows, with no round trip: the grant's validity and the recipe's own view. */
+export function stillHeld(grant: Grant, nowMs: number): boolean {
+  if (grant.validUntilMs !== null && nowMs >= grant.validUntilMs) return false;
+  return grant.stillHeld?.() ?? true;
 }
 
 /** Run one client until `stopping()` says so; it then finishes the round it is in. */
@@ -54,7 +62,12 @@ export async function mutexClient(
     const seen = await registerStep(history, process, 'read', { token }, () => register.read(token));
     if (seen !== null) {
       await clock.sleep(drawMs(params.holdMs, runtime.rng));
-      await registerStep(history, process, 'write', { value: seen + 1, token }, () => register.write(seen + 1, token));
+      if (params.careful === true && !stillHeld(grant, clock.monotonic()))
+        history.record(process, 'fail', 'write', { error: 'careful: the lock may have lapsed, not writing' });
+      else
+        await registerStep(history, process, 'write', { value: seen + 1, token }, () =>
+          register.write(seen + 1, token),
+        );
     }
     history.record(process, 'invoke', 'release', { token: grant.token });
     try {

@@ -77,6 +77,7 @@ export async function runScenario(spec: RunSpec): Promise<RunOutput> {
     ttlMs: scenario.lock.ttlMs,
     holdMs: scenario.lock.holdMs,
     thinkMs: scenario.lock.thinkMs,
+    careful: scenario.lock.careful,
     latency: { minMs: scenario.network.latencyMs.min, maxMs: scenario.network.latencyMs.max },
     trace: spec.trace,
     eventBudget: eventBudget(scenario.durationMs + graceMs(scenario.lock.ttlMs, scenario.lock.holdMs)),

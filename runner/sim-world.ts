@@ -28,6 +28,8 @@ export interface SimWorldOptions {
   readonly holdMs: DurationSpec;
   readonly thinkMs: DurationSpec;
   readonly fencing: boolean;
+  /** The mutex client checks what its recipe knows before it writes (see runner/mutex.ts). */
+  readonly careful?: boolean;
   readonly latency?: Latency;
   readonly trace?: TraceOptions;
   readonly acquireTimeoutMs?: number;
@@ -87,7 +89,7 @@ export class SimWorld implements World {
         host.onCrash(() => history.record(id, 'info', 'crash'));
         const ports = options.system.simPorts(host, servers, config);
         const register = simRegister(host, id);
-        const { holdMs, thinkMs, fencing } = options;
+        const { holdMs, thinkMs, fencing, careful } = options;
         if (options.workload === 'election') {
           const election = options.system.election(host, ports, config);
           host.spawn('election', () =>
@@ -104,7 +106,7 @@ export class SimWorld implements World {
         } else {
           const lock = options.system.lock(host, ports, config);
           host.spawn('mutex', () =>
-            mutexClient(id, host, lock, register, history, { holdMs, thinkMs, fencing }, () => this.stopping),
+            mutexClient(id, host, lock, register, history, { holdMs, thinkMs, fencing, careful }, () => this.stopping),
           );
         }
       });

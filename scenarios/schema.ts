@@ -152,8 +152,12 @@ export const scenarioSchema = z
           .describe(
             'ms, { uniform: [min, max] } or { exponential: { meanMs } }, drawn afresh for every pause between rounds',
           ),
+        careful: z
+          .boolean({ error: 'careful must be true or false' })
+          .default(false)
+          .describe('mutex: before writing, check what the recipe knows of the lock and skip the write if it lapsed'),
       })
-      .default({ ttlMs: 2000, holdMs: 100, thinkMs: 50 })
+      .default({ ttlMs: 2000, holdMs: 100, thinkMs: 50, careful: false })
       .describe(
         'ttlMs: lease, session timeout, or time for a DB to notice a dead connection; election leaders work every holdMs',
       ),

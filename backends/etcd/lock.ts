@@ -59,7 +59,8 @@ export class EtcdLock implements LockRecipe {
         await this.withdraw(session, key);
         return null;
       }
-      if (attempt !== 'session-lost') return { token: attempt.held, validUntilMs: null, key, session };
+      if (attempt !== 'session-lost')
+        return { token: attempt.held, validUntilMs: null, key, session, stillHeld: () => session.alive() };
       session.abandon();
     }
     return null;

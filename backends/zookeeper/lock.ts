@@ -133,6 +133,7 @@ export class ZooKeeperLock implements LockRecipe {
         validUntilMs: null,
         path: attempt.node.path,
         hold: attempt.hold,
+        stillHeld: () => attempt.hold.held(),
       };
     }
     const ahead = queue[ours - 1];
