@@ -84,7 +84,11 @@ export const trigger = {
   at: ms('at', LIMITS.durationMs).optional().describe(`ms from the start of the run, at most ${LIMITS.durationMs}`),
   after: z
     .strictObject({
-      event: z.enum(['acquired', 'elected'], { error: "expected 'acquired' or 'elected'" }),
+      event: z
+        .enum(['acquired', 'elected', 'acquiring'], { error: "expected 'acquired', 'elected' or 'acquiring'" })
+        .describe(
+          'acquired or elected: just after a grant; acquiring: while a client acquires (its request sent, no answer yet)',
+        ),
       client: selector.optional().describe('whose event; default: any client'),
       nth: z
         .number()

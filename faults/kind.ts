@@ -41,6 +41,8 @@ export interface Cast {
   pick<T>(items: readonly T[]): T;
   /** Call `fire(process)` just after the nth grant (acquire or election) by a process accepted by `who`. */
   afterGrant(nth: number, who: (process: string) => boolean, fire: () => void): void;
+  /** The same, just after the nth acquire or campaign attempt starts (request sent, no answer yet). */
+  afterAttempt(nth: number, who: (process: string) => boolean, fire: () => void): void;
 }
 
 /** The shape of a system, as far as selectors care. */

@@ -51,8 +51,11 @@ export function planFaults(
     if (fault.at !== undefined) {
       target.at(fault.at, fire);
     } else if (fault.after !== undefined) {
-      const { client: who, nth, waitMs } = fault.after;
-      cast.afterGrant(
+      const { client: who, nth, waitMs, event } = fault.after;
+      // A grant, or (acquiring) an attempt just started: its request sent, no answer yet.
+      const after = (n: number, accepts: (process: string) => boolean, then: () => void) =>
+        event === 'acquiring' ? cast.afterAttempt(n, accepts, then) : cast.afterGrant(n, accepts, then);
+      after(
         nth,
         (process) => who === undefined || resolve(who, cast).includes(process),
         () => target.at(target.nowMs + waitMs, fire),

@@ -81,6 +81,7 @@ export function castOf() {
     leader: () => state.leader,
     pick: (items) => items[items.length - 1]!,
     afterGrant: (nth, who, fire) => grants.push({ nth, who, fire, seen: 0 }),
+    afterAttempt: () => {},
   };
   /** `client` is granted the lock now. */
   const grant = (client: string) => {

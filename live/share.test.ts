@@ -27,6 +27,7 @@ describe('runs that may share a live cluster', () => {
       'jepsen-etcd-client-pauses',
       'leader-isolated',
       'no-faults',
+      'pause-during-acquisition',
       'zk-session-expiry',
     ]);
   });

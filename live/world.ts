@@ -7,7 +7,7 @@
 import { minMs } from '../runner/durations.ts';
 import type { SystemId } from '../backends/recipe.ts';
 import type { SystemConfig } from '../backends/system.ts';
-import { History, isGrant } from '../runner/history.ts';
+import { History, isAttempt, isGrant } from '../runner/history.ts';
 import { round } from '../runner/loop.ts';
 import { Register, REGISTER_NODE } from '../runner/register.ts';
 import type { RunMetrics } from '../runner/run.ts';
@@ -120,6 +120,15 @@ export class LiveWorld implements World<LiveFields>, LiveRun {
     this.history.observe((op) => {
       if (!(isGrant(op) && who(op.process) && ++seen === nth)) return;
       // The grant reached the harness over IPC; how late it is here is how late the fault is.
+      this.lateTriggerMs = Math.max(this.lateTriggerMs, this.now() - op.timeMs);
+      fire(op.process);
+    });
+  }
+
+  afterAttempt(nth: number, who: (process: string) => boolean, fire: (process: string) => void): void {
+    let seen = 0;
+    this.history.observe((op) => {
+      if (!(isAttempt(op) && who(op.process) && ++seen === nth)) return;
       this.lateTriggerMs = Math.max(this.lateTriggerMs, this.now() - op.timeMs);
       fire(op.process);
     });

@@ -91,6 +91,11 @@ export function isGrant(op: Op): boolean {
   return op.type === 'ok' && (op.f === 'acquire' || op.f === 'campaign');
 }
 
+/** An acquire or campaign started: the client is now waiting for the system's answer. */
+export function isAttempt(op: Op): boolean {
+  return op.type === 'invoke' && (op.f === 'acquire' || op.f === 'campaign');
+}
+
 /** A release or resignation invoked: the end of a believed-holding interval. */
 export function isLetGo(op: Op): boolean {
   return op.type === 'invoke' && (op.f === 'release' || op.f === 'resign');

@@ -100,6 +100,7 @@ class FakeWorld implements World<{ fake: true }> {
     return 'server-1';
   }
   afterGrant() {}
+  afterAttempt() {}
   /** Fires the scheduled faults in time order, including heals they schedule, and writes the script. */
   run(durationMs: number) {
     this.calls.push(`run ${durationMs}`);
@@ -330,5 +331,30 @@ describe('a careful client', () => {
         `${system}: the careful client skipped a write`,
       );
     }
+  });
+});
+
+describe('a fault triggered while a client acquires', () => {
+  it('fires after the attempt starts and before its answer arrives', async () => {
+    const scenario = scenarioSchema.parse({
+      name: 'acquiring',
+      description: 'pause c1 during its second attempt',
+      systems: ['redis'],
+      fencing: 'off',
+      clients: 2,
+      durationMs: 5000,
+      lock: { ttlMs: 2000, thinkMs: 400 },
+      faults: [{ after: { event: 'acquiring', client: 'c1', nth: 2 }, pause: 'c1', forMs: 1000 }],
+    });
+    const { history } = await runScenario({ scenario, system: 'redis', fencing: false, seed: 1 });
+    const attempts = history.filter((op) => op.process === 'c1' && op.f === 'acquire' && op.type === 'invoke');
+    const start = history.find((op) => op.f === 'fault-start');
+    const second = attempts[1];
+    assert.ok(second !== undefined && start !== undefined);
+    const answer = history.find(
+      (op) => op.process === 'c1' && op.f === 'acquire' && op.type !== 'invoke' && op.index > second.index,
+    );
+    assert.ok(start.timeMs >= second.timeMs, 'after the attempt started');
+    assert.ok(answer !== undefined && answer.timeMs >= start.timeMs + 1000, 'its answer came only after the pause');
   });
 });

@@ -228,6 +228,7 @@ function castOf(world: World, seed: number): Cast {
     leader: () => world.leader(),
     pick: (items) => rng.pick(items),
     afterGrant: (nth, who, fire) => world.afterGrant(nth, who, () => fire()),
+    afterAttempt: (nth, who, fire) => world.afterAttempt(nth, who, () => fire()),
   };
 }
 

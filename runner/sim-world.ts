@@ -12,7 +12,7 @@ import { ClientEndpoint } from '../backends/shared/endpoint/endpoint.ts';
 import { serverIds, type SystemConfig, type SystemModule } from '../backends/system.ts';
 import { electionClient } from './election.ts';
 import type { FaultTarget } from '../faults/kind.ts';
-import { History, isGrant } from './history.ts';
+import { History, isAttempt, isGrant } from './history.ts';
 import { round } from './loop.ts';
 import { mutexClient, type RegisterClient } from './mutex.ts';
 import { Register, REGISTER_NODE, registerServer, type RegisterReply } from './register.ts';
@@ -126,6 +126,13 @@ export class SimWorld implements World {
     let seen = 0;
     this.history.observe((op) => {
       if (isGrant(op) && who(op.process) && ++seen === nth) this.sim.after(0, 'fault', () => fire(op.process));
+    });
+  }
+
+  afterAttempt(nth: number, who: (process: string) => boolean, fire: (client: string) => void): void {
+    let seen = 0;
+    this.history.observe((op) => {
+      if (isAttempt(op) && who(op.process) && ++seen === nth) this.sim.after(0, 'fault', () => fire(op.process));
     });
   }
 

@@ -44,6 +44,8 @@ export interface World<Extra extends object = object> {
   leader(): string | null | undefined;
   /** Call `fire(process)`, as a harness event, just after the nth grant to a process `who` accepts (1-based). */
   afterGrant(nth: number, who: (process: string) => boolean, fire: (process: string) => void): void;
+  /** The same, just after the nth acquire or campaign attempt starts: its request sent, no answer yet. */
+  afterAttempt(nth: number, who: (process: string) => boolean, fire: (process: string) => void): void;
   /** Let the clients work from true time 0 until `durationMs`. */
   run(durationMs: number): Promise<void>;
   /** Heal every fault, bring crashed servers back from their disks, and ask clients to stop after their round. */
