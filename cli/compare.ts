@@ -12,9 +12,16 @@ import { performance } from 'node:perf_hooks';
 import { stringify } from 'yaml';
 import { availableSystems } from '../backends/index.ts';
 import type { SystemId } from '../backends/recipe.ts';
-import { DEFAULT_WORKLOAD, fitSchedule, wilson, type CampaignWorkload } from '../runner/campaign.ts';
+import { DEFAULT_WORKLOAD, fitSchedule, type CampaignWorkload } from '../runner/campaign.ts';
 import { RunPool } from '../runner/check-pool.ts';
-import { compare, type CompareCell, type CompareCounterexample, type CompareOutcome } from '../runner/compare.ts';
+import {
+  compare,
+  fractionOf,
+  key,
+  type CompareCell,
+  type CompareCounterexample,
+  type CompareOutcome,
+} from '../runner/compare.ts';
 import {
   COMPARE_FILE,
   COMPARE_FORMAT_VERSION,
@@ -305,19 +312,18 @@ async function liveCells(
           else {
             runs++;
             if (result.verdict === 'unsafe') unsafe++;
-            const sim = await summarizeRun({ scenario: fitted, seed: command.seed, system, fencing });
-            if (sim.verdict !== result.verdict)
-              disagreements.push({ schedule: index, sim: sim.verdict, live: result.verdict });
+            // The campaign already ran this schedule in the simulator: its verdict is kept.
+            const sim = outcome.verdicts.get(key(system, fencing))?.[index] ?? null;
+            if (sim !== result.verdict)
+              disagreements.push({ schedule: index, sim: sim ?? 'not applicable', live: result.verdict });
           }
         }
-        const [low, high] = wilson(unsafe, runs);
-        out.set(`${system}/${fencing ? 'on' : 'off'}`, {
+        out.set(key(system, fencing), {
           runs,
           notApplicable,
           unknown,
           unsafe,
-          unsafeFraction: runs === 0 ? null : Math.round((unsafe / runs) * 10_000) / 10_000,
-          interval: [Math.round(low * 10_000) / 10_000, Math.round(high * 10_000) / 10_000],
+          ...fractionOf(unsafe, runs),
           disagreements,
         });
       }

@@ -17,7 +17,7 @@ import { percentiles, type Percentiles } from '../checkers/performance.ts';
 import type { Scenario } from '../scenarios/schema.ts';
 import { fitSchedule, scheduleArbitrary, wilson, type CampaignWorkload } from './campaign.ts';
 import { candidates } from './check.ts';
-import { runScenario } from './run.ts';
+import { runScenario, type Verdict } from './run.ts';
 import type { RunRequest, RunSummary } from './run-summary.ts';
 
 export interface CompareOptions {
@@ -83,6 +83,8 @@ export interface SpeedRow {
 
 export interface CompareOutcome {
   readonly schedules: readonly Scenario[];
+  /** Each run's verdict, by `${system}/${off|on}`, in schedule order; null where the schedule did not apply. */
+  readonly verdicts: ReadonlyMap<string, readonly (Verdict | null)[]>;
   readonly cells: readonly CompareCell[];
   readonly counterexamples: readonly CompareCounterexample[];
   readonly speed: readonly SpeedRow[];
@@ -111,6 +113,9 @@ export async function compare(options: CompareOptions): Promise<CompareOutcome> 
   const schedules = [...candidates(arbitrary, seed, options.schedules)];
   const variants = systems.flatMap((system) => [false, true].map((fencing) => ({ system, fencing })));
   const tallies = new Map(variants.map((v) => [key(v.system, v.fencing), emptyTally()]));
+  const verdicts = new Map(
+    variants.map((v) => [key(v.system, v.fencing), new Array<Verdict | null>(schedules.length).fill(null)]),
+  );
   const planned = schedules.length * variants.length;
   let done = 0;
   for (let start = 0; start < schedules.length; start += SCHEDULES_PER_BATCH) {
@@ -136,6 +141,8 @@ export async function compare(options: CompareOptions): Promise<CompareOutcome> 
       if (summary === undefined || schedule === undefined)
         throw new Error('compare: a run came back without its summary');
       add(tallyOf(tallies, request.system, request.fencing), summary, schedule);
+      const column = verdicts.get(key(request.system, request.fencing));
+      if (column !== undefined) column[schedule] = summary.verdict;
     });
     done += requests.length;
     options.onProgress?.(done, planned);
@@ -145,10 +152,19 @@ export async function compare(options: CompareOptions): Promise<CompareOutcome> 
     cells.flatMap((cell) => (cell.firstUnsafe === null ? [] : [shrink(cell, cell.firstUnsafe, options)])),
   );
   const speed = await Promise.all(systems.map((system) => speedOf(system, workload, seed)));
-  return { schedules, cells, counterexamples, speed };
+  return { schedules, verdicts, cells, counterexamples, speed };
 }
 
-function key(system: SystemId, fencing: boolean): string {
+/** The unsafe fraction of `runs` and its 95% Wilson interval, as compare.json holds them (four decimals). */
+export function fractionOf(
+  unsafe: number,
+  runs: number,
+): { unsafeFraction: number | null; interval: [number, number] } {
+  const [low, high] = wilson(unsafe, runs);
+  return { unsafeFraction: runs === 0 ? null : round(unsafe / runs, 4), interval: [round(low, 4), round(high, 4)] };
+}
+
+export function key(system: SystemId, fencing: boolean): string {
   return `${system}/${fencing ? 'on' : 'off'}`;
 }
 
@@ -204,8 +220,7 @@ function cellOf(system: SystemId, fencing: boolean, t: Tally): CompareCell {
     notApplicableReasons: [...t.notApplicable].map(([reason, schedules]) => ({ reason, schedules })),
     unknown: t.unknown,
     unsafe: t.unsafe,
-    unsafeFraction: t.runs === 0 ? null : round(t.unsafe / t.runs, 4),
-    interval: wilson(t.unsafe, t.runs).map((x) => round(x, 4)) as [number, number],
+    ...fractionOf(t.unsafe, t.runs),
     ackedWrites: t.ackedWrites,
     lostUpdates: t.lostUpdates,
     staleWritesAccepted: t.staleWritesAccepted,
