@@ -199,4 +199,76 @@ describe('what a lock costs, on hand-written histories', () => {
       0,
     );
   });
+
+  it('takeover also follows a holder paused or cut off from every node, once per grant', () => {
+    const fault = (index: number, timeMs: number, f: 'fault-start' | 'fault-end', detail: string): Op => ({
+      index,
+      timeMs,
+      process: 'nemesis',
+      type: 'info',
+      f,
+      value: 0,
+      detail,
+    });
+    const lost = (detail: string): Op[] =>
+      [
+        ...history([
+          [0, 'c1', 'invoke', 'acquire'],
+          [0, 'c1', 'ok', 'acquire'],
+          [0, 'c2', 'invoke', 'acquire'],
+          [2600, 'c2', 'ok', 'acquire'],
+          [2700, 'c2', 'invoke', 'release'],
+        ]),
+        fault(5, 500, 'fault-start', detail),
+        fault(6, 4500, 'fault-end', detail),
+      ].sort((a, b) => a.timeMs - b.timeMs);
+    assert.deepEqual(performance(lost('pause c1'), 5000).takeoverMs, [2100]);
+    assert.deepEqual(performance(lost('partition isolate c1 (drop)'), 5000).takeoverMs, [2100]);
+    // Nobody held what c2 lost, and a cut that leaves c1 its register is no loss.
+    assert.deepEqual(performance(lost('pause c2'), 5000).takeoverMs, []);
+    assert.deepEqual(performance(lost('partition c1 | server-1 (drop)'), 5000).takeoverMs, []);
+    // Paused, then crashed: one grant lost, one hand-over.
+    const crashed = [
+      ...lost('pause c1'),
+      { index: 99, timeMs: 1000, process: 'c1', type: 'info' as const, f: 'crash' as const },
+    ].sort((a, b) => a.timeMs - b.timeMs);
+    assert.deepEqual(performance(crashed, 5000).takeoverMs, [2100]);
+  });
+
+  it('a holder cut off from every node by an isolating partition counts like a paused one; other cuts do not', () => {
+    const cut = (detail: string): Op[] =>
+      [
+        ...history([
+          [0, 'c1', 'invoke', 'acquire'],
+          [0, 'c1', 'ok', 'acquire'],
+          [0, 'c2', 'invoke', 'acquire'],
+          [3000, 'c1', 'invoke', 'release'],
+          [3000, 'c2', 'ok', 'acquire'],
+          [3100, 'c2', 'invoke', 'release'],
+        ]),
+        {
+          index: 6,
+          timeMs: 1000,
+          process: 'nemesis',
+          type: 'info' as const,
+          f: 'fault-start' as const,
+          value: 0,
+          detail,
+        },
+        {
+          index: 7,
+          timeMs: 2500,
+          process: 'nemesis',
+          type: 'info' as const,
+          f: 'fault-end' as const,
+          value: 0,
+          detail,
+        },
+      ].sort((a, b) => a.timeMs - b.timeMs);
+    assert.equal(performance(cut('partition isolate c1 (drop)'), 4000).unavailableMs, 1500);
+    assert.equal(performance(cut('partition isolate c1 (hold)'), 4000).unavailableMs, 1500);
+    // A cut between groups may leave the holder its register; a server cut off is not a holder.
+    assert.equal(performance(cut('partition c1 | server-1'), 4000).unavailableMs, 0);
+    assert.equal(performance(cut('partition isolate server-1 (drop)'), 4000).unavailableMs, 0);
+  });
 });

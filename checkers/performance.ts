@@ -4,9 +4,13 @@
  *   acquireFailures    attempts that failed or whose outcome is unknown;
  *   acquireLatencyMs   invoke-to-ok time of successful attempts, as percentiles;
  *   unavailableMs      time during which some client was trying to acquire and nobody held it
- *                      while running: a holder stopped by a pause fault holds a lock nobody can use;
- *   takeoverMs         for every client that crashed while holding, the time until the lock was
- *                      next granted, to another client or to the crashed one once restarted.
+ *                      while able to use it: a holder stopped by a pause fault, or cut off from
+ *                      every other node (servers and register) by an isolating partition, holds
+ *                      a lock nobody can use;
+ *   takeoverMs         for every holder lost while holding (crashed, paused, or cut off from
+ *                      every node by an isolating partition), the time from that fault until the
+ *                      lock was next granted: to another client, or to the same one once restarted,
+ *                      resumed or reconnected. What a partition or a pause costs those who wait.
  */
 import { holdingIntervals } from './mutex.ts';
 import { isGrant, isLetGo, NEMESIS, type Op } from '../runner/history.ts';
@@ -72,21 +76,28 @@ export function performance(ops: readonly Op[], endMs: number): Performance {
 function takeovers(ops: readonly Op[]): number[] {
   const holding = new Set<string>();
   const out: number[] = [];
+  const lost = (i: number, atMs: number) => {
+    // Only a restarted, resumed or reconnected holder can be granted under its own name: that counts.
+    const next = ops.slice(i + 1).find(isGrant);
+    if (next !== undefined) out.push(round(next.timeMs - atMs));
+  };
   ops.forEach((op, i) => {
     if (isGrant(op)) holding.add(op.process);
     else if (isLetGo(op)) holding.delete(op.process);
-    else if (op.f === 'crash' && holding.delete(op.process)) {
-      // Only a restarted incarnation can be granted under the crashed client's name: that counts.
-      const next = ops.slice(i + 1).find(isGrant);
-      if (next !== undefined) out.push(round(next.timeMs - op.timeMs));
+    else if (op.f === 'crash' && holding.delete(op.process)) lost(i, op.timeMs);
+    else if (op.process === NEMESIS && op.f === 'fault-start' && op.detail !== undefined) {
+      // One hand-over however many holders the fault hit (with a sound lock there is one); a
+      // grant is lost once, so a crash of a paused holder is not a second hand-over.
+      const hit = clientsMadeUseless(op.detail).filter((c) => holding.delete(c));
+      if (hit.length > 0) lost(i, op.timeMs);
     }
   });
   return out;
 }
 
-/** The holding intervals, less the time each holder was stopped by a pause fault. */
+/** The holding intervals, less the time each holder was stopped or cut off from everything. */
 function runningHolds(ops: readonly Op[], endMs: number): { startMs: number; endMs: number }[] {
-  const paused = pausedWindows(ops, endMs);
+  const paused = uselessWindows(ops, endMs);
   return holdingIntervals(ops, endMs).flatMap((hold) => {
     let pieces = [{ startMs: hold.startMs, endMs: hold.endMs }];
     for (const stop of paused.get(hold.process) ?? [])
@@ -102,24 +113,28 @@ function runningHolds(ops: readonly Op[], endMs: number): { startMs: number; end
   });
 }
 
+/** The clients a fault's label says it stopped or cut off from everything; none for other faults. */
+function clientsMadeUseless(detail: string): string[] {
+  const named = /^pause (.+)$/.exec(detail) ?? /^partition isolate (.+) \((?:drop|hold)\)$/.exec(detail);
+  return (named?.[1] ?? '').split(', ').filter((n) => /^c\d+$/.test(n));
+}
+
 /**
- * When each client was stopped, from the nemesis's records: a fault labelled `pause c1, c2`, from
- * its start to its end (or the end of the run). Labels are the planner's (faults/pause.ts).
+ * When each client could not use a lock it held, from the nemesis's records: a fault labelled
+ * `pause c1, c2` or `partition isolate c1 (drop)`, from its start to its end (or the end of the
+ * run). Labels are the planner's (faults/pause.ts, faults/partition.ts).
  */
-function pausedWindows(ops: readonly Op[], endMs: number): Map<string, { startMs: number; endMs: number }[]> {
+function uselessWindows(ops: readonly Op[], endMs: number): Map<string, { startMs: number; endMs: number }[]> {
   const open = new Map<number | undefined, { clients: string[]; startMs: number }>();
   const out = new Map<string, { startMs: number; endMs: number }[]>();
   const close = (clients: readonly string[], startMs: number, atMs: number) => {
     for (const client of clients) out.set(client, [...(out.get(client) ?? []), { startMs, endMs: atMs }]);
   };
   for (const op of ops) {
-    if (op.process !== NEMESIS || op.detail?.startsWith('pause ') !== true) continue;
+    if (op.process !== NEMESIS || op.detail === undefined) continue;
     if (op.f === 'fault-start') {
-      const clients = op.detail
-        .slice('pause '.length)
-        .split(', ')
-        .filter((n) => /^c\d+$/.test(n));
-      open.set(op.value, { clients, startMs: op.timeMs });
+      const clients = clientsMadeUseless(op.detail);
+      if (clients.length > 0) open.set(op.value, { clients, startMs: op.timeMs });
     } else if (op.f === 'fault-end') {
       const started = open.get(op.value);
       open.delete(op.value);

@@ -85,9 +85,11 @@ export const trigger = {
   after: z
     .strictObject({
       event: z
-        .enum(['acquired', 'elected', 'acquiring'], { error: "expected 'acquired', 'elected' or 'acquiring'" })
+        .enum(['acquired', 'elected', 'acquiring', 'writing'], {
+          error: "expected 'acquired', 'elected', 'acquiring' or 'writing'",
+        })
         .describe(
-          'acquired or elected: just after a grant; acquiring: while a client acquires (its request sent, no answer yet)',
+          'acquired or elected: just after a grant; acquiring: while a client acquires (its request sent, no answer yet); writing: just before a mutex client sends its write (after a careful client checked its lock)',
         ),
       client: selector.optional().describe('whose event; default: any client'),
       nth: z

@@ -43,6 +43,8 @@ export interface Cast {
   afterGrant(nth: number, who: (process: string) => boolean, fire: () => void): void;
   /** The same, just after the nth acquire or campaign attempt starts (request sent, no answer yet). */
   afterAttempt(nth: number, who: (process: string) => boolean, fire: () => void): void;
+  /** The same, just before the nth write a mutex client is about to send; the fault lands before the write leaves. */
+  afterWriting(nth: number, who: (process: string) => boolean, fire: () => void): void;
 }
 
 /** The shape of a system, as far as selectors care. */

@@ -70,25 +70,35 @@ export const partition = defineKind({
     live.peerLinks.unavailable !== null && cutsPeerLinks(partition, live.servers) ? live.peerLinks.unavailable : null,
   touchesShared: ({ partition }, servers) => cutsPeerLinks(partition, servers),
   apply(fault, { target, cast, hit, started, healAfter }) {
-    const links = cutLinks(fault.partition, cast, hit);
+    const { links, isolated } = cutLinks(fault.partition, cast, hit);
     const mode = fault.mode ?? 'drop';
     links.forEach(([a, b]) => target.partition(a, b, mode));
-    started(`partition ${label(fault.partition)} (${mode})`);
+    started(`partition ${label(fault.partition, isolated)} (${mode})`);
     healAfter(() => links.forEach(([a, b]) => target.heal(a, b)));
   },
 });
 
-function label(partition: Shape): string {
-  if (partition.isolate !== undefined) return `isolate ${partition.isolate}`;
+/**
+ * The label the history keeps. An isolation names the nodes it cut off ('isolate c2'), as a pause
+ * does, so that a reader of the history (checkers/performance.ts) knows who was cut off from everything.
+ */
+function label(partition: Shape, isolated: readonly string[]): string {
+  if (partition.isolate !== undefined)
+    return `isolate ${isolated.length > 0 ? isolated.join(', ') : partition.isolate}`;
   if (partition.groups !== undefined) return partition.groups.map((g) => g.join('+')).join(' | ');
   return partition.halves === true ? 'halves' : 'bridge';
 }
 
-/** Every directed link between the sides a partition separates. */
-function cutLinks(partition: Shape, cast: Cast, hit: (selector: string) => string[]): [string, string][] {
+/** Every directed link between the sides a partition separates, and the nodes an isolation cuts off. */
+function cutLinks(
+  partition: Shape,
+  cast: Cast,
+  hit: (selector: string) => string[],
+): { links: [string, string][]; isolated: string[] } {
   let sides: string[][];
+  let isolated: string[] = [];
   if (partition.isolate !== undefined) {
-    const isolated = hit(partition.isolate);
+    isolated = hit(partition.isolate);
     sides = [isolated, cast.nodes.filter((n) => !isolated.includes(n))];
   } else if (partition.groups !== undefined) {
     sides = partition.groups.map((group) => [...new Set(group.flatMap(hit))]);
@@ -97,13 +107,13 @@ function cutLinks(partition: Shape, cast: Cast, hit: (selector: string) => strin
     const minority = cast.servers.slice(majority.length);
     if (partition.bridge === true) {
       // The last server of the majority is the bridge: it keeps talking to both sides.
-      return pairsBetween(majority.slice(0, -1), minority);
+      return { links: pairsBetween(majority.slice(0, -1), minority), isolated };
     }
     sides = [majority, minority];
   }
   const links = new LinkSet(cast.nodes);
   for (const [i, a] of sides.entries()) for (const b of sides.slice(i + 1)) links.addBetween(a, b);
-  return links.list;
+  return { links: links.list, isolated };
 }
 
 /** Whether a partition can cut a link between two servers of a system of `servers` servers. */

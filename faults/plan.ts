@@ -52,9 +52,12 @@ export function planFaults(
       target.at(fault.at, fire);
     } else if (fault.after !== undefined) {
       const { client: who, nth, waitMs, event } = fault.after;
-      // A grant, or (acquiring) an attempt just started: its request sent, no answer yet.
-      const after = (n: number, accepts: (process: string) => boolean, then: () => void) =>
-        event === 'acquiring' ? cast.afterAttempt(n, accepts, then) : cast.afterGrant(n, accepts, then);
+      // A grant, an attempt just started (its request sent, no answer yet), or a write about to leave.
+      const after = (n: number, accepts: (process: string) => boolean, then: () => void) => {
+        if (event === 'acquiring') cast.afterAttempt(n, accepts, then);
+        else if (event === 'writing') cast.afterWriting(n, accepts, then);
+        else cast.afterGrant(n, accepts, then);
+      };
       after(
         nth,
         (process) => who === undefined || resolve(who, cast).includes(process),

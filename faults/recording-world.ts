@@ -82,6 +82,7 @@ export function castOf() {
     pick: (items) => items[items.length - 1]!,
     afterGrant: (nth, who, fire) => grants.push({ nth, who, fire, seen: 0 }),
     afterAttempt: () => {},
+    afterWriting: () => {},
   };
   /** `client` is granted the lock now. */
   const grant = (client: string) => {

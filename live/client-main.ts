@@ -21,6 +21,15 @@ function send(message: FromClient): void {
 
 let stopping = false;
 let runtime: LiveRuntime | null = null;
+/** Resolves the write this client is holding until the harness says 'write'. */
+let mayWrite: () => void = () => {};
+
+/** Ask the harness before a write, so a fault a `writing` trigger waits for lands (a SIGSTOP, a cut) before it leaves. */
+function askToWrite(): Promise<void> {
+  const answered = new Promise<void>((resolve) => (mayWrite = resolve));
+  send({ type: 'writing' });
+  return answered;
+}
 let go: (epochMs: number) => void = () => {};
 const started = new Promise<number>((resolve) => (go = resolve));
 
@@ -61,7 +70,9 @@ async function run(spec: ClientSpec): Promise<void> {
       () => stopping,
     );
   } else {
-    await mutexClient(spec.id, live, lock, register, history, spec.params, () => stopping);
+    const { gateWrites, ...params } = spec.params;
+    const beforeWrite = gateWrites ? askToWrite : undefined;
+    await mutexClient(spec.id, live, lock, register, history, { ...params, beforeWrite }, () => stopping);
   }
   register.close();
   await close().catch(() => {});
@@ -81,6 +92,8 @@ process.on('message', (message: ToClient) => {
     go(message.epochMs);
   } else if (message.type === 'stop') {
     stopping = true;
+  } else if (message.type === 'write') {
+    mayWrite();
   } else if (runtime !== null) {
     // What is left is 'clock', which waits for the runtime.
     if (message.jumpMs !== undefined) runtime.clock.jump(message.jumpMs);

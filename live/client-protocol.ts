@@ -23,6 +23,8 @@ export interface ClientSpec {
     readonly thinkMs: DurationSpec;
     readonly fencing: boolean;
     readonly careful: boolean;
+    /** A `writing` trigger waits: ask the harness before each write (FromClient 'writing') and wait for its 'write'. */
+    readonly gateWrites: boolean;
   };
 }
 
@@ -31,6 +33,8 @@ export type ToClient =
   /** True time starts: the client begins its workload. */
   | { readonly type: 'go'; readonly epochMs: number }
   | { readonly type: 'stop' }
+  /** Send the write you asked about: the faults waiting for it have landed. */
+  | { readonly type: 'write' }
   | { readonly type: 'clock'; readonly jumpMs?: number; readonly driftPpm?: number };
 
 /** An op as the client recorded it; the harness numbers ops when it merges every client's. */
@@ -39,5 +43,7 @@ export type RecordedOp = Omit<Op, 'index'>;
 export type FromClient =
   | { readonly type: 'ready' }
   | { readonly type: 'op'; readonly op: RecordedOp }
+  /** About to send a write (only when the spec's gateWrites is set); the client waits for 'write'. */
+  | { readonly type: 'writing' }
   | { readonly type: 'done'; readonly failures: readonly string[] }
   | { readonly type: 'failed'; readonly error: string };

@@ -34,6 +34,8 @@ export interface ClientRun {
   readonly logPrefix: string;
   readonly history: History;
   readonly notes: string[];
+  /** A client is about to send a write and waits: resolves once the faults waiting for that have landed. */
+  writing(client: string): Promise<void>;
 }
 
 export class ClientProcesses {
@@ -191,6 +193,7 @@ export class ClientProcesses {
   private hear(client: string, message: FromClient, onReady: () => void, onFailed: (error: Error) => void): void {
     if (message.type === 'ready') onReady();
     else if (message.type === 'op') this.run.history.append(message.op);
+    else if (message.type === 'writing') void this.run.writing(client).then(() => this.send(client, { type: 'write' }));
     else if (message.type === 'failed') {
       // A driver's error may quote the database URL it was given, password and all.
       const error = redactSecrets(message.error);

@@ -27,6 +27,10 @@ describe('runs that may share a live cluster', () => {
       'jepsen-etcd-client-pauses',
       'leader-isolated',
       'no-faults',
+      'partition-careful-client',
+      'partition-careless-client',
+      'partition-costs-one-lease',
+      'pause-after-careful-check',
       'pause-during-acquisition',
       'zk-session-expiry',
     ]);

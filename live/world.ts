@@ -60,6 +60,8 @@ export class LiveWorld implements World<LiveFields>, LiveRun {
   /** How long after its grant the latest grant-triggered fault fired. */
   private lateTriggerMs = 0;
   private durationMs = 0;
+  /** Told of every write a client is about to send (`writing` triggers). */
+  private readonly writing: ((process: string) => void)[] = [];
 
   /** `cannotRun` says why this cluster cannot run the spec (null if it can). */
   constructor(
@@ -81,6 +83,7 @@ export class LiveWorld implements World<LiveFields>, LiveRun {
       logPrefix: `${scenario.name}.${subject ?? system}.${fencing ? 'on' : 'off'}`,
       history: this.history,
       notes: this.notes,
+      writing: (client) => this.beforeWrite(client),
     });
     this.target = new LiveTarget(this);
   }
@@ -132,6 +135,19 @@ export class LiveWorld implements World<LiveFields>, LiveRun {
       this.lateTriggerMs = Math.max(this.lateTriggerMs, this.now() - op.timeMs);
       fire(op.process);
     });
+  }
+
+  afterWriting(nth: number, who: (process: string) => boolean, fire: (process: string) => void): void {
+    let seen = 0;
+    this.writing.push((process) => {
+      if (who(process) && ++seen === nth) fire(process);
+    });
+  }
+
+  /** A client holds its write until the faults waiting for it are in place (a SIGSTOP, a toxic). */
+  private async beforeWrite(client: string): Promise<void> {
+    for (const watch of this.writing) watch(client);
+    await this.actions.settled();
   }
 
   async run(durationMs: number): Promise<void> {
@@ -246,7 +262,13 @@ export class LiveWorld implements World<LiveFields>, LiveRun {
       servers,
       register,
       registerTimeoutMs: REGISTER_TIMEOUT_MS,
-      params: { holdMs: scenario.lock.holdMs, thinkMs: scenario.lock.thinkMs, fencing, careful: scenario.lock.careful },
+      params: {
+        holdMs: scenario.lock.holdMs,
+        thinkMs: scenario.lock.thinkMs,
+        fencing,
+        careful: scenario.lock.careful,
+        gateWrites: scenario.faults.some((f) => f.after?.event === 'writing'),
+      },
     };
   }
 }

@@ -133,7 +133,7 @@ function rowOf(file: CompareFile, system: string): CampaignRow {
       .map((c) =>
         c.takeoverMs === null
           ? `fencing ${c.fencing}: no holder crashed`
-          : `fencing ${c.fencing}: p50 ${c.takeoverMs.p50} ms, p99 ${c.takeoverMs.p99} ms (${c.takeoverMs.samples} crashes)`,
+          : `fencing ${c.fencing}: p50 ${c.takeoverMs.p50} ms, p99 ${c.takeoverMs.p99} ms (${c.takeoverMs.samples} holders lost)`,
       )
       .join('; '),
     notApplicable: notApplicable === '' ? 'none' : notApplicable,

@@ -290,7 +290,7 @@ describe('charts', () => {
   test('the timeline marks the accepted stale write with a red cross', () => {
     const { svg } = output('timeline');
     const writeMark = (outcome: string) => {
-      const mark = new RegExp(`<path [^>]*aria-label="[^"]*write: ${outcome};[^"]*"[^>]*>`, 'g');
+      const mark = new RegExp(`<path [^>]*aria-label="c\\d+: (?:\\d+ )?writes? ${outcome} at [^"]*"[^>]*>`, 'g');
       const marks = svg.match(mark) ?? [];
       return { count: marks.length, path: marks[0] ?? '' };
     };
@@ -301,7 +301,7 @@ describe('charts', () => {
     assert.ok(halfWidth(cross.path) > 1.5 * halfWidth(accepted.path), 'the cross stands out');
     const writeMarks = /<g class="mark-symbol role-mark writes_marks"[^>]*>(.*?)<\/g>/s.exec(svg);
     const lastDrawn = writeMarks?.[1]?.split('<path ').at(-1) ?? '';
-    assert.match(lastDrawn, /write: stale, accepted/, 'the cross is drawn on top of the other writes');
+    assert.match(lastDrawn, /writes? stale, accepted at/, 'the cross is drawn on top of the other writes');
   });
 
   test('no two labels of the timeline overlap, by their estimated boxes, and each stays in the plot', () => {

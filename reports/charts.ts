@@ -441,9 +441,19 @@ function clientLanes(input: TimelineInput, domainMs: number, faults: FaultRow[])
   ]);
   const time = timeAxis(domainMs, true);
   const lane = { field: 'client', type: 'nominal', title: null, sort: clients } as const;
-  const holds = clipToRun(input.holds, input.endMs).map((hold) => ({ ...hold, token: hold.token ?? null }));
-  const writes = countedWrites(input.writes);
-  const leases = leaseMarks(expiries, holds, input.endMs);
+  const holds = clipToRun(input.holds, input.endMs).map((hold) => ({
+    ...hold,
+    token: hold.token ?? null,
+    said: `${hold.client} held ${at(hold.startMs)} to ${at(hold.endMs)} ms${hold.token == null ? '' : `, token #${String(hold.token)}`}`,
+  }));
+  const writes = countedWrites(input.writes).map((write) => ({
+    ...write,
+    said: `${write.client}: ${write.count > 1 ? `${String(write.count)} writes` : 'write'} ${write.outcome} at ${at(write.atMs)} ms${write.tokens === '' ? '' : `, token ${write.tokens}`}`,
+  }));
+  const leases = leaseMarks(expiries, holds, input.endMs).map((lease) => ({
+    ...lease,
+    said: `${lease.client}: lease lapsed at ${at(lease.expiresMs)} ms, ${lease.held}`,
+  }));
   const labels = smallLabels(holds, writes, domainMs);
   const smallText = (row: SmallLabel['row']) => ({
     name: `labels_${row}`,
@@ -456,7 +466,7 @@ function clientLanes(input: TimelineInput, domainMs: number, faults: FaultRow[])
       fontSize: SMALL_FONT_PX,
       color: TOKEN_TEXT_COLOR,
     },
-    encoding: { x: { field: 'centerMs', ...time }, y: lane, text: { field: 'text' } },
+    encoding: { x: { field: 'centerMs', ...time }, y: lane, text: { field: 'text' }, description: { field: 'text' } },
   });
   return {
     width: TIMELINE_WIDTH_PX,
@@ -482,6 +492,7 @@ function clientLanes(input: TimelineInput, domainMs: number, faults: FaultRow[])
           x: { field: 'startMs', ...time },
           x2: { field: 'endMs' },
           y: lane,
+          description: { field: 'said' },
           tooltip: [
             { field: 'client', type: 'nominal', title: 'held by' },
             { field: 'startMs', type: 'quantitative', title: 'from (ms)', format: ',.1f' },
@@ -502,6 +513,7 @@ function clientLanes(input: TimelineInput, domainMs: number, faults: FaultRow[])
           shape: writeScale('shape'),
           color: writeScale('color'),
           size: writeScale('size'),
+          description: { field: 'said' },
           tooltip: [
             { field: 'client', type: 'nominal', title: 'writer' },
             { field: 'atMs', type: 'quantitative', title: 'at (ms)', format: ',.1f' },
@@ -563,6 +575,7 @@ function leaseLayer(
     encoding: {
       x: { field: 'expiresMs', ...time },
       y: lane,
+      description: { field: 'said' },
       tooltip: [
         { field: 'client', type: 'nominal', title: 'lease of' },
         { field: 'grantedMs', type: 'quantitative', title: 'granted (ms)', format: ',.1f' },
@@ -572,6 +585,14 @@ function leaseLayer(
       ],
     },
   };
+}
+
+/**
+ * A time as a mark's short description says it. Each mark's aria-label would otherwise list every
+ * field it encodes, which on a timeline of a few hundred marks is a third of the page.
+ */
+function at(ms: number): string {
+  return ms.toFixed(1);
 }
 
 /** Lease expiries within the run, each marked with whether its client still believed it held the lock then. */

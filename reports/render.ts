@@ -52,7 +52,7 @@ export async function renderChart(spec: TopLevelSpec): Promise<RenderedImages> {
   });
   let svg: string;
   try {
-    svg = scopeDefIds(await view.toSVG(), specHash(withFont));
+    svg = shortenNumbers(scopeDefIds(await view.toSVG(), specHash(withFont)));
   } finally {
     view.finalize();
   }
@@ -79,6 +79,18 @@ function refusingLoader(errors: string[]): vega.Loader {
 
 function specHash(spec: TopLevelSpec): string {
   return createHash('sha256').update(JSON.stringify(spec)).digest('hex').slice(0, 8);
+}
+
+/**
+ * vega writes coordinates and data values into its tags with every digit a double has
+ * (translate(245.19355246508442,162)); a tenth of a pixel, or of a millisecond, is all a reader can
+ * see, and a timeline of a few hundred marks is much smaller without the rest. Only numbers with
+ * three or more decimals inside tags are rounded: the text a chart shows is left as drawn.
+ */
+function shortenNumbers(svg: string): string {
+  return svg.replace(/<[^>]*>/g, (tag) =>
+    tag.replace(/-?\d+\.\d{3,}/g, (n) => String(Math.round(Number(n) * 10) / 10)),
+  );
 }
 
 /**

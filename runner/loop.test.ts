@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { parseScenario } from '../scenarios/loader.ts';
 import { BudgetExceededError } from '../sim/errors.ts';
 import type { FaultTarget } from '../faults/kind.ts';
-import { History, type RegisterWrite } from './history.ts';
+import { History, type Op, type RegisterWrite } from './history.ts';
 import { graceMs, runWorld } from './loop.ts';
 import { runScenario } from './run.ts';
 import { scenarioSchema } from '../scenarios/schema.ts';
@@ -101,6 +101,7 @@ class FakeWorld implements World<{ fake: true }> {
   }
   afterGrant() {}
   afterAttempt() {}
+  afterWriting() {}
   /** Fires the scheduled faults in time order, including heals they schedule, and writes the script. */
   run(durationMs: number) {
     this.calls.push(`run ${durationMs}`);
@@ -356,5 +357,65 @@ describe('a fault triggered while a client acquires', () => {
     );
     assert.ok(start.timeMs >= second.timeMs, 'after the attempt started');
     assert.ok(answer !== undefined && answer.timeMs >= start.timeMs + 1000, 'its answer came only after the pause');
+  });
+});
+
+describe('a fault triggered just before a write', () => {
+  const scenario = (fault: Record<string, unknown>) =>
+    scenarioSchema.parse({
+      name: 'writing',
+      description: 'a fault at c1 just before its second write',
+      systems: ['redis'],
+      fencing: 'off',
+      clients: 2,
+      durationMs: 5000,
+      lock: { ttlMs: 2000, holdMs: 100, thinkMs: 400, careful: true },
+      faults: [{ after: { event: 'writing', client: 'c1', nth: 2 }, forMs: 1000, ...fault }],
+    });
+  const writesOf = (history: readonly Op[], process: string) =>
+    history.filter((op) => op.process === process && op.f === 'write' && op.type === 'invoke');
+
+  it('a pause lands after the careful check and before the write leaves: the write goes only after the resume', async () => {
+    const { history } = await runScenario({
+      scenario: scenario({ pause: 'c1' }),
+      system: 'redis',
+      fencing: false,
+      seed: 1,
+    });
+    const start = history.find((op) => op.f === 'fault-start');
+    const [first, second] = writesOf(history, 'c1');
+    assert.ok(first !== undefined && second !== undefined && start !== undefined);
+    assert.ok(start.timeMs > first.timeMs, 'not at the first write');
+    assert.ok(
+      second.timeMs >= start.timeMs + 1000,
+      `the second write left at ${second.timeMs}, the pause began at ${start.timeMs}`,
+    );
+  });
+
+  it('a cut lands before the write leaves: the write is lost in it', async () => {
+    const { history } = await runScenario({
+      scenario: scenario({ partition: { isolate: 'c1' } }),
+      system: 'redis',
+      fencing: false,
+      seed: 1,
+    });
+    const start = history.find((op) => op.f === 'fault-start');
+    const second = writesOf(history, 'c1')[1];
+    assert.ok(second !== undefined && start !== undefined);
+    assert.ok(second.timeMs <= start.timeMs + 1, 'the write was invoked as the cut began');
+    const outcome = history.find((op) => op.process === 'c1' && op.f === 'write' && op.index > second.index);
+    assert.notEqual(outcome?.type, 'ok', 'the write did not reach the register');
+  });
+
+  it('needs the mutex workload', () => {
+    const result = scenarioSchema.safeParse({
+      name: 'writing',
+      description: 'an election has no such write',
+      workload: 'election',
+      durationMs: 5000,
+      faults: [{ after: { event: 'writing' }, pause: 'elected' }],
+    });
+    assert.equal(result.success, false);
+    assert.match(JSON.stringify(result.error.issues), /event 'writing' needs workload: mutex/);
   });
 });

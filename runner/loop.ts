@@ -229,6 +229,7 @@ function castOf(world: World, seed: number): Cast {
     pick: (items) => rng.pick(items),
     afterGrant: (nth, who, fire) => world.afterGrant(nth, who, () => fire()),
     afterAttempt: (nth, who, fire) => world.afterAttempt(nth, who, () => fire()),
+    afterWriting: (nth, who, fire) => world.afterWriting(nth, who, () => fire()),
   };
 }
 

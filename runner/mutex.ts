@@ -23,6 +23,12 @@ export interface MutexParams {
   readonly fencing: boolean;
   /** Before writing, check what the recipe knows of the lock (validity, session, connection); skip the write if it lapsed. */
   readonly careful?: boolean;
+  /**
+   * Called just before a write is sent, after the careful check: the world's chance to land a
+   * fault a `writing` trigger waits for. A promise holds the write until it settles; undefined
+   * (no such trigger) lets it go at once, with no extra step in the run's schedule.
+   */
+  readonly beforeWrite?: () => PromiseLike<void> | undefined;
 }
 
 /** By what the client itself knows, with no round trip: the grant's validity and the recipe's own view. */
@@ -64,10 +70,13 @@ export async function mutexClient(
       await clock.sleep(drawMs(params.holdMs, runtime.rng));
       if (params.careful === true && !stillHeld(grant, clock.monotonic()))
         history.record(process, 'fail', 'write', { error: 'careful: the lock may have lapsed, not writing' });
-      else
+      else {
+        const gate = params.beforeWrite?.();
+        if (gate !== undefined) await gate;
         await registerStep(history, process, 'write', { value: seen + 1, token }, () =>
           register.write(seen + 1, token),
         );
+      }
     }
     history.record(process, 'invoke', 'release', { token: grant.token });
     try {

@@ -53,6 +53,8 @@ export class SimWorld implements World {
   private readonly config: SystemConfig;
   private stopping = false;
   private durationMs = 0;
+  /** Told of every write a client is about to send (`writing` triggers). */
+  private readonly writing: ((process: string) => void)[] = [];
 
   constructor(private readonly options: SimWorldOptions) {
     this.sim = new Sim({
@@ -106,7 +108,15 @@ export class SimWorld implements World {
         } else {
           const lock = options.system.lock(host, ports, config);
           host.spawn('mutex', () =>
-            mutexClient(id, host, lock, register, history, { holdMs, thinkMs, fencing, careful }, () => this.stopping),
+            mutexClient(
+              id,
+              host,
+              lock,
+              register,
+              history,
+              { holdMs, thinkMs, fencing, careful, beforeWrite: () => this.beforeWrite(id, host) },
+              () => this.stopping,
+            ),
           );
         }
       });
@@ -134,6 +144,24 @@ export class SimWorld implements World {
     this.history.observe((op) => {
       if (isAttempt(op) && who(op.process) && ++seen === nth) this.sim.after(0, 'fault', () => fire(op.process));
     });
+  }
+
+  afterWriting(nth: number, who: (process: string) => boolean, fire: (client: string) => void): void {
+    let seen = 0;
+    this.writing.push((process) => {
+      if (who(process) && ++seen === nth) fire(process);
+    });
+  }
+
+  /**
+   * A client is about to send a write. The faults waiting for it fire now, so what they schedule
+   * for this instant is queued ahead of the client, which then yields once: a pause stops it
+   * before the write leaves. Without a `writing` trigger the client goes on with no extra event.
+   */
+  private beforeWrite(process: string, host: Host): PromiseLike<void> | undefined {
+    if (this.writing.length === 0) return undefined;
+    for (const watch of this.writing) watch(process);
+    return host.sleep(0);
   }
 
   /** The same, counting every grant. */

@@ -46,6 +46,11 @@ export interface World<Extra extends object = object> {
   afterGrant(nth: number, who: (process: string) => boolean, fire: (process: string) => void): void;
   /** The same, just after the nth acquire or campaign attempt starts: its request sent, no answer yet. */
   afterAttempt(nth: number, who: (process: string) => boolean, fire: (process: string) => void): void;
+  /**
+   * The same, just before the nth write a mutex client is about to send: `fire` runs, and what it
+   * schedules for now lands, before the write leaves (a pause then holds the write back).
+   */
+  afterWriting(nth: number, who: (process: string) => boolean, fire: (process: string) => void): void;
   /** Let the clients work from true time 0 until `durationMs`. */
   run(durationMs: number): Promise<void>;
   /** Heal every fault, bring crashed servers back from their disks, and ask clients to stop after their round. */

@@ -90,7 +90,7 @@ const boundsSchema = z
       .describe('time someone wanted the lock and nobody (running) held it, at most'),
     takeoverMs: ms('bounds.takeoverMs', LIMITS.durationMs)
       .optional()
-      .describe('each hand-over after a holder crashed, at most'),
+      .describe('each hand-over after a holder was lost (crashed, paused, or cut off from every node), at most'),
     failoverMs: ms('bounds.failoverMs', LIMITS.durationMs)
       .optional()
       .describe('elections: each failover to a new leader, at most'),
@@ -217,11 +217,12 @@ export const scenarioSchema = z
           message: "event 'elected' needs workload: election",
         });
       }
-      if (fault.after?.event === 'acquired' && scenario.workload !== 'mutex') {
+      const event = fault.after?.event;
+      if ((event === 'acquired' || event === 'writing') && scenario.workload !== 'mutex') {
         ctx.addIssue({
           code: 'custom',
           path: ['faults', i, 'after', 'event'],
-          message: "event 'acquired' needs workload: mutex",
+          message: `event '${event}' needs workload: mutex`,
         });
       }
     });
