@@ -15,7 +15,16 @@ export interface SystemConfig {
   readonly acquireTimeoutMs: number;
   /** The lock (or leader) key. */
   readonly name: string;
+  /**
+   * etcd only: whose concurrency.Mutex the etcd recipe follows. '3.4.3' returns from Lock after
+   * waiting without checking that its own key (and so its lease) survived the wait
+   * (etcd-io/etcd#11456, fixed in 3.5); the default is today's Mutex.
+   */
+  readonly etcdMutex?: EtcdMutex;
 }
+
+export const ETCD_MUTEXES = ['3.5', '3.4.3'] as const;
+export type EtcdMutex = (typeof ETCD_MUTEXES)[number];
 
 export interface SystemModule<Ports = unknown> {
   readonly id: SystemId;

@@ -20,7 +20,7 @@ import { writeReport } from '../reports/report.ts';
 import { RunDirWriter, type TimedRun } from '../runner/run-dir.ts';
 import { summaryTable } from './summary.ts';
 import { UsageError } from '../runner/errors.ts';
-import { runLabel } from '../runner/results.ts';
+import { referencesOf, runLabel } from '../runner/results.ts';
 
 export interface LiveCommand {
   readonly scenarios: readonly { file: string; scenario: Scenario }[];
@@ -126,6 +126,7 @@ export async function liveCommand(command: LiveCommand, print: (line: string) =>
     provider: command.provider.provider,
     createdAt: new Date().toISOString(),
     command: command.commandLine,
+    references: referencesOf(items.map((item) => item.scenario)),
   };
   const writer = RunDirWriter.open(command.outDir, new Date().toISOString().replace(/[:.]/g, '-'), header);
   outputs.forEach((output, i) => {

@@ -14,6 +14,7 @@ import { writeReport } from '../reports/report.ts';
 import { UsageError } from '../runner/errors.ts';
 import { RunDirWriter, type TimedRun } from '../runner/run-dir.ts';
 import { replayCommand } from '../runner/replay.ts';
+import { referencesOf } from '../runner/results.ts';
 import { summaryTable } from './summary.ts';
 
 export interface RunCommand {
@@ -87,6 +88,7 @@ export async function runCommand(command: RunCommand, print: (line: string) => v
     mode: 'sim' as const,
     createdAt: new Date().toISOString(),
     command: command.commandLine,
+    references: referencesOf(items.map((item) => item.scenario)),
   };
   const writer = RunDirWriter.open(command.outDir, stamp(), header);
   const { runs, divergences } = await runEach(items, command.checkDeterminism, writer, print).catch(

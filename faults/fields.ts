@@ -15,6 +15,9 @@ import { z } from 'zod';
 export const LIMITS = {
   nameLength: 64,
   descriptionLength: 4000,
+  /** A reference's source ("Jepsen, etcd 3.4.3 (2020)") and its address. */
+  sourceLength: 256,
+  urlLength: 512,
   clients: 64,
   durationMs: 3_600_000,
   /**

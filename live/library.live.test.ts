@@ -2,7 +2,9 @@
  * The library's scenarios, unchanged, on real servers: no-faults must be safe on all six systems,
  * and gc-pause-beyond-ttl and db-connection-cut must match their expectations live, fenced and
  * not; delayed-packets and leader-isolated too on the databases, unfenced; and one run that
- * crashes a RedLock node and restarts it empty at once. The third-party subjects run no-faults too. Runs whose faults touch only clients share one
+ * crashes a RedLock node and restarts it empty at once; pause-after-careful-check on Redis and
+ * PostgreSQL, whose pause must land before the write leaves (trigger `writing`). The third-party
+ * subjects run no-faults too. Runs whose faults touch only clients share one
  * cluster and go three at a time; each has its own proxies, keys and register.
  */
 import assert from 'node:assert/strict';
@@ -40,8 +42,11 @@ describe('the library, live, on all six systems', { skip: !liveEnabled() && 'LIV
   const restart = loadScenarios([LIBRARY]).filter(
     ({ scenario }) => scenario.name === 'redlock-restart-without-persistence',
   );
+  // A pause at the `writing` trigger: the client asks the harness before its write and waits for the SIGSTOP.
+  const beforeWrite = loadScenarios([LIBRARY]).filter(({ scenario }) => scenario.name === 'pause-after-careful-check');
   const items = [
     ...livePlan({ scenarios, systems: [...SYSTEMS], subjects: [], fencing: 'both' }),
+    ...livePlan({ scenarios: beforeWrite, systems: ['redis', 'postgres'], subjects: [], fencing: 'off' }),
     ...livePlan({ scenarios: holds, systems: ['postgres', 'mysql'], subjects: [], fencing: 'off' }),
     ...livePlan({ scenarios: restart, systems: ['redlock'], subjects: [], fencing: 'off' }),
     ...livePlan({
@@ -104,9 +109,23 @@ describe('the library, live, on all six systems', { skip: !liveEnabled() && 'LIV
       // Where the scenario sets no expectation (RedLock fenced, the subjects) the run must still have a verdict.
       if (result.expected !== null) assert.equal(result.expectationMet, true, explain);
       else assert.ok(result.verdict === 'safe' || result.verdict === 'unsafe', explain);
+      if (beforeWrite.some(({ scenario }) => scenario === item.scenario))
+        assert.ok(heldBack(history), `the write left before the pause: ${explain}`);
     });
   }
 });
+
+/** Whether the paused client's next write was sent only after its pause ended. */
+function heldBack(history: readonly Op[]): boolean {
+  const start = history.find((op) => op.f === 'fault-start');
+  const end = history.find((op) => op.f === 'fault-end');
+  const client = /^pause (c\d+)$/.exec(start?.detail ?? '')?.[1];
+  if (start === undefined || end === undefined || client === undefined) return false;
+  const write = history.find(
+    (op) => op.process === client && op.f === 'write' && op.type === 'invoke' && op.timeMs >= start.timeMs,
+  );
+  return write !== undefined && write.timeMs >= end.timeMs;
+}
 
 /**
  * What happened around each fault, for a run that missed its expectation: the nemesis's steps and

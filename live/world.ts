@@ -244,6 +244,7 @@ export class LiveWorld implements World<LiveFields>, LiveRun {
       fencing,
       acquireTimeoutMs: 4 * scenario.lock.ttlMs,
       name: `lockstep-${runIndex}`,
+      etcdMutex: scenario.lock.etcdMutex,
     };
     const servers = [];
     for (const [i, server] of this.cluster.servers(system).entries()) {

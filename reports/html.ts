@@ -1,6 +1,7 @@
 /**
- * index.html: one self-contained file. Styles inline, charts as inline SVG, no script, no external
- * URL, so it opens the same from file:// on a machine with no network. Every value interpolated
+ * index.html: one self-contained file. Styles inline, charts as inline SVG, no script, nothing
+ * loaded from a URL (a published result's address is shown as text, not linked), so it opens the
+ * same from file:// on a machine with no network. Every value interpolated
  * into the page goes through escapeHtml, numbers too: they came from a file someone else may have
  * written, and a report built from it must never run its markup. Charts are SVG drawn by vega,
  * which escapes the text it draws (reports/load.test.ts checks it).
@@ -22,6 +23,7 @@ import {
   speedScopeText,
 } from './wording.ts';
 import { campaignHtml } from './campaign-render.ts';
+import { measuredText, publishedText } from './references.ts';
 
 export function escapeHtml(value: string | number): string {
   return String(value)
@@ -119,6 +121,29 @@ function comparisonHtml(report: Report): string {
     .join('\n');
 }
 
+/** Each published result beside the measured one, with the scenario's account of the difference. */
+function referencesHtml(report: Report): string {
+  if (report.references.length === 0) return '';
+  const views = report.references.map((view) => {
+    const rows = view.rows
+      .map(
+        (row) =>
+          `<tr><td>${escapeHtml(row.mode)}</td><td>${escapeHtml(columnLabel(row.system, row.fencing, tokenSound(report.loaded.runs, row.system)))}</td><td>${escapeHtml(measuredText(row))}</td></tr>`,
+      )
+      .join('\n');
+    const where = view.url === null ? '' : ` (<code>${escapeHtml(view.url)}</code>)`;
+    return `<h3>${escapeHtml(view.scenario)}</h3>
+<p>Published: ${escapeHtml(publishedText(view))}${where}.</p>
+<table><tr><th>mode</th><th>system, fencing</th><th>measured here</th></tr>
+${rows}
+</table>
+<p class="note">Why the figures may differ: ${escapeHtml(view.note)}</p>`;
+  });
+  return `<h2 id="references">Against published results</h2>
+<p>Scenarios that reproduce a published experiment, with lost updates over acknowledged writes summed over their judged runs.</p>
+${views.join('\n')}`;
+}
+
 export function renderHtml(report: Report): string {
   const { charts, timelines, loaded, scopes } = report;
   const chartHtml = charts
@@ -172,6 +197,7 @@ ${comparisonHtml(report)}
 <p>Speed is acquire latency: from a client's acquire call until it holds the lock, with several clients contending for one lock, so it includes waiting for the holder and each recipe's retry or poll policy (a blocking lock hands over on release; a polling lock waits for its next retry). In the simulator it counts protocol round trips over simulated links and that waiting, nothing of server CPU; live runs measure the real thing. Acquisitions/s are grants per second of simulated (sim) or real (live) time, all clients together. Read from:</p>
 ${list(scopes.map(speedScopeText))}
 <p>${escapeHtml(CONSISTENCY_RULES)} A claim of high or low speed is flagged by a median p50 on the other side of the median system's in the same mode.</p>
+${referencesHtml(report)}
 <h2 id="charts">Charts</h2>
 ${chartHtml}
 <h2 id="timelines">Timelines of unsafe runs</h2>

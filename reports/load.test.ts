@@ -38,6 +38,7 @@ const HTML_TAGS = new Set([
   'body',
   'h1',
   'h2',
+  'h3',
   'wbr',
   'p',
   'div',

@@ -11,7 +11,13 @@ import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Sta
 import { join } from 'node:path';
 import type { z } from 'zod';
 import type { Op, RegisterWrite } from '../runner/history.ts';
-import { historyFileName, historyLineSchema, resultsFileSchema, type RunEntry } from '../runner/results.ts';
+import {
+  historyFileName,
+  historyLineSchema,
+  resultsFileSchema,
+  type ReferenceEntry,
+  type RunEntry,
+} from '../runner/results.ts';
 import { COMPARE_FILE, compareFileSchema, type CompareFile } from '../runner/compare-file.ts';
 
 export class ReportError extends Error {
@@ -42,6 +48,8 @@ export interface LoadedRuns {
   readonly runs: readonly LoadedRun[];
   /** The campaigns of `lockstep compare`: compare.json of each directory that holds one. */
   readonly campaigns: readonly { readonly dir: string; readonly file: CompareFile }[];
+  /** Published results the scenarios reproduce, each scenario's once (the first directory's). */
+  readonly references: readonly ReferenceEntry[];
 }
 
 export function loadRunDirs(dirs: readonly string[]): LoadedRuns {
@@ -49,6 +57,7 @@ export function loadRunDirs(dirs: readonly string[]): LoadedRuns {
   const sources: Source[] = [];
   const runs: LoadedRun[] = [];
   const campaigns: { dir: string; file: CompareFile }[] = [];
+  const references: ReferenceEntry[] = [];
   for (const dir of dirs) {
     const file = join(dir, 'results.json');
     if (statOrNull(file) === null)
@@ -63,6 +72,8 @@ export function loadRunDirs(dirs: readonly string[]): LoadedRuns {
       createdAt: results.createdAt ?? '',
       command: results.command ?? '',
     });
+    for (const reference of results.references ?? [])
+      if (!references.some((r) => r.scenario === reference.scenario)) references.push(reference);
     // A third-party subject's runs are its own column, apart from the system whose servers it ran on.
     for (const run of results.runs) runs.push({ ...run, system: run.subject ?? run.system, dir });
     const compared = join(dir, COMPARE_FILE);
@@ -77,7 +88,7 @@ export function loadRunDirs(dirs: readonly string[]): LoadedRuns {
         ),
       });
   }
-  return { sources, runs, campaigns };
+  return { sources, runs, campaigns, references };
 }
 
 /**

@@ -19,6 +19,7 @@ import {
   speedScopeText,
 } from './wording.ts';
 import { campaignMarkdown } from './campaign-render.ts';
+import { measuredText, publishedText } from './references.ts';
 
 /** Text shown as text: HTML special characters as entities, Markdown's inline syntax backslash-escaped, one line. */
 function cell(value: string | number): string {
@@ -91,6 +92,31 @@ export function renderMarkdown(report: Report): string {
     '',
     cell(CONSISTENCY_RULES),
   );
+  if (report.references.length > 0) {
+    lines.push(
+      '',
+      '## Against published results',
+      '',
+      'Scenarios that reproduce a published experiment, with lost updates over acknowledged writes summed over their judged runs.',
+    );
+    for (const view of report.references) {
+      lines.push(
+        '',
+        `### ${cell(view.scenario)}`,
+        '',
+        `Published: ${cell(publishedText(view))}${view.url === null ? '' : ` (${code(view.url)})`}.`,
+        '',
+        '| mode | system, fencing | measured here |',
+        '| --- | --- | --- |',
+        ...view.rows.map(
+          (row) =>
+            `| ${cell(row.mode)} | ${cell(columnLabel(row.system, row.fencing, tokenSound(loaded.runs, row.system)))} | ${cell(measuredText(row))} |`,
+        ),
+        '',
+        `Why the figures may differ: ${cell(view.note)}`,
+      );
+    }
+  }
   lines.push('', '## Charts', '');
   for (const c of charts) lines.push(`![${cell(c.caption)}](charts/${c.name}.png)`, '');
   lines.push(

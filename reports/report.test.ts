@@ -225,6 +225,34 @@ describe('lockstep report', () => {
     }
   });
 
+  it("sets a scenario's published figure beside its own lost updates over acknowledged writes, with the scenario's account of the gap", async () => {
+    const dir = await simRunDir('lockstep-report-reference-', ['jepsen-etcd-343-server-pauses'], ['etcd']);
+    const results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as {
+      references: { scenario: string; lostFraction: number }[];
+      runs: { fencing: boolean; metrics: { lostUpdates: number; acknowledgedWrites: number } }[];
+    };
+    assert.deepEqual(
+      results.references.map((r) => [r.scenario, r.lostFraction]),
+      [['jepsen-etcd-343-server-pauses', 0.18]],
+      'results.json carries the reference of the scenario that ran',
+    );
+    await writeReport([dir], dir);
+    for (const page of [readFileSync(join(dir, 'index.html'), 'utf8'), readFileSync(join(dir, 'report.md'), 'utf8')]) {
+      assert.match(page, /Against published results/);
+      assert.match(
+        page,
+        /Jepsen, etcd 3\.4\.3 \(2020\), lock test with process pauses: 18% of acknowledged updates lost/,
+      );
+      assert.match(page, /Why the figures may differ: Over seeds 1 to 30/);
+      for (const run of results.runs) {
+        const { lostUpdates, acknowledgedWrites } = run.metrics;
+        assert.ok(acknowledgedWrites > 0);
+        const measured = `${((lostUpdates / acknowledgedWrites) * 100).toFixed(1)}% lost (${lostUpdates} of ${acknowledgedWrites} acknowledged updates), unsafe in ${lostUpdates > 0 ? 1 : 0} of 1 judged run(s)`;
+        assert.ok(page.includes(measured), `${run.fencing ? 'fenced' : 'unfenced'}: ${measured}`);
+      }
+    }
+  });
+
   it('refuses a directory without results.json, naming it', async () => {
     const dir = tempDir('lockstep-report-empty-');
     await assert.rejects(

@@ -29,6 +29,7 @@ import {
 } from './model.ts';
 import { renderChart } from './render.ts';
 import { campaignView, type CampaignView } from './campaign.ts';
+import { referenceViews, type ReferenceView } from './references.ts';
 import { speedScopeText, type Scope } from './wording.ts';
 import { NEMESIS } from '../runner/history.ts';
 
@@ -57,6 +58,8 @@ export interface Report {
   };
   /** The campaigns of `lockstep compare` among the directories, first on the page. */
   readonly campaigns: readonly CampaignView[];
+  /** Published results the scenarios reproduce, beside the measured figures. */
+  readonly references: readonly ReferenceView[];
 }
 
 export async function buildReport(dirs: readonly string[]): Promise<Report> {
@@ -140,6 +143,7 @@ export async function buildReport(dirs: readonly string[]): Promise<Report> {
     charts,
     timelines: { shown, omitted: groups.length - shown.length },
     campaigns: loaded.campaigns.map((c) => campaignView(c.file)),
+    references: referenceViews(loaded),
   };
 }
 

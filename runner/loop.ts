@@ -91,16 +91,7 @@ export async function runWorld<Extra extends object>(
   const unknown = world.whyUnknown(judged.metrics);
   const verdict: Verdict = unknown.length > 0 ? 'unknown' : judged.verdict;
   world.notes.push(...unknown);
-  const broken =
-    expected === null
-      ? []
-      : brokenBounds(
-          scenario,
-          spec.system,
-          fencing,
-          judged.metrics,
-          ops.filter((op) => op.f === 'write' && op.type === 'ok').length,
-        );
+  const broken = expected === null ? [] : brokenBounds(scenario, spec.system, fencing, judged.metrics);
   world.notes.push(...broken);
   const result = {
     ...base,
@@ -140,6 +131,7 @@ export function judge(
     staleWritesAccepted: safety.staleWritesAccepted,
     staleWritesRejected: safety.staleWritesRejected,
     overlaps: safety.overlaps,
+    acknowledgedWrites: ops.filter((op) => op.f === 'write' && op.type === 'ok').length,
     ...performance(ops, scenario.durationMs),
     ...(timing === null
       ? {}
@@ -158,17 +150,12 @@ export function expectationOf(scenario: Scenario, system: SystemId, fencing: boo
 }
 
 /** Each bound of the scenario's expectation for this system that the run broke, in words. */
-export function brokenBounds(
-  scenario: Scenario,
-  system: SystemId,
-  fencing: boolean,
-  metrics: RunMetrics,
-  ackedWrites: number,
-): string[] {
+export function brokenBounds(scenario: Scenario, system: SystemId, fencing: boolean, metrics: RunMetrics): string[] {
   const bounds = scenario.expect.find((e) => e.system === system && (e.fencing === 'on') === fencing)?.bounds;
   if (bounds === undefined) return [];
   const out: string[] = [];
-  const lostFraction = ackedWrites === 0 ? 0 : metrics.lostUpdates / ackedWrites;
+  const acked = metrics.acknowledgedWrites ?? 0;
+  const lostFraction = acked === 0 ? 0 : metrics.lostUpdates / acked;
   if (bounds.lostFraction !== undefined && lostFraction > bounds.lostFraction)
     out.push(`bound broken: lostFraction ${round(lostFraction * 1000) / 1000} > ${bounds.lostFraction}`);
   if (bounds.unavailableMs !== undefined && metrics.unavailableMs > bounds.unavailableMs)

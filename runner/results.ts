@@ -8,6 +8,7 @@
  * fields named here are checked strictly: their types, numbers finite, strings bounded in length.
  */
 import { z } from 'zod';
+import type { Scenario } from '../scenarios/schema.ts';
 
 /** Longest scenario, system, subject or client name, version, timestamp or provider. */
 export const MAX_NAME_CHARS = 1000;
@@ -34,6 +35,8 @@ export const runMetricsSchema = z.looseObject({
   staleWritesAccepted: finite,
   staleWritesRejected: finite,
   overlaps: finite,
+  /** Absent from runs written before it existed. */
+  acknowledgedWrites: count.optional(),
   acquisitions: finite,
   acquireFailures: finite,
   acquireLatencyMs: percentilesSchema.nullable(),
@@ -79,6 +82,17 @@ export const runEntrySchema = runEntryFields.loose();
  */
 export const RESULTS_FORMAT_VERSION = 1;
 
+/** A published result a scenario of the file reproduces (the scenario's `reference`), for the report to set beside its figure. */
+const referenceFields = z.object({
+  scenario: label,
+  source: label,
+  url: text(MAX_PATH_CHARS)
+    .regex(/^https:\/\/[^\s"'<>`]+$/, { error: 'expected an https:// address without spaces or quotes' })
+    .optional(),
+  lostFraction: nonNegative.max(1, { error: 'expected a fraction, 0..1' }).optional(),
+  note: text(MAX_TEXT_CHARS),
+});
+
 /** results.json without its runs. createdAt and command are optional: DESIGN's example of the contract has neither. */
 const resultsHeaderFields = z.object({
   formatVersion: z
@@ -89,6 +103,7 @@ const resultsHeaderFields = z.object({
   provider: name.optional(),
   createdAt: name.optional(),
   command: text(MAX_COMMAND_CHARS).optional(),
+  references: z.array(referenceFields.loose()).optional(),
 });
 
 /** A results.json file. */
@@ -122,6 +137,7 @@ const registerWriteSchema = registerWriteFields.loose();
 export const historyLineSchema = z.discriminatedUnion('kind', [opSchema, registerWriteSchema]);
 
 export type RunMetricsEntry = z.infer<typeof runMetricsSchema>;
+export type ReferenceEntry = z.infer<typeof referenceFields>;
 export type RunEntry = z.infer<typeof runEntrySchema>;
 export type ResultsFileContents = z.infer<typeof resultsFileSchema>;
 export type HistoryLine = z.infer<typeof historyLineSchema>;
@@ -147,6 +163,18 @@ export type ResultsHeaderWritten = Written<Omit<z.input<typeof resultsHeaderFiel
 /** History lines as written: `kind` is added by the writer. */
 export type OpWritten = Written<Omit<z.input<typeof opFields>, 'kind'>>;
 export type RegisterWriteWritten = Written<Omit<z.input<typeof registerWriteFields>, 'kind'>>;
+
+/** The references of the scenarios that ran, each once, for results.json's header. */
+export function referencesOf(
+  scenarios: readonly Pick<Scenario, 'name' | 'reference'>[],
+): Written<z.input<typeof referenceFields>>[] {
+  const seen = new Set<string>();
+  return scenarios.flatMap(({ name, reference }) => {
+    if (reference === undefined || seen.has(name)) return [];
+    seen.add(name);
+    return [{ scenario: name, ...reference }];
+  });
+}
 
 /** The fields of a run entry that name its history file. */
 export type HistoryKey = Pick<RunEntryWritten, 'scenario' | 'system' | 'subject' | 'fencing' | 'seed'>;

@@ -19,6 +19,8 @@ export interface RunMetrics {
   readonly staleWritesAccepted: number;
   readonly staleWritesRejected: number;
   readonly overlaps: number;
+  /** Writes the register acknowledged to a client: what lost updates are a fraction of (Jepsen's measure). */
+  readonly acknowledgedWrites?: number;
   readonly acquisitions: number;
   readonly acquireFailures: number;
   readonly acquireLatencyMs: Percentiles | null;
@@ -78,6 +80,7 @@ export async function runScenario(spec: RunSpec): Promise<RunOutput> {
     holdMs: scenario.lock.holdMs,
     thinkMs: scenario.lock.thinkMs,
     careful: scenario.lock.careful,
+    etcdMutex: scenario.lock.etcdMutex,
     latency: { minMs: scenario.network.latencyMs.min, maxMs: scenario.network.latencyMs.max },
     trace: spec.trace,
     eventBudget: eventBudget(scenario.durationMs + graceMs(scenario.lock.ttlMs, scenario.lock.holdMs)),

@@ -9,7 +9,7 @@ import type { Host } from '../sim/node.ts';
 import type { Latency } from '../sim/network.ts';
 import type { TraceOptions } from '../sim/trace.ts';
 import { ClientEndpoint } from '../backends/shared/endpoint/endpoint.ts';
-import { serverIds, type SystemConfig, type SystemModule } from '../backends/system.ts';
+import { serverIds, type EtcdMutex, type SystemConfig, type SystemModule } from '../backends/system.ts';
 import { electionClient } from './election.ts';
 import type { FaultTarget } from '../faults/kind.ts';
 import { History, isAttempt, isGrant } from './history.ts';
@@ -30,6 +30,8 @@ export interface SimWorldOptions {
   readonly fencing: boolean;
   /** The mutex client checks what its recipe knows before it writes (see runner/mutex.ts). */
   readonly careful?: boolean;
+  /** etcd only: whose Mutex the recipe follows (SystemConfig.etcdMutex). */
+  readonly etcdMutex?: EtcdMutex;
   readonly latency?: Latency;
   readonly trace?: TraceOptions;
   readonly acquireTimeoutMs?: number;
@@ -70,6 +72,7 @@ export class SimWorld implements World {
       fencing: options.fencing,
       acquireTimeoutMs: options.acquireTimeoutMs ?? 4 * options.ttlMs,
       name: 'lockstep-lock',
+      ...(options.etcdMutex === undefined ? {} : { etcdMutex: options.etcdMutex }),
     };
     this.servers = serverIds(options.system.serverCount(this.config));
     this.clients = Array.from({ length: options.clients }, (_, i) => `c${i + 1}`);

@@ -54,6 +54,36 @@ describe('scenario loader: clear errors', () => {
     rejects(`${MINIMAL}name: twice\n`, /not valid YAML \(Map keys must be unique\)/);
   });
 
+  it('checks a reference to a published result: an https address, a fraction, and a note on the difference', () => {
+    const reference = (fields: string) => `${MINIMAL}reference: { source: Jepsen, note: why, ${fields} }\n`;
+    assert.equal(
+      parseScenario(reference('url: https://jepsen.io/analyses/etcd-3.4.3, lostFraction: 0.18'), 'ok.yaml').reference
+        ?.lostFraction,
+      0.18,
+    );
+    rejects(
+      reference('url: "javascript:alert(1)"'),
+      /^bad\.yaml: reference\.url: reference\.url must be an https:\/\/ address/,
+    );
+    rejects(
+      reference('url: "https://x.org/a b"'),
+      /^bad\.yaml: reference\.url: reference\.url must be an https:\/\/ address/,
+    );
+    rejects(
+      reference('lostFraction: 18'),
+      /^bad\.yaml: reference\.lostFraction: reference\.lostFraction is a fraction, 0\.\.1$/,
+    );
+    rejects(`${MINIMAL}reference: { source: Jepsen }\n`, /^bad\.yaml: reference\.note: /);
+  });
+
+  it('a writing trigger and an etcd Mutex version are checked by name', () => {
+    rejects(`${MINIMAL}lock: { etcdMutex: '3.3' }\n`, /^bad\.yaml: lock\.etcdMutex: expected '3\.5' or '3\.4\.3'$/);
+    rejects(
+      `${MINIMAL}workload: election\nfaults:\n  - { after: { event: writing }, pause: elected }\n`,
+      /^bad\.yaml: faults\[0\]\.after\.event: event 'writing' needs workload: mutex$/,
+    );
+  });
+
   it('reports a missing file and duplicate names across files', () => {
     assert.throws(() => loadScenarios(['/nonexistent/x.yaml']), /\/nonexistent\/x\.yaml: no such file or directory/);
   });

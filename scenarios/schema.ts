@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { SYSTEM_IDS } from '../backends/recipe.ts';
+import { ETCD_MUTEXES } from '../backends/system.ts';
 import { FAULT_KIND_NAMES, FAULT_KINDS, selectorsOf, type Fault } from '../faults/index.ts';
 import { drawnMs, forMs, LIMITS, ms, positiveMs, trigger } from '../faults/fields.ts';
 
@@ -97,6 +98,37 @@ const boundsSchema = z
   })
   .refine((b) => Object.keys(b).length > 0, { error: 'bounds names no bound' });
 
+/**
+ * A published result the scenario reproduces, so a report can set its own figure beside it: who
+ * published it, where, the lost-update fraction they measured, and why the two may differ.
+ */
+export const referenceSchema = z
+  .strictObject({
+    source: z
+      .string({ error: 'reference.source must be a string' })
+      .min(1, { error: 'reference.source must not be empty' })
+      .max(LIMITS.sourceLength, { error: `reference.source must be at most ${LIMITS.sourceLength} characters` })
+      .describe('who published the figure, and of what: "Jepsen, etcd 3.4.3 (2020)"'),
+    url: z
+      .string({ error: 'reference.url must be a string' })
+      .max(LIMITS.urlLength, { error: `reference.url must be at most ${LIMITS.urlLength} characters` })
+      .regex(/^https:\/\/[^\s"'<>`]+$/, { error: 'reference.url must be an https:// address without spaces or quotes' })
+      .optional()
+      .describe('where it was published (https)'),
+    lostFraction: z
+      .number({ error: 'reference.lostFraction must be a number' })
+      .min(0, { error: 'reference.lostFraction is a fraction, 0..1' })
+      .max(1, { error: 'reference.lostFraction is a fraction, 0..1' })
+      .optional()
+      .describe('the lost updates over acknowledged writes they measured, 0..1'),
+    note: z
+      .string({ error: 'reference.note must be a string' })
+      .min(1, { error: 'reference.note must not be empty' })
+      .max(LIMITS.descriptionLength, { error: `reference.note must be at most ${LIMITS.descriptionLength} characters` })
+      .describe("why this scenario's figure may differ from theirs"),
+  })
+  .describe('a published result this scenario reproduces; the report sets the measured figure beside it');
+
 export const expectationSchema = z.strictObject({
   system,
   fencing: z.enum(['off', 'on'], { error: "expected 'off' or 'on'" }),
@@ -156,8 +188,14 @@ export const scenarioSchema = z
           .boolean({ error: 'careful must be true or false' })
           .default(false)
           .describe('mutex: before writing, check what the recipe knows of the lock and skip the write if it lapsed'),
+        etcdMutex: z
+          .enum(ETCD_MUTEXES, { error: `expected ${ETCD_MUTEXES.map((v) => `'${v}'`).join(' or ')}` })
+          .default('3.5')
+          .describe(
+            "etcd only: whose concurrency.Mutex the recipe follows; '3.4.3' grants a waiter whose lease ran out while it waited (etcd-io/etcd#11456)",
+          ),
       })
-      .default({ ttlMs: 2000, holdMs: 100, thinkMs: 50, careful: false })
+      .default({ ttlMs: 2000, holdMs: 100, thinkMs: 50, careful: false, etcdMutex: '3.5' })
       .describe(
         'ttlMs: lease, session timeout, or time for a DB to notice a dead connection; election leaders work every holdMs',
       ),
@@ -181,6 +219,7 @@ export const scenarioSchema = z
       .array(expectationSchema)
       .max(LIMITS.expect, { error: `at most ${LIMITS.expect} expectations (one per system and fencing)` })
       .default([]),
+    reference: referenceSchema.optional(),
   })
   .superRefine((scenario, ctx) => {
     scenario.expect.forEach((e, i) => {

@@ -14,6 +14,15 @@ export function fixtureResults(): { [key: string]: Json } {
     mode: 'sim',
     createdAt: '2026-01-01T00:00:00.000Z',
     command: 'lockstep run scenarios/gc-pause-beyond-ttl.yaml',
+    references: [
+      {
+        scenario: 'gc-pause-beyond-ttl',
+        source: 'a paper',
+        url: 'https://example.org/paper',
+        lostFraction: 0.25,
+        note: 'why they differ',
+      },
+    ],
     runs: [
       {
         scenario: 'gc-pause-beyond-ttl',
@@ -31,6 +40,7 @@ export function fixtureResults(): { [key: string]: Json } {
           staleWritesAccepted: 1,
           staleWritesRejected: 0,
           overlaps: 1,
+          acknowledgedWrites: 2,
           acquisitions: 2,
           acquireFailures: 0,
           acquireLatencyMs: { p50: 1.5, p95: 2.5, p99: 2.5, max: 2.5 },

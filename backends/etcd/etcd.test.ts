@@ -7,7 +7,7 @@ import { runConformanceInSim } from '../conformance.ts';
 import { electionSuite } from '../../test/suites/election-suite.ts';
 import { lockSuite } from '../../test/suites/lock-suite.ts';
 import { RecipeConfigError, type Grant, type Leadership } from '../recipe.ts';
-import { serverIds, type SystemConfig } from '../system.ts';
+import { serverIds, type EtcdMutex, type SystemConfig } from '../system.ts';
 import { etcdConformance } from './conformance.ts';
 import { EtcdElection } from './election.ts';
 import { etcd, etcdLockOptions, etcdRequestTimeoutMs } from './index.ts';
@@ -45,6 +45,46 @@ async function retrying<T>(host: Host, operation: () => Promise<T>): Promise<T> 
       await host.sleep(20);
     }
   }
+}
+
+/**
+ * A holder keeps the lock for 1.55 s; a waiter queued behind it goes deaf to the servers' side (its
+ * keepalives stop arriving) until just before the release, so its lease is revoked while it waits.
+ * Its clock runs at half speed: by its count its lease has half a TTL left when the server revokes
+ * it, so only a look at its own key can tell. What it is granted on, and whether that key exists.
+ */
+async function waiterWhoseLeaseRanOut(
+  etcdMutex: EtcdMutex,
+): Promise<{ token: number | null; kv: KeyValue | null } | null> {
+  const { sim, servers, client } = cluster(6);
+  await sim.run({ untilMs: SETTLED_MS });
+  const releaseAtMs = SETTLED_MS + 1550;
+  let granted: { token: number | null; kv: KeyValue | null } | null = null;
+  client('holder', async (host, port) => {
+    const lock = new EtcdLock(host, port, etcdLockOptions(CONFIG));
+    const grant = await lock.acquire();
+    await host.sleep(releaseAtMs - sim.nowMs);
+    await lock.release(grant!);
+  });
+  client(
+    'waiter',
+    async (host, port) => {
+      await host.sleep(50);
+      // One long watch, so the waiter hears of the release without going round its loop.
+      const grant = await new EtcdLock(host, port, {
+        ...etcdLockOptions({ ...CONFIG, etcdMutex }),
+        watchSliceMs: 10_000,
+        acquireTimeoutMs: 10_000,
+      }).acquire();
+      granted = { token: grant?.token ?? null, kv: await retrying(host, () => port.get((grant as EtcdGrant).key)) };
+    },
+    { driftPpm: -500_000 },
+  );
+  // The waiter's keepalives stop arriving; what the servers send it (the watch event) still does.
+  sim.at(SETTLED_MS + 500, 'mute-waiter', () => servers.forEach((id) => sim.partition('waiter', id, { oneWay: true })));
+  sim.at(releaseAtMs - 50, 'unmute-waiter', () => servers.forEach((id) => sim.heal('waiter', id, { oneWay: true })));
+  await sim.run({ untilMs: SETTLED_MS + 8 * CONFIG.ttlMs });
+  return granted;
 }
 
 interface Sighting {
@@ -166,40 +206,15 @@ describe('etcd server model', () => {
   });
 
   it('a waiter whose lease ran out while it waited is not granted on its deleted key, though its slow clock still counts the session alive', async () => {
-    const { sim, servers, client } = cluster(6);
-    await sim.run({ untilMs: SETTLED_MS });
-    const releaseAtMs = SETTLED_MS + 1550;
-    let granted: { token: number | null; kv: KeyValue | null } | null = null;
-    client('holder', async (host, port) => {
-      const lock = new EtcdLock(host, port, etcdLockOptions(CONFIG));
-      const grant = await lock.acquire();
-      await host.sleep(releaseAtMs - sim.nowMs);
-      await lock.release(grant!);
-    });
-    client(
-      'waiter',
-      async (host, port) => {
-        await host.sleep(50);
-        // One long watch, so the waiter hears of the release without going round its loop.
-        const grant = await new EtcdLock(host, port, {
-          ...etcdLockOptions(CONFIG),
-          watchSliceMs: 10_000,
-          acquireTimeoutMs: 10_000,
-        }).acquire();
-        granted = { token: grant?.token ?? null, kv: await retrying(host, () => port.get((grant as EtcdGrant).key)) };
-      },
-      // Its clock runs at half speed: by its count, its lease has half a TTL left when the server revokes it.
-      { driftPpm: -500_000 },
-    );
-    // The waiter's keepalives stop arriving; what the servers send it (the watch event) still does.
-    sim.at(SETTLED_MS + 500, 'mute-waiter', () =>
-      servers.forEach((id) => sim.partition('waiter', id, { oneWay: true })),
-    );
-    sim.at(releaseAtMs - 50, 'unmute-waiter', () => servers.forEach((id) => sim.heal('waiter', id, { oneWay: true })));
-    await sim.run({ untilMs: SETTLED_MS + 8 * CONFIG.ttlMs });
-    const result = granted as { token: number | null; kv: KeyValue | null } | null;
+    const result = await waiterWhoseLeaseRanOut('3.5');
     assert.ok(result !== null && result.token !== null, 'the waiter never got the lock');
     assert.equal(result.kv?.createRevision, result.token, 'the waiter was granted on a key that no longer exists');
+  });
+
+  it("as etcd 3.4.3's Mutex (etcdMutex '3.4.3'), the same waiter is granted on its deleted key: etcd-io/etcd#11456", async () => {
+    const result = await waiterWhoseLeaseRanOut('3.4.3');
+    assert.ok(result !== null && result.token !== null, 'the waiter never got the lock');
+    assert.equal(result.kv, null, 'the key it holds by was still there');
   });
 
   it('a member cut off in a minority, with its client, grants no lock; the majority side does', async () => {

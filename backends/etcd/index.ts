@@ -41,7 +41,7 @@ export function etcdRequestTimeoutMs(ttlMs: number): number {
 
 /** The lock and election options a run's settings imply; the lease TTL is the run's ttlMs. */
 export function etcdLockOptions(config: SystemConfig): EtcdLockOptions {
-  return { ...recipeOptions(config), watchSliceMs: config.ttlMs / 3 };
+  return { ...recipeOptions(config), watchSliceMs: config.ttlMs / 3, checkOwnKey: config.etcdMutex !== '3.4.3' };
 }
 
 export const etcd: SystemModule<EtcdPort> = {

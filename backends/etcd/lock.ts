@@ -5,8 +5,10 @@
  *
  * Like the Mutex since etcd 3.5, the waiter finally checks that its own key is still there: if its
  * lease ran out while it waited, the key went with it and the lock is not held (Jepsen found
- * 3.4.3 granting it anyway: etcd-io/etcd#11456). Nothing stops a holder whose lease runs out
- * *after* the grant from going on believing it holds: only fencing with the token makes that safe.
+ * 3.4.3 granting it anyway: etcd-io/etcd#11456). With `checkOwnKey` false it is 3.4.3's Mutex:
+ * Lock returns once the keys ahead are gone (waitDeletes), whether or not its own key and lease
+ * are still there. Nothing stops a holder whose lease runs out *after* the grant from going on
+ * believing it holds: only fencing with the token makes that safe.
  */
 import type { Runtime } from '../runtime.ts';
 import { checkRecipeOptions, positive, type Grant, type LockRecipe, type RecipeOptions } from '../recipe.ts';
@@ -18,6 +20,8 @@ export interface EtcdLockOptions extends RecipeOptions {
   readonly retryDelayMs: number;
   /** Longest one watch is trusted before the waiter reads the queue again and checks its session. */
   readonly watchSliceMs: number;
+  /** After waiting, check that the session and the own key survived (etcd >= 3.5); false: 3.4.3 (#11456). */
+  readonly checkOwnKey: boolean;
 }
 
 export interface EtcdGrant extends Grant {
@@ -97,8 +101,9 @@ export class EtcdLock implements LockRecipe {
       if ((error as Error).name === 'LeaseNotFound') return 'session-lost';
       throw error;
     }
+    const checks = this.options.checkOwnKey;
     for (;;) {
-      if (!session.alive()) return 'session-lost';
+      if (checks && !session.alive()) return 'session-lost';
       const leftMs = untilMs - clock.monotonic();
       if (leftMs <= 0) return 'timed-out';
       const { kvs, revision } = await this.port.range(`${this.options.name}/`, { maxCreateRevision: mine - 1 });
@@ -106,6 +111,8 @@ export class EtcdLock implements LockRecipe {
       if (ahead === undefined) break;
       await this.port.watchDelete(ahead.key, revision + 1, Math.min(leftMs, this.options.watchSliceMs));
     }
+    // 3.4.3 stops here: the keys ahead are gone, so it says the lock is held (#11456).
+    if (!checks) return { held: mine };
     const still = await this.port.get(key);
     return still?.createRevision === mine && session.alive() ? { held: mine } : 'session-lost';
   }
