@@ -160,8 +160,19 @@ describe('what a lock costs, on hand-written histories', () => {
     assert.deepEqual(performance(ops, 5000).takeoverMs, [2022]);
   });
 
-  it('a holder stopped by a pause holds a lock nobody can use: that time is unavailable', () => {
-    const ops: Op[] = [
+  /** A fault's start and end, as the nemesis records them. */
+  const fault = (index: number, timeMs: number, f: 'fault-start' | 'fault-end', detail: string): Op => ({
+    index,
+    timeMs,
+    process: 'nemesis',
+    type: 'info',
+    f,
+    value: 0,
+    detail,
+  });
+  /** c1 holds from 0 to 3000 while c2 waits, and `detail` strikes from 1000 to 2500. */
+  const struckWhileHeld = (detail: string): Op[] =>
+    [
       ...history([
         [0, 'c1', 'invoke', 'acquire'],
         [0, 'c1', 'ok', 'acquire'],
@@ -170,25 +181,12 @@ describe('what a lock costs, on hand-written histories', () => {
         [3000, 'c2', 'ok', 'acquire'],
         [3100, 'c2', 'invoke', 'release'],
       ]),
-      {
-        index: 6,
-        timeMs: 1000,
-        process: 'nemesis',
-        type: 'info' as const,
-        f: 'fault-start' as const,
-        value: 0,
-        detail: 'pause c1',
-      },
-      {
-        index: 7,
-        timeMs: 2500,
-        process: 'nemesis',
-        type: 'info' as const,
-        f: 'fault-end' as const,
-        value: 0,
-        detail: 'pause c1',
-      },
+      fault(6, 1000, 'fault-start', detail),
+      fault(7, 2500, 'fault-end', detail),
     ].sort((a, b) => a.timeMs - b.timeMs);
+
+  it('a holder stopped by a pause holds a lock nobody can use: that time is unavailable', () => {
+    const ops = struckWhileHeld('pause c1');
     assert.equal(performance(ops, 4000).unavailableMs, 1500);
     // Without the pause, c2 waited while c1 held and ran: no unavailable time.
     assert.equal(
@@ -200,16 +198,15 @@ describe('what a lock costs, on hand-written histories', () => {
     );
   });
 
+  it('a holder cut off from every node by an isolating partition counts like a paused one; other cuts do not', () => {
+    assert.equal(performance(struckWhileHeld('partition isolate c1 (drop)'), 4000).unavailableMs, 1500);
+    assert.equal(performance(struckWhileHeld('partition isolate c1 (hold)'), 4000).unavailableMs, 1500);
+    // A cut between groups may leave the holder its register; a server cut off is not a holder.
+    assert.equal(performance(struckWhileHeld('partition c1 | server-1'), 4000).unavailableMs, 0);
+    assert.equal(performance(struckWhileHeld('partition isolate server-1 (drop)'), 4000).unavailableMs, 0);
+  });
+
   it('takeover also follows a holder paused or cut off from every node, once per grant', () => {
-    const fault = (index: number, timeMs: number, f: 'fault-start' | 'fault-end', detail: string): Op => ({
-      index,
-      timeMs,
-      process: 'nemesis',
-      type: 'info',
-      f,
-      value: 0,
-      detail,
-    });
     const lost = (detail: string): Op[] =>
       [
         ...history([
@@ -233,42 +230,5 @@ describe('what a lock costs, on hand-written histories', () => {
       { index: 99, timeMs: 1000, process: 'c1', type: 'info' as const, f: 'crash' as const },
     ].sort((a, b) => a.timeMs - b.timeMs);
     assert.deepEqual(performance(crashed, 5000).takeoverMs, [2100]);
-  });
-
-  it('a holder cut off from every node by an isolating partition counts like a paused one; other cuts do not', () => {
-    const cut = (detail: string): Op[] =>
-      [
-        ...history([
-          [0, 'c1', 'invoke', 'acquire'],
-          [0, 'c1', 'ok', 'acquire'],
-          [0, 'c2', 'invoke', 'acquire'],
-          [3000, 'c1', 'invoke', 'release'],
-          [3000, 'c2', 'ok', 'acquire'],
-          [3100, 'c2', 'invoke', 'release'],
-        ]),
-        {
-          index: 6,
-          timeMs: 1000,
-          process: 'nemesis',
-          type: 'info' as const,
-          f: 'fault-start' as const,
-          value: 0,
-          detail,
-        },
-        {
-          index: 7,
-          timeMs: 2500,
-          process: 'nemesis',
-          type: 'info' as const,
-          f: 'fault-end' as const,
-          value: 0,
-          detail,
-        },
-      ].sort((a, b) => a.timeMs - b.timeMs);
-    assert.equal(performance(cut('partition isolate c1 (drop)'), 4000).unavailableMs, 1500);
-    assert.equal(performance(cut('partition isolate c1 (hold)'), 4000).unavailableMs, 1500);
-    // A cut between groups may leave the holder its register; a server cut off is not a holder.
-    assert.equal(performance(cut('partition c1 | server-1'), 4000).unavailableMs, 0);
-    assert.equal(performance(cut('partition isolate server-1 (drop)'), 4000).unavailableMs, 0);
   });
 });
