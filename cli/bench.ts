@@ -97,7 +97,12 @@ export async function runBench(version: string, library: string): Promise<BenchR
 
 const SPEED_DURATION_MS = 60_000;
 
-/** Median of three no-fault runs, after two warm-up runs of the same size (the JIT needs them). */
+/**
+ * Median of five no-fault runs, after five warm-up runs of the same size. A run is about 100 ms of
+ * wall time, and the JIT is still compiling the models' hot paths over the first few: measured
+ * after two warm-ups, the same build read 20 to 40% slower from one bench to the next. Five and
+ * five measure the steady state that `run --seeds`, `check` and `compare` spend their time in.
+ */
 async function systemSpeed(id: SystemId): Promise<number> {
   const run = (durationMs: number, seed: number) =>
     runSimMutex({
@@ -110,9 +115,9 @@ async function systemSpeed(id: SystemId): Promise<number> {
       holdMs: 100,
       thinkMs: 50,
     });
-  for (const seed of [100, 101]) await run(SPEED_DURATION_MS, seed);
+  for (let seed = 100; seed < 105; seed++) await run(SPEED_DURATION_MS, seed);
   const samples: number[] = [];
-  for (let seed = 1; seed <= 3; seed++) {
+  for (let seed = 1; seed <= 5; seed++) {
     const started = performance.now();
     await run(SPEED_DURATION_MS, seed);
     samples.push(Math.round(SPEED_DURATION_MS / (performance.now() - started)));
