@@ -189,6 +189,33 @@ describe(
       }
     });
 
+    it('a keepalive that times out stays on its member, as clientv3 stays on a stopped one; the next request that times out moves on', async () => {
+      const proxies = endpoints.get('faults')!;
+      const port = new LiveEtcdPort(
+        proxies.map((p) => etcdClient(p.host, p.port)),
+        500,
+      );
+      const proxy = `faults-${cluster.members[port.member]!.name}`;
+      try {
+        const lease = await port.grantLease(2000);
+        const member = port.member;
+        await toxiproxy.addToxic(proxy, {
+          name: 'stopped',
+          type: 'timeout',
+          stream: 'upstream',
+          attributes: { timeout: 0 },
+        });
+        await assert.rejects(port.keepAlive(lease.id), (error: unknown) => error instanceof TimeoutError);
+        assert.equal(port.member, member, 'the keepalive stayed on its member');
+        await assert.rejects(port.get('faults/k'), (error: unknown) => error instanceof TimeoutError);
+        assert.notEqual(port.member, member, 'a request that timed out moved the port on');
+        assert.ok(((await port.keepAlive(lease.id)) ?? 0) > 0, 'and there the lease is kept alive');
+      } finally {
+        await toxiproxy.removeToxic(proxy, 'stopped');
+        port.close();
+      }
+    });
+
     it('a killed follower restarts with its data and catches up; meanwhile a port that used it moves to another member', async () => {
       // A follower, so that no election muddles what the port does on its own.
       const leader = await cluster.leader();

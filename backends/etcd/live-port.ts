@@ -83,6 +83,11 @@ export class LiveEtcdPort implements EtcdPort {
     this.current = randomInt(0, clients.length);
   }
 
+  /** The index of the member this port talks to now. */
+  get member(): number {
+    return this.current;
+  }
+
   async grantLease(ttlMs: number): Promise<Lease> {
     const ttlSeconds = Math.max(1, Math.ceil(ttlMs / 1000));
     for (let attempt = 1; ; attempt++) {
@@ -101,19 +106,27 @@ export class LiveEtcdPort implements EtcdPort {
     }
   }
 
+  /**
+   * A keepalive that times out leaves this port on its member, as the simulated port does and as
+   * clientv3's keepalive stream stays on a stopped (SIGSTOPped) member whose kernel still takes
+   * the bytes; a reset connection or an unavailable member moves it, as for every call.
+   */
   async keepAlive(lease: number): Promise<number | null> {
-    const answer = await this.call(async (client) => {
-      const stream = await client.leaseClient.leaseKeepAlive();
-      const response = await once<ILeaseKeepAliveResponse, ILeaseKeepAliveResponse>(
-        stream,
-        this.requestTimeoutMs,
-        (item, settle) => settle(item),
-        () => stream.write({ ID: lease }),
-      );
-      if (response === null)
-        throw new TimeoutError(`etcd: keepalive of lease ${lease} not answered within ${this.requestTimeoutMs} ms`);
-      return response;
-    });
+    const answer = await this.call(
+      async (client) => {
+        const stream = await client.leaseClient.leaseKeepAlive();
+        const response = await once<ILeaseKeepAliveResponse, ILeaseKeepAliveResponse>(
+          stream,
+          this.requestTimeoutMs,
+          (item, settle) => settle(item),
+          () => stream.write({ ID: lease }),
+        );
+        if (response === null)
+          throw new TimeoutError(`etcd: keepalive of lease ${lease} not answered within ${this.requestTimeoutMs} ms`);
+        return response;
+      },
+      { stayOnTimeout: true },
+    );
     // etcd answers a keepalive of an unknown lease with TTL 0, not with an error.
     return answer.TTL === '0' ? null : Number(answer.TTL) * 1000;
   }
@@ -212,7 +225,10 @@ export class LiveEtcdPort implements EtcdPort {
   }
 
   /** Run one call on the current member, with the request deadline; leave the member if its outcome is unknown. */
-  private async call<T>(run: (client: Etcd3, options: CallOptions) => Promise<T>): Promise<T> {
+  private async call<T>(
+    run: (client: Etcd3, options: CallOptions) => Promise<T>,
+    { stayOnTimeout = false } = {},
+  ): Promise<T> {
     const member = this.current;
     const client = this.clients[member];
     if (client === undefined) throw new Error(`etcd: no client for member ${member}`);
@@ -220,7 +236,8 @@ export class LiveEtcdPort implements EtcdPort {
       return await run(client, { deadline: Date.now() + this.requestTimeoutMs });
     } catch (error) {
       const typed = typedError(error);
-      if (typed instanceof TimeoutError || typed instanceof ConnectionLost || typed instanceof Unavailable)
+      const timedOut = typed instanceof TimeoutError;
+      if ((timedOut && !stayOnTimeout) || typed instanceof ConnectionLost || typed instanceof Unavailable)
         this.leave(member);
       throw typed;
     }
