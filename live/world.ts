@@ -7,11 +7,11 @@
 import { minMs } from '../runner/durations.ts';
 import type { SystemId } from '../backends/recipe.ts';
 import type { SystemConfig } from '../backends/system.ts';
-import { History, isAttempt, isGrant } from '../runner/history.ts';
+import { History, isAttempt, isGrant, type Op } from '../runner/history.ts';
 import { round } from '../runner/loop.ts';
 import { Register, REGISTER_NODE } from '../runner/register.ts';
 import type { RunMetrics } from '../runner/run.ts';
-import type { Measured, World } from '../runner/world.ts';
+import { onNth, type Measured, type World } from '../runner/world.ts';
 import { ActionChain } from './actions.ts';
 import type { ClientSpec } from './client-protocol.ts';
 import { ClientProcesses } from './clients.ts';
@@ -119,29 +119,33 @@ export class LiveWorld implements World<LiveFields>, LiveRun {
   }
 
   afterGrant(nth: number, who: (process: string) => boolean, fire: (process: string) => void): void {
-    let seen = 0;
-    this.history.observe((op) => {
-      if (!(isGrant(op) && who(op.process) && ++seen === nth)) return;
-      // The grant reached the harness over IPC; how late it is here is how late the fault is.
-      this.lateTriggerMs = Math.max(this.lateTriggerMs, this.now() - op.timeMs);
-      fire(op.process);
-    });
+    this.history.observe(
+      onNth(
+        nth,
+        (op) => isGrant(op) && who(op.process),
+        (op) => this.fireLate(op, fire),
+      ),
+    );
   }
 
   afterAttempt(nth: number, who: (process: string) => boolean, fire: (process: string) => void): void {
-    let seen = 0;
-    this.history.observe((op) => {
-      if (!(isAttempt(op) && who(op.process) && ++seen === nth)) return;
-      this.lateTriggerMs = Math.max(this.lateTriggerMs, this.now() - op.timeMs);
-      fire(op.process);
-    });
+    this.history.observe(
+      onNth(
+        nth,
+        (op) => isAttempt(op) && who(op.process),
+        (op) => this.fireLate(op, fire),
+      ),
+    );
+  }
+
+  /** The op reached the harness over IPC; how late it is here is how late the fault is. */
+  private fireLate(op: Op, fire: (process: string) => void): void {
+    this.lateTriggerMs = Math.max(this.lateTriggerMs, this.now() - op.timeMs);
+    fire(op.process);
   }
 
   afterWriting(nth: number, who: (process: string) => boolean, fire: (process: string) => void): void {
-    let seen = 0;
-    this.writing.push((process) => {
-      if (who(process) && ++seen === nth) fire(process);
-    });
+    this.writing.push(onNth(nth, who, fire));
   }
 
   /** A client holds its write until the faults waiting for it are in place (a SIGSTOP, a toxic). */

@@ -16,7 +16,7 @@ import { History, isAttempt, isGrant } from './history.ts';
 import { round } from './loop.ts';
 import { mutexClient, type RegisterClient } from './mutex.ts';
 import { Register, REGISTER_NODE, registerServer, type RegisterReply } from './register.ts';
-import type { Measured, World } from './world.ts';
+import { onNth, type Measured, type World } from './world.ts';
 
 export interface SimWorldOptions {
   readonly system: SystemModule;
@@ -136,24 +136,27 @@ export class SimWorld implements World {
   }
 
   afterGrant(nth: number, who: (process: string) => boolean, fire: (client: string) => void): void {
-    let seen = 0;
-    this.history.observe((op) => {
-      if (isGrant(op) && who(op.process) && ++seen === nth) this.sim.after(0, 'fault', () => fire(op.process));
-    });
+    this.history.observe(
+      onNth(
+        nth,
+        (op) => isGrant(op) && who(op.process),
+        (op) => this.sim.after(0, 'fault', () => fire(op.process)),
+      ),
+    );
   }
 
   afterAttempt(nth: number, who: (process: string) => boolean, fire: (client: string) => void): void {
-    let seen = 0;
-    this.history.observe((op) => {
-      if (isAttempt(op) && who(op.process) && ++seen === nth) this.sim.after(0, 'fault', () => fire(op.process));
-    });
+    this.history.observe(
+      onNth(
+        nth,
+        (op) => isAttempt(op) && who(op.process),
+        (op) => this.sim.after(0, 'fault', () => fire(op.process)),
+      ),
+    );
   }
 
   afterWriting(nth: number, who: (process: string) => boolean, fire: (client: string) => void): void {
-    let seen = 0;
-    this.writing.push((process) => {
-      if (who(process) && ++seen === nth) fire(process);
-    });
+    this.writing.push(onNth(nth, who, fire));
   }
 
   /**

@@ -65,3 +65,11 @@ export interface World<Extra extends object = object> {
   /** Release what start() took, whether the run finished or not. */
   close(): Promise<void>;
 }
+
+/** A listener that calls `fire` with the nth item `accepts` takes (1-based), and never again: how triggers count events. */
+export function onNth<T>(nth: number, accepts: (item: T) => boolean, fire: (item: T) => void): (item: T) => void {
+  let seen = 0;
+  return (item) => {
+    if (accepts(item) && ++seen === nth) fire(item);
+  };
+}
