@@ -16,3 +16,11 @@ export class ConnectionLost extends Error {
 export class RemoteError extends Error {
   override name = 'RemoteError';
 }
+
+/**
+ * The server refused a write and did nothing: a replica's READONLY, or a primary's NOREPLICAS
+ * when fewer replicas than min-replicas-to-write acked recently. Unlike a timeout, the outcome is known.
+ */
+export class WriteRefused extends Error {
+  override name = 'WriteRefused';
+}

@@ -3,7 +3,7 @@
  * implements both on top of its port; the runner drives them without knowing which system it is.
  */
 
-export const SYSTEM_IDS = ['redis', 'redlock', 'zookeeper', 'etcd', 'postgres', 'mysql'] as const;
+export const SYSTEM_IDS = ['redis', 'redlock', 'zookeeper', 'etcd', 'postgres', 'mysql', 'redis-sentinel'] as const;
 export type SystemId = (typeof SYSTEM_IDS)[number];
 
 /** How far a system's fencing token can be trusted. */

@@ -21,7 +21,35 @@ export interface SystemConfig {
    * (etcd-io/etcd#11456, fixed in 3.5); the default is today's Mutex.
    */
   readonly etcdMutex?: EtcdMutex;
+  /** redis-sentinel only: Sentinel's timing, the primary's min-replicas guard, and the recipe's WAIT. */
+  readonly sentinel?: SentinelOptions;
 }
+
+/** The settings of a replicated Redis under Sentinel, and of the lock recipe on it. */
+export interface SentinelOptions {
+  /** Sentinel's down-after-milliseconds: silence after which a Sentinel deems an instance down. */
+  readonly downAfterMs: number;
+  /** Sentinel's failover-timeout: how long a failover may take, and twice that before another is tried. */
+  readonly failoverTimeoutMs: number;
+  /** The primary's min-replicas-to-write: refuse writes with fewer good replicas (0: off). */
+  readonly minReplicasToWrite: number;
+  /** The primary's min-replicas-max-lag, in whole seconds: a replica is good if it acked that recently. */
+  readonly minReplicasMaxLagS: number;
+  /** The recipe's WAIT after a grant: how many replicas must have the lock key (0: no WAIT). */
+  readonly waitReplicas: number;
+  /** WAIT's timeout; a grant that did not reach `waitReplicas` replicas in time is released and retried. */
+  readonly waitTimeoutMs: number;
+}
+
+/** Fails over within a few seconds, so library runs stay short; no guard, no WAIT. */
+export const SENTINEL_DEFAULTS: SentinelOptions = {
+  downAfterMs: 1000,
+  failoverTimeoutMs: 3000,
+  minReplicasToWrite: 0,
+  minReplicasMaxLagS: 10,
+  waitReplicas: 0,
+  waitTimeoutMs: 100,
+};
 
 export const ETCD_MUTEXES = ['3.5', '3.4.3'] as const;
 export type EtcdMutex = (typeof ETCD_MUTEXES)[number];
@@ -42,6 +70,20 @@ export interface SystemModule<Ports = unknown> {
   election(runtime: Runtime, ports: Ports, config: SystemConfig): ElectionRecipe;
   /** The server the system currently treats as its leader, for the `leader` selector; null if none. */
   leader?(servers: readonly string[], hostOf: (id: string) => Host): string | null;
+  /** Redis without persistence by default: a restart may come back without its disk. */
+  readonly diskless?: boolean;
+  /**
+   * Processes beside the servers that watch them and fail them over (Redis Sentinel), named
+   * sentinel-1 .. sentinel-n; absent for systems without such.
+   */
+  readonly sentinels?: {
+    count(config: SystemConfig): number;
+    boot(host: Host, index: number, servers: readonly string[], sentinels: readonly string[], config: SystemConfig): void;
+  };
+}
+
+export function sentinelIds(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `sentinel-${i + 1}`);
 }
 
 /** The server of a single-server system (serverCount 1): `servers[0]`, or an Error naming the system. */

@@ -76,10 +76,11 @@ export const positiveMs = (what: string, max: number) =>
     .max(max, { error: `${what} must be <= ${max}` });
 
 /** Who a fault hits. Resolved per system at run time; a selector a system has no node for skips the run. */
-export const SELECTOR = /^(c[1-9]\d*|server-[1-9]\d*|clients|servers|holder|elected|leader|majority|minority|one)$/;
+export const SELECTOR =
+  /^(c[1-9]\d*|server-[1-9]\d*|sentinel-[1-9]\d*|clients|servers|sentinels|holder|elected|leader|majority|minority|one)$/;
 export const selector = z.string({ error: 'a selector must be a string' }).regex(SELECTOR, {
   error:
-    "expected a selector: c1..cN, server-1..n, clients, servers, holder, elected (the client that leads, in elections), leader (the servers' leader), majority, minority or one",
+    "expected a selector: c1..cN, server-1..n, sentinel-1..n (redis-sentinel's Sentinels), clients, servers, sentinels, holder, elected (the client that leads, in elections), leader (the servers' leader), majority, minority or one",
 });
 
 /** When a fault fires: `at` a time, or `after` an event (the fault schema requires exactly one). */

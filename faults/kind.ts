@@ -32,7 +32,9 @@ export interface FaultTarget {
 export interface Cast {
   readonly servers: readonly string[];
   readonly clients: readonly string[];
-  /** Every node of the run, servers, clients and the register. */
+  /** The processes that watch the servers and fail them over (redis-sentinel's Sentinels); empty elsewhere. */
+  readonly sentinels: readonly string[];
+  /** Every node of the run, servers, Sentinels, clients and the register. */
   readonly nodes: readonly string[];
   holder(): string | null;
   /** The system's leader; undefined when the system has no such thing. */
@@ -51,6 +53,8 @@ export interface Cast {
 export interface Topology {
   readonly servers: number;
   readonly hasLeader: boolean;
+  /** How many Sentinels the system runs beside its servers (0 for most). */
+  readonly sentinels: number;
 }
 
 /**

@@ -126,22 +126,22 @@ describe('the fault planner', () => {
 
   it('skips, with the reason, a run whose faults name what the system does not have', () => {
     assert.equal(
-      whyNot(faults({ at: 0, pause: 'server-4' }), { servers: 3, hasLeader: true }),
+      whyNot(faults({ at: 0, pause: 'server-4' }), { servers: 3, hasLeader: true, sentinels: 0 }),
       'selector server-4: this system has 3 server(s)',
     );
     assert.equal(
-      whyNot(faults({ at: 0, crash: 'leader' }), { servers: 5, hasLeader: false }),
+      whyNot(faults({ at: 0, crash: 'leader' }), { servers: 5, hasLeader: false, sentinels: 0 }),
       'selector leader: this system has no leader among its servers',
     );
     assert.equal(
-      whyNot(faults({ at: 0, partition: { isolate: 'minority' } }), { servers: 1, hasLeader: true }),
+      whyNot(faults({ at: 0, partition: { isolate: 'minority' } }), { servers: 1, hasLeader: true, sentinels: 0 }),
       'selector minority: a single server has no minority',
     );
     assert.equal(
-      whyNot(faults({ at: 0, partition: { bridge: true } }), { servers: 2, hasLeader: true }),
+      whyNot(faults({ at: 0, partition: { bridge: true } }), { servers: 2, hasLeader: true, sentinels: 0 }),
       "a bridge partition needs more servers than this system's 2",
     );
-    assert.equal(whyNot(faults({ at: 0, pause: 'servers' }), { servers: 1, hasLeader: true }), null);
+    assert.equal(whyNot(faults({ at: 0, pause: 'servers' }), { servers: 1, hasLeader: true, sentinels: 0 }), null);
   });
 
   it('resolves the static selectors to the cast', () => {

@@ -26,6 +26,11 @@ function unknownSelector(fault: Fault, topology: Topology): string | null {
     if (server !== null && Number(server[1]) > topology.servers)
       return `selector ${s}: this system has ${topology.servers} server(s)`;
     if (s === 'leader' && !topology.hasLeader) return 'selector leader: this system has no leader among its servers';
+    const sentinel = /^sentinel-(\d+)$/.exec(s);
+    if ((sentinel !== null && Number(sentinel[1]) > topology.sentinels) || (s === 'sentinels' && topology.sentinels === 0))
+      return topology.sentinels === 0
+        ? `selector ${s}: this system has no Sentinels`
+        : `selector ${s}: this system has ${topology.sentinels} Sentinel(s)`;
     if (s === 'minority' && topology.servers < 2) return 'selector minority: a single server has no minority';
   }
   return null;

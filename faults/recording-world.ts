@@ -76,6 +76,7 @@ export function castOf() {
   const cast: Cast = {
     servers: ['server-1', 'server-2', 'server-3'],
     clients: ['c1', 'c2', 'c3'],
+    sentinels: [],
     nodes: ['server-1', 'server-2', 'server-3', 'register', 'c1', 'c2', 'c3'],
     holder: () => state.holder,
     leader: () => state.leader,

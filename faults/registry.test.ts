@@ -32,6 +32,7 @@ describe('the fault kind registry', () => {
       fencing: false,
       servers: 3,
       hasLeader: true,
+      sentinels: 0,
       durationMs: 5000,
       swarm: false,
       diskless: false,

@@ -16,6 +16,8 @@ export function resolve(selector: string, cast: Cast): string[] {
       return [...cast.clients];
     case 'servers':
       return [...cast.servers];
+    case 'sentinels':
+      return [...cast.sentinels];
     case 'elected':
     case 'holder': {
       const holder = cast.holder();

@@ -43,6 +43,8 @@ export class LiveWorld implements World<LiveFields>, LiveRun {
   readonly notes: string[] = [];
   readonly servers: readonly string[];
   readonly clients: readonly string[];
+  /** The system's Sentinels, where it has them. */
+  readonly sentinels: readonly string[] = [];
   readonly nodes: readonly string[];
   readonly target: LiveTarget;
   // A scenario's expectations are about lockstep's own recipes; a third-party library is measured,
@@ -249,6 +251,7 @@ export class LiveWorld implements World<LiveFields>, LiveRun {
       acquireTimeoutMs: 4 * scenario.lock.ttlMs,
       name: `lockstep-${runIndex}`,
       etcdMutex: scenario.lock.etcdMutex,
+      sentinel: scenario.lock.sentinel,
     };
     const servers = [];
     for (const [i, server] of this.cluster.servers(system).entries()) {

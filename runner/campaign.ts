@@ -27,6 +27,7 @@ import { selectorsOf, type Fault } from '../faults/index.ts';
 import { whyNot } from '../faults/plan.ts';
 import { scenarioSchema, type Scenario } from '../scenarios/schema.ts';
 import { faultArbitrary } from './search.ts';
+import { topologyOf } from './topology.ts';
 import { FAULT_KIND_NAMES } from '../faults/index.ts';
 
 /** The workload every system runs in a campaign. */
@@ -86,9 +87,9 @@ export type Fitted =
 /** What a schedule becomes on `system`, fenced or not (see the header), or why it cannot apply. */
 export function fitSchedule(schedule: Scenario, system: SystemId, fencing: boolean): Fitted {
   const module = systemModule(system);
-  const servers = module.serverCount({ ttlMs: schedule.lock.ttlMs, fencing, acquireTimeoutMs: 1, name: 'x' });
-  const topology = { servers, hasLeader: module.leader !== undefined || servers === 1 };
-  const diskless = system === 'redis' || system === 'redlock';
+  const topology = topologyOf(module, { ttlMs: schedule.lock.ttlMs, fencing, acquireTimeoutMs: 1, name: 'x' });
+  const { servers } = topology;
+  const diskless = module.diskless === true;
   const dropped: number[] = [];
   const faults: Fault[] = [];
   schedule.faults.forEach((fault, i) => {

@@ -13,6 +13,7 @@ import type { SystemId } from '../backends/recipe.ts';
 import type { Scenario } from '../scenarios/schema.ts';
 import { runScenario, type RunResult } from './run.ts';
 import { scenarioArbitrary, type SearchSpace } from './search.ts';
+import { topologyOf } from './topology.ts';
 
 export interface CheckOptions {
   readonly system: SystemId;
@@ -51,13 +52,8 @@ export interface CheckOutcome {
 
 export function searchSpace(options: Pick<CheckOptions, 'system' | 'fencing' | 'durationMs' | 'swarm'>): SearchSpace {
   const system = systemModule(options.system);
-  const servers = system.serverCount({ ttlMs: 1000, fencing: options.fencing, acquireTimeoutMs: 1, name: 'x' });
-  return {
-    ...options,
-    servers,
-    hasLeader: system.leader !== undefined || servers === 1,
-    diskless: options.system === 'redis' || options.system === 'redlock',
-  };
+  const topology = topologyOf(system, { ttlMs: 1000, fencing: options.fencing, acquireTimeoutMs: 1, name: 'x' });
+  return { ...options, ...topology, diskless: system.diskless === true };
 }
 
 /** Judge one candidate: is its run unsafe? */

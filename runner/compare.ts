@@ -12,6 +12,7 @@
 import fc from 'fast-check';
 import { systemModule } from '../backends/index.ts';
 import type { SystemId } from '../backends/recipe.ts';
+import { SENTINEL_DEFAULTS } from '../backends/system.ts';
 import type { Op } from './history.ts';
 import { percentiles, type Percentiles } from '../checkers/performance.ts';
 import type { Scenario } from '../scenarios/schema.ts';
@@ -272,6 +273,7 @@ async function speedOf(system: SystemId, workload: CampaignWorkload, seed: numbe
       thinkMs: workload.thinkMs,
       careful: false,
       etcdMutex: '3.5',
+      sentinel: SENTINEL_DEFAULTS,
     },
     network: { latencyMs: workload.latencyMs },
     faults: [],

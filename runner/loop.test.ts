@@ -43,6 +43,7 @@ class FakeWorld implements World<{ fake: true }> {
   readonly sim = null;
   readonly servers = ['server-1'];
   readonly clients = ['c1', 'c2'];
+  readonly sentinels = [];
   readonly nodes = ['server-1', 'register', 'c1', 'c2'];
   readonly notes: string[] = [];
   readonly calls: string[] = [];

@@ -69,6 +69,7 @@ export async function runWorld<Extra extends object>(
   const topology = {
     servers: world.servers.length,
     hasLeader: system.leader !== undefined || world.servers.length === 1,
+    sentinels: world.sentinels.length,
   };
   const skipped = whyNot(scenario.faults, topology) ?? world.whyNot();
   if (skipped !== null) return unjudged(base, 'skipped', skipped, []);
@@ -210,6 +211,7 @@ function castOf(world: World, seed: number): Cast {
   return {
     servers: world.servers,
     clients: world.clients,
+    sentinels: world.sentinels,
     nodes: world.nodes,
     holder: () => holderOf(world.history),
     leader: () => world.leader(),

@@ -81,6 +81,7 @@ export async function runScenario(spec: RunSpec): Promise<RunOutput> {
     thinkMs: scenario.lock.thinkMs,
     careful: scenario.lock.careful,
     etcdMutex: scenario.lock.etcdMutex,
+    sentinel: scenario.lock.sentinel,
     latency: { minMs: scenario.network.latencyMs.min, maxMs: scenario.network.latencyMs.max },
     trace: spec.trace,
     eventBudget: eventBudget(scenario.durationMs + graceMs(scenario.lock.ttlMs, scenario.lock.holdMs)),

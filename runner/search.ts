@@ -18,6 +18,8 @@ export interface SearchSpace {
   readonly fencing: boolean;
   readonly servers: number;
   readonly hasLeader: boolean;
+  /** Sentinels beside the servers (redis-sentinel), which faults may name too. */
+  readonly sentinels: number;
   readonly durationMs: number;
   readonly swarm: boolean;
   /**
@@ -33,12 +35,14 @@ const MAX_FAULTS = 4;
 /** Selectors that every run of this system can resolve: never a reason to skip. */
 function selectors(space: SearchSpace): string[] {
   const servers = Array.from({ length: space.servers }, (_, i) => `server-${i + 1}`);
+  const sentinels = Array.from({ length: space.sentinels }, (_, i) => `sentinel-${i + 1}`);
   return [
     'holder',
     'c1',
     'c2',
     'one',
     ...servers,
+    ...sentinels,
     ...(space.hasLeader ? ['leader'] : []),
     ...(space.servers > 1 ? ['minority', 'majority'] : []),
   ];

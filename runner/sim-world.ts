@@ -9,7 +9,14 @@ import type { Host } from '../sim/node.ts';
 import type { Latency } from '../sim/network.ts';
 import type { TraceOptions } from '../sim/trace.ts';
 import { ClientEndpoint } from '../backends/shared/endpoint/endpoint.ts';
-import { serverIds, type EtcdMutex, type SystemConfig, type SystemModule } from '../backends/system.ts';
+import {
+  sentinelIds,
+  serverIds,
+  type EtcdMutex,
+  type SentinelOptions,
+  type SystemConfig,
+  type SystemModule,
+} from '../backends/system.ts';
 import { electionClient } from './election.ts';
 import type { FaultTarget } from '../faults/kind.ts';
 import { History, isAttempt, isGrant } from './history.ts';
@@ -32,6 +39,8 @@ export interface SimWorldOptions {
   readonly careful?: boolean;
   /** etcd only: whose Mutex the recipe follows (SystemConfig.etcdMutex). */
   readonly etcdMutex?: EtcdMutex;
+  /** redis-sentinel only (SystemConfig.sentinel). */
+  readonly sentinel?: SentinelOptions;
   readonly latency?: Latency;
   readonly trace?: TraceOptions;
   readonly acquireTimeoutMs?: number;
@@ -48,6 +57,7 @@ export class SimWorld implements World {
   readonly register: Register;
   readonly servers: readonly string[];
   readonly clients: readonly string[];
+  readonly sentinels: readonly string[];
   readonly nodes: readonly string[];
   readonly notes: string[] = [];
   readonly target: FaultTarget;
@@ -73,10 +83,12 @@ export class SimWorld implements World {
       acquireTimeoutMs: options.acquireTimeoutMs ?? 4 * options.ttlMs,
       name: 'lockstep-lock',
       ...(options.etcdMutex === undefined ? {} : { etcdMutex: options.etcdMutex }),
+      ...(options.sentinel === undefined ? {} : { sentinel: options.sentinel }),
     };
     this.servers = serverIds(options.system.serverCount(this.config));
+    this.sentinels = sentinelIds(options.system.sentinels?.count(this.config) ?? 0);
     this.clients = Array.from({ length: options.clients }, (_, i) => `c${i + 1}`);
-    this.nodes = [...this.servers, REGISTER_NODE, ...this.clients];
+    this.nodes = [...this.servers, ...this.sentinels, REGISTER_NODE, ...this.clients];
     this.target = simTarget(this.sim);
   }
 
@@ -88,6 +100,10 @@ export class SimWorld implements World {
   start(): Promise<void> {
     const { sim, options, config, servers, history } = this;
     servers.forEach((id, i) => sim.addNode(id, (host) => options.system.bootServer(host, i + 1, servers, config)));
+    const { sentinels } = this;
+    sentinels.forEach((id, i) =>
+      sim.addNode(id, (host) => options.system.sentinels?.boot(host, i + 1, servers, sentinels, config)),
+    );
     sim.addNode(REGISTER_NODE, (host) => registerServer(host, this.register, () => sim.nowMs));
     for (const id of this.clients) {
       sim.addNode(id, (host) => {
@@ -184,7 +200,7 @@ export class SimWorld implements World {
   healAll(): Promise<void> {
     this.stopping = true;
     this.sim.healAll();
-    for (const id of this.servers) if (this.sim.node(id).crashed) this.sim.restart(id, { persist: true });
+    for (const id of [...this.servers, ...this.sentinels]) if (this.sim.node(id).crashed) this.sim.restart(id, { persist: true });
     return Promise.resolve();
   }
 

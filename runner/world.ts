@@ -21,7 +21,9 @@ export interface World<Extra extends object = object> {
   readonly servers: readonly string[];
   /** c1 .. cN. */
   readonly clients: readonly string[];
-  /** Every node of the run: servers, the register, clients. */
+  /** sentinel-1 .. sentinel-n, where the system has Sentinels; empty elsewhere. */
+  readonly sentinels: readonly string[];
+  /** Every node of the run: servers, Sentinels, the register, clients. */
   readonly nodes: readonly string[];
   /** The operations in true time; the loop records the nemesis here too. */
   readonly history: History;

@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { SYSTEM_IDS } from '../backends/recipe.ts';
-import { ETCD_MUTEXES } from '../backends/system.ts';
+import { ETCD_MUTEXES, SENTINEL_DEFAULTS } from '../backends/system.ts';
 import { FAULT_KIND_NAMES, FAULT_KINDS, selectorsOf, type Fault } from '../faults/index.ts';
 import { drawnMs, forMs, LIMITS, ms, positiveMs, trigger } from '../faults/fields.ts';
 
@@ -136,6 +136,43 @@ export const expectationSchema = z.strictObject({
   bounds: boundsSchema.optional(),
 });
 
+/** redis-sentinel's settings: Sentinel's timing, the primary's min-replicas guard, the recipe's WAIT. */
+const sentinelSchema = z
+  .strictObject({
+    downAfterMs: positiveMs('sentinel.downAfterMs', LIMITS.ttlMs)
+      .default(SENTINEL_DEFAULTS.downAfterMs)
+      .describe("Sentinel's down-after-milliseconds: silence after which an instance is deemed down"),
+    failoverTimeoutMs: positiveMs('sentinel.failoverTimeoutMs', LIMITS.ttlMs)
+      .default(SENTINEL_DEFAULTS.failoverTimeoutMs)
+      .describe("Sentinel's failover-timeout; a failed failover is retried after twice this"),
+    minReplicasToWrite: z
+      .number()
+      .int({ error: 'sentinel.minReplicasToWrite must be a whole number' })
+      .min(0, { error: 'sentinel.minReplicasToWrite must be 0, 1 or 2' })
+      .max(2, { error: 'sentinel.minReplicasToWrite must be 0, 1 or 2 (there are two replicas)' })
+      .default(SENTINEL_DEFAULTS.minReplicasToWrite)
+      .describe("the primary's min-replicas-to-write: refuse writes with fewer replicas that acked recently (0: off)"),
+    minReplicasMaxLagS: z
+      .number()
+      .int({ error: 'sentinel.minReplicasMaxLagS must be a whole number of seconds' })
+      .min(1, { error: 'sentinel.minReplicasMaxLagS must be >= 1' })
+      .max(3600, { error: 'sentinel.minReplicasMaxLagS must be <= 3600' })
+      .default(SENTINEL_DEFAULTS.minReplicasMaxLagS)
+      .describe("the primary's min-replicas-max-lag, in seconds"),
+    waitReplicas: z
+      .number()
+      .int({ error: 'sentinel.waitReplicas must be a whole number' })
+      .min(0, { error: 'sentinel.waitReplicas must be 0, 1 or 2' })
+      .max(2, { error: 'sentinel.waitReplicas must be 0, 1 or 2 (there are two replicas)' })
+      .default(SENTINEL_DEFAULTS.waitReplicas)
+      .describe('the recipe: WAIT for this many replicas after a grant, releasing and retrying a grant they did not ack (0: no WAIT)'),
+    waitTimeoutMs: positiveMs('sentinel.waitTimeoutMs', LIMITS.ttlMs)
+      .default(SENTINEL_DEFAULTS.waitTimeoutMs)
+      .describe("WAIT's timeout"),
+  })
+  .default(SENTINEL_DEFAULTS)
+  .describe('redis-sentinel only; every field optional');
+
 export const scenarioSchema = z
   .strictObject({
     $schema: z
@@ -194,8 +231,9 @@ export const scenarioSchema = z
           .describe(
             "etcd only: whose concurrency.Mutex the recipe follows; '3.4.3' grants a waiter whose lease ran out while it waited (etcd-io/etcd#11456)",
           ),
+        sentinel: sentinelSchema,
       })
-      .default({ ttlMs: 2000, holdMs: 100, thinkMs: 50, careful: false, etcdMutex: '3.5' })
+      .default({ ttlMs: 2000, holdMs: 100, thinkMs: 50, careful: false, etcdMutex: '3.5', sentinel: SENTINEL_DEFAULTS })
       .describe(
         'ttlMs: lease, session timeout, or time for a DB to notice a dead connection; election leaders work every holdMs',
       ),

@@ -16,6 +16,7 @@ export const redis: SystemModule<RedisPort> = {
   fencing: 'sound',
   mechanism: 'SET NX PX with a random value, compare-and-delete release; INCR token',
   serverCount: () => 1,
+  diskless: true,
   bootServer: (host: Host) => redisServer(host),
   simPorts: (host, servers, config) =>
     new SimRedisPort(host, soleServer('redis', servers), requestTimeoutMs(config.ttlMs)),

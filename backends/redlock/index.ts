@@ -29,6 +29,7 @@ export const redlock: SystemModule<RedlockNodePort[]> = {
   fencing: 'unsound',
   mechanism: 'RedLock: SET NX PX on a majority of 5 independent Redis nodes, validity = ttl - elapsed - drift',
   serverCount: () => REDLOCK_NODES,
+  diskless: true,
   bootServer: (host) => redlockServer(host),
   simPorts: (host, servers, config) => simRedlockPorts(host, servers, redlockOptions(config).requestTimeoutMs),
   lock: (runtime, ports, config) => new Redlock(runtime, ports, redlockOptions(config)),

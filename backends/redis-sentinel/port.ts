@@ -1,0 +1,25 @@
+/**
+ * What the lock and election recipes need of a replicated Redis under Sentinel: the single-Redis
+ * operations, sent to whichever instance Sentinel names as the primary, plus WAIT. The port finds
+ * the primary through the Sentinels and follows a failover as ioredis's Sentinel mode does: it
+ * asks the Sentinels (in order, the last one that answered first) for the primary's address,
+ * checks on connecting that the instance says it is a primary (else asks again), and asks again
+ * whenever its connection closes (a crash, or Sentinel's CLIENT KILL when it reconfigures the
+ * instance). A command that times out leaves the connection where it is, as ioredis does.
+ *
+ * Errors: TimeoutError (outcome unknown), ConnectionLost (reset under the command), WriteRefused
+ * (READONLY from an instance that became a replica, or NOREPLICAS from a primary below its
+ * min-replicas-to-write): the write was not done.
+ */
+import type { RedisPort } from '../redis/port.ts';
+
+export interface SentinelPort extends RedisPort {
+  /**
+   * WAIT numreplicas timeout: blocks until `replicas` replicas acknowledged every write this
+   * connection made, or `timeoutMs` passed; resolves to how many had.
+   */
+  waitReplicas(replicas: number, timeoutMs: number): PromiseLike<number>;
+}
+
+/** The name the Sentinels monitor the primary under (`sentinel monitor <name> ...`). */
+export const SENTINEL_MASTER_NAME = 'lockstep';
