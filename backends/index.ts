@@ -6,6 +6,7 @@ import { mysql } from './mysql/index.ts';
 import { postgres } from './postgres/index.ts';
 import { redis } from './redis/index.ts';
 import { redlock } from './redlock/index.ts';
+import { redisSentinel } from './redis-sentinel/index.ts';
 import { zookeeper } from './zookeeper/index.ts';
 
 const MODULES: Partial<Record<SystemId, SystemModule>> = {
@@ -15,6 +16,7 @@ const MODULES: Partial<Record<SystemId, SystemModule>> = {
   etcd: etcd as SystemModule,
   postgres: postgres as SystemModule,
   mysql: mysql as SystemModule,
+  'redis-sentinel': redisSentinel as SystemModule,
 };
 
 export class UnknownSystemError extends Error {

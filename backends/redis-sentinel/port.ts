@@ -8,8 +8,9 @@
  * instance). A command that times out leaves the connection where it is, as ioredis does.
  *
  * Errors: TimeoutError (outcome unknown), ConnectionLost (reset under the command), WriteRefused
- * (READONLY from an instance that became a replica, or NOREPLICAS from a primary below its
- * min-replicas-to-write): the write was not done.
+ * (READONLY from an instance that became a replica, NOREPLICAS from a primary below its
+ * min-replicas-to-write, or a WAIT refused by a replica or cut short by a role change): the
+ * write was not done, or WAIT counted nothing.
  */
 import type { RedisPort } from '../redis/port.ts';
 

@@ -15,7 +15,7 @@
 import type { Host } from '../../sim/node.ts';
 import { ServerEndpoint, type Incoming } from '../shared/endpoint/endpoint.ts';
 
-interface Entry {
+export interface Entry {
   value: string;
   /** Absolute wall-clock expiry in ms, or null for no expiry. */
   expiresAtMs: number | null;

@@ -257,6 +257,15 @@ export class ServerEndpoint {
     return this.connections.get(key(client, conn))?.open === true;
   }
 
+  /** Close every open client connection, resetting it (CLIENT KILL): each client learns at once. */
+  resetAll(): void {
+    for (const c of this.connections.values()) {
+      if (!c.open) continue;
+      this.close(c, 'reset');
+      this.host.send(c.client, { type: 'rst', conn: c.conn } satisfies OsWire, { layer: 'os' });
+    }
+  }
+
   private onMessage(message: Message): void {
     const wire = message.payload as Wire;
     if (wire.type !== 'req') {
