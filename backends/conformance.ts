@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import type { Clock } from '../sim/clock.ts';
 import { Sim } from '../sim/sim.ts';
-import { serverIds, type SystemConfig, type SystemModule } from './system.ts';
+import { sentinelIds, serverIds, type SystemConfig, type SystemModule } from './system.ts';
 
 export interface ConformanceContext<P> {
   /** The port of the client running the case. */
@@ -42,6 +42,10 @@ export function runConformanceInSim<P>(
       const sim = new Sim({ seed: 1, network: { latency: { minMs: 1, maxMs: 3 } } });
       const servers = serverIds(system.serverCount(config));
       servers.forEach((id, i) => sim.addNode(id, (host) => system.bootServer(host, i + 1, servers, config)));
+      const sentinels = sentinelIds(system.sentinels?.count(config) ?? 0);
+      sentinels.forEach((id, i) =>
+        sim.addNode(id, (host) => system.sentinels?.boot(host, i + 1, servers, sentinels, config)),
+      );
       const other = sim.addNode('other');
       let finished = false;
       sim.addNode('client', (host) =>

@@ -78,7 +78,13 @@ export interface SystemModule<Ports = unknown> {
    */
   readonly sentinels?: {
     count(config: SystemConfig): number;
-    boot(host: Host, index: number, servers: readonly string[], sentinels: readonly string[], config: SystemConfig): void;
+    boot(
+      host: Host,
+      index: number,
+      servers: readonly string[],
+      sentinels: readonly string[],
+      config: SystemConfig,
+    ): void;
   };
 }
 

@@ -165,7 +165,9 @@ const sentinelSchema = z
       .min(0, { error: 'sentinel.waitReplicas must be 0, 1 or 2' })
       .max(2, { error: 'sentinel.waitReplicas must be 0, 1 or 2 (there are two replicas)' })
       .default(SENTINEL_DEFAULTS.waitReplicas)
-      .describe('the recipe: WAIT for this many replicas after a grant, releasing and retrying a grant they did not ack (0: no WAIT)'),
+      .describe(
+        'the recipe: WAIT for this many replicas after a grant, releasing and retrying a grant they did not ack (0: no WAIT)',
+      ),
     waitTimeoutMs: positiveMs('sentinel.waitTimeoutMs', LIMITS.ttlMs)
       .default(SENTINEL_DEFAULTS.waitTimeoutMs)
       .describe("WAIT's timeout"),

@@ -1,4 +1,10 @@
-import { SENTINEL_DEFAULTS, sentinelIds, type SentinelOptions, type SystemConfig, type SystemModule } from '../system.ts';
+import {
+  SENTINEL_DEFAULTS,
+  sentinelIds,
+  type SentinelOptions,
+  type SystemConfig,
+  type SystemModule,
+} from '../system.ts';
 import { recipeOptions, requestTimeoutMs } from '../timing.ts';
 import type { SentinelPort } from './port.ts';
 import { SentinelElection } from './election.ts';

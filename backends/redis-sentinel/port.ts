@@ -5,7 +5,10 @@
  * asks the Sentinels (in order, the last one that answered first) for the primary's address,
  * checks on connecting that the instance says it is a primary (else asks again), and asks again
  * whenever its connection closes (a crash, or Sentinel's CLIENT KILL when it reconfigures the
- * instance). A command that times out leaves the connection where it is, as ioredis does.
+ * instance), or a command gets no reply within the request timeout: ioredis with
+ * `socketTimeout` set to the request timeout destroys such a connection and reconnects through
+ * Sentinel. (Without it ioredis would wait on a silent connection for as long as TCP does, and
+ * a client cut off from the old primary would never follow the failover.)
  *
  * Errors: TimeoutError (outcome unknown), ConnectionLost (reset under the command), WriteRefused
  * (READONLY from an instance that became a replica, NOREPLICAS from a primary below its

@@ -113,7 +113,10 @@ export function sentinelProcess(
 class Sentinel {
   private readonly seen = new Map<string, Seen>();
   /** The others' latest is-master-down answers. */
-  private readonly answers = new Map<string, { down: boolean; leader: string | null; leaderEpoch: number; atMs: number }>();
+  private readonly answers = new Map<
+    string,
+    { down: boolean; leader: string | null; leaderEpoch: number; atMs: number }
+  >();
   private failover: Failover | null = null;
   /** failover_start_time: the next failover may start twice failover-timeout after it. */
   private failoverStartMs: number;
@@ -173,7 +176,11 @@ class Sentinel {
       this.ask(this.failover?.phase === 'election' ? this.host.id : null);
     }
     if (this.failover !== null) this.advanceFailover();
-    else if (primaryDown && this.objectivelyDown() && nowMs - this.failoverStartMs >= 2 * this.options.failoverTimeoutMs)
+    else if (
+      primaryDown &&
+      this.objectivelyDown() &&
+      nowMs - this.failoverStartMs >= 2 * this.options.failoverTimeoutMs
+    )
       this.startFailover();
     else if (!primaryDown) this.reconfigureStrays();
   }
@@ -210,7 +217,13 @@ class Sentinel {
     config.leader = this.host.id;
     config.leaderEpoch = config.currentEpoch;
     const nowMs = this.now();
-    this.failover = { epoch: config.currentEpoch, startedMs: nowMs, phase: 'election', promoted: null, promotedAtMs: 0 };
+    this.failover = {
+      epoch: config.currentEpoch,
+      startedMs: nowMs,
+      phase: 'election',
+      promoted: null,
+      promotedAtMs: 0,
+    };
     this.failoverStartMs = nowMs + this.host.rng.int(0, MAX_DESYNC_MS - 1);
     this.lastAskMs = nowMs;
     this.ask(this.host.id);
@@ -236,8 +249,7 @@ class Sentinel {
     const promoted = failover.promoted;
     const seen = promoted === null ? undefined : this.seen.get(promoted);
     if (promoted !== null && seen?.info.role === 'master' && seen.roleSinceMs >= failover.promotedAtMs) {
-      this.config.configEpoch = failover.epoch;
-      this.config.primary = promoted;
+      this.switchPrimary(promoted, failover.epoch);
       this.failover = null;
       this.publishHello();
       for (const server of this.servers) if (server !== promoted) this.replicaOf(server, promoted);
@@ -338,10 +350,18 @@ class Sentinel {
     const { config } = this;
     if (hello.sentinel === this.host.id) return;
     if (hello.currentEpoch > config.currentEpoch) config.currentEpoch = hello.currentEpoch;
-    if (hello.configEpoch > config.configEpoch) {
-      config.configEpoch = hello.configEpoch;
-      config.primary = hello.primary;
-    }
+    if (hello.configEpoch > config.configEpoch) this.switchPrimary(hello.primary, hello.configEpoch);
+  }
+
+  /**
+   * A new config: the primary and its epoch. Like sentinelResetMasterAndChangeAddress, start the
+   * records of every node afresh, so a former primary that turns up still claiming the role is
+   * given the full wait from the moment it is seen.
+   */
+  private switchPrimary(primary: string, configEpoch: number): void {
+    this.config.primary = primary;
+    this.config.configEpoch = configEpoch;
+    this.seen.clear();
   }
 
   /** is-master-down-by-addr: say whether the primary looks down here, and vote when asked to. */

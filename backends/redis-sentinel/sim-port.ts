@@ -2,10 +2,10 @@
  * SentinelPort over the simulated network, following the primary as ioredis's Sentinel mode
  * does (see port.ts): it asks the Sentinels in turn, starting with the last one that answered,
  * for the primary; checks the role of what it is told (ioredis's ready check); and sends every
- * command there until the connection closes. Each request times out after `requestTimeoutMs`.
+ * command there until the connection closes or a command gets no reply in time. Each request times out after `requestTimeoutMs`.
  */
 import type { Host } from '../../sim/node.ts';
-import { ConnectionLost, RemoteError, WriteRefused } from '../errors.ts';
+import { ConnectionLost, RemoteError, TimeoutError, WriteRefused } from '../errors.ts';
 import { ClientEndpoint } from '../shared/endpoint/endpoint.ts';
 import { isTransient } from '../redis/lock.ts';
 import type { SentinelPort } from './port.ts';
@@ -66,7 +66,11 @@ export class SimSentinelPort implements SentinelPort {
     try {
       return await this.endpoint.request<T>(server, command.op, command, timeoutMs);
     } catch (error) {
-      if (error instanceof ConnectionLost && this.primary === server) this.primary = null;
+      // A reset, or no reply in time (ioredis's socketTimeout): drop the connection, and find the primary again.
+      if ((error instanceof ConnectionLost || error instanceof TimeoutError) && this.primary === server) {
+        this.primary = null;
+        this.endpoint.reconnect(server);
+      }
       if (error instanceof RemoteError && REFUSED.test(error.message))
         throw new WriteRefused(`redis-sentinel: ${error.message}`);
       throw error;
@@ -78,7 +82,8 @@ export class SimSentinelPort implements SentinelPort {
     const n = this.sentinels.length;
     for (let i = 0; i < n; i++) {
       const index = (this.first + i) % n;
-      const sentinel = this.sentinels[index]!;
+      const sentinel = this.sentinels[index];
+      if (sentinel === undefined) break;
       const named = await this.ask<string>(sentinel, 'get-master-addr', {});
       if (named === null) continue;
       const role = await this.ask<string>(named, 'role', { op: 'role' });
