@@ -38,11 +38,15 @@ export function resolve(selector: string, cast: Cast): string[] {
   }
 }
 
-/** Whether a selector can name a server of a system of `servers` servers. */
+/**
+ * Whether a selector can name a server process of a system of `servers` servers: a server, or a
+ * Sentinel beside them (an unknown Sentinel is refused before this is asked: faults/plan.ts).
+ */
 export function namesServer(selector: string, servers: number): boolean {
   return (
-    ['servers', 'leader', 'majority', 'minority', 'one'].includes(selector) ||
-    (/^server-(\d+)$/.test(selector) && Number(selector.slice(7)) <= servers)
+    ['servers', 'leader', 'majority', 'minority', 'one', 'sentinels'].includes(selector) ||
+    (/^server-(\d+)$/.test(selector) && Number(selector.slice(7)) <= servers) ||
+    /^sentinel-\d+$/.test(selector)
   );
 }
 

@@ -93,17 +93,19 @@ async function timed(call: () => Promise<unknown>): Promise<number> {
   return performance.now() - started;
 }
 
-/** One bench client's proxies: one per server of the system. */
-async function proxiesFor(cluster: Cluster, system: SystemId, client: string): Promise<Endpoint[]> {
+/** One bench client's proxies: one per server of the system (or per Sentinel, with `sentinels`). */
+async function proxiesFor(cluster: Cluster, system: SystemId, client: string, sentinels = false): Promise<Endpoint[]> {
   const endpoints: Endpoint[] = [];
-  for (const [i, server] of cluster.servers(system).entries()) {
+  const targets = sentinels ? cluster.sentinels(system) : cluster.servers(system);
+  for (const [i, server] of targets.entries()) {
+    const upstream = `${server.upstream.host}:${server.upstream.port}`;
     const port = await cluster.toxiproxy.proxy(
-      `bench-${client}-${system}-${i + 1}`,
-      `${server.upstream.host}:${server.upstream.port}`,
+      `bench-${client}-${system}-${sentinels ? 'sentinel-' : ''}${i + 1}`,
+      upstream,
       cluster.proxyListenHost,
     );
     const url = server.url === undefined ? undefined : withAddress(server.url, cluster.clientHost, port);
-    endpoints.push({ host: cluster.clientHost, port, ...(url === undefined ? {} : { url }) });
+    endpoints.push({ host: cluster.clientHost, port, upstream, ...(url === undefined ? {} : { url }) });
   }
   return endpoints;
 }
@@ -115,7 +117,12 @@ async function recipeLock(
   name: string,
 ): Promise<{ lock: LockRecipe; close: () => Promise<void> }> {
   const runtime = new LiveRuntime(client);
-  const connection = await liveSystem(system).connect(await proxiesFor(cluster, system, client), config(name), runtime);
+  const connection = await liveSystem(system).connect(
+    await proxiesFor(cluster, system, client),
+    config(name),
+    runtime,
+    await proxiesFor(cluster, system, client, true),
+  );
   return { lock: systemModule(system).lock(runtime, connection.ports, config(name)), close: () => connection.close() };
 }
 

@@ -5,33 +5,49 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SystemId } from '../backends/recipe.ts';
+import { SENTINEL_DEFAULTS, type SentinelOptions } from '../backends/system.ts';
 import { faultSchema } from '../scenarios/schema.ts';
 import { whyNotLive } from './capabilities.ts';
 import type { Cluster } from './cluster.ts';
 
-const SERVERS: Partial<Record<SystemId, number>> = { redis: 1, redlock: 5, etcd: 3, postgres: 1 };
+const SERVERS: Partial<Record<SystemId, number>> = { redis: 1, redlock: 5, etcd: 3, postgres: 1, 'redis-sentinel': 3 };
+const SENTINELS: Partial<Record<SystemId, number>> = { 'redis-sentinel': 3 };
 
 type Peers = ReturnType<Cluster['peers']>;
 const noop = async () => {};
 const NETNS: Peers = { mechanism: 'network namespaces', cut: noop, heal: noop };
 
-/** A cluster that answers only what the checks ask: its provider, its servers, its peer links. */
+/** A cluster that answers only what the checks ask: its provider, its servers and Sentinels, its peer links. */
 function cluster(
   system: SystemId,
-  options: { provider?: Cluster['provider']; controlled?: boolean; unavailable?: string | null; peers?: Peers } = {},
+  options: {
+    provider?: Cluster['provider'];
+    controlled?: boolean;
+    sentinelsControlled?: boolean;
+    unavailable?: string | null;
+    peers?: Peers;
+  } = {},
 ): Cluster {
   const server = { name: 's', upstream: { host: 'h', port: 1 }, control: options.controlled === false ? null : {} };
+  const sentinel = { ...server, control: options.sentinelsControlled === false ? null : server.control };
   const fake = {
     provider: options.provider ?? 'local',
     servers: () => Array.from({ length: SERVERS[system] ?? 1 }, () => server),
+    sentinels: () => Array.from({ length: SENTINELS[system] ?? 0 }, () => sentinel),
     peersUnavailable: () => options.unavailable ?? null,
     peers: () => options.peers ?? null,
   };
   return fake as unknown as Cluster;
 }
 
-const why = (raw: object, system: SystemId, on: Cluster, subject: string | null = null, fencing = false) =>
-  whyNotLive([faultSchema.parse(raw)], system, subject, fencing, on);
+const why = (
+  raw: object,
+  system: SystemId,
+  on: Cluster,
+  subject: string | null = null,
+  fencing = false,
+  sentinel?: SentinelOptions,
+) => whyNotLive([faultSchema.parse(raw)], system, subject, fencing, on, sentinel);
 
 describe('what a live cluster can perform', () => {
   it('refuses to pause or crash a server whose process it does not own', () => {
@@ -105,5 +121,89 @@ describe('what a live cluster can perform', () => {
       'node-redlock offers no fencing token',
     );
     assert.equal(why({ at: 1, pause: 'holder', forMs: 5 }, 'redlock', cluster('redlock'), 'node-redlock', false), null);
+  });
+
+  it('redis-sentinel: a Sentinel is a server process, its clock cannot be stepped, and foreign settings are not imposed', () => {
+    const external = cluster('redis-sentinel', { provider: 'external', controlled: false });
+    assert.equal(
+      why({ at: 1, pause: 'sentinel-2', forMs: 5 }, 'redis-sentinel', external),
+      "the external provider does not control its servers' processes, so it cannot pause one",
+    );
+    assert.equal(
+      why(
+        { at: 1, crash: 'sentinels' },
+        'redis-sentinel',
+        cluster('redis-sentinel', { provider: 'external', sentinelsControlled: false }),
+      ),
+      "the external provider does not control its servers' processes, so it cannot crash one",
+      'data nodes it could control are not enough',
+    );
+    assert.equal(
+      why({ at: 1, crash: 'sentinel-1', restartAfterMs: 5 }, 'redis-sentinel', cluster('redis-sentinel')),
+      null,
+    );
+    assert.match(
+      why({ at: 1, clock: 'sentinel-1', jumpMs: 100 }, 'redis-sentinel', cluster('redis-sentinel')) ?? '',
+      /a Sentinel's clock cannot be stepped live/,
+    );
+    assert.equal(why({ at: 1, clock: 'server-2', jumpMs: 100 }, 'redis-sentinel', cluster('redis-sentinel')), null);
+    assert.equal(
+      why(
+        { at: 1, clock: 'server-2', jumpMs: 100 },
+        'redis-sentinel',
+        cluster('redis-sentinel', { provider: 'external' }),
+      ),
+      'the external provider does not apply a clock jump to Redis data it does not own',
+    );
+    assert.match(
+      why({ at: 1, loss: 'sentinel-3', probability: 0.5, forMs: 5 }, 'redis-sentinel', cluster('redis-sentinel')) ?? '',
+      /loss on the links between Redis data nodes and Sentinels/,
+    );
+    assert.equal(
+      why({ at: 1, loss: 'c1', probability: 0.5, forMs: 5 }, 'redis-sentinel', cluster('redis-sentinel')),
+      null,
+      "a client's own links are proxies",
+    );
+    const guarded = { ...SENTINEL_DEFAULTS, minReplicasToWrite: 1 };
+    assert.equal(
+      why({ at: 1, pause: 'c1', forMs: 5 }, 'redis-sentinel', cluster('redis-sentinel'), null, false, guarded),
+      null,
+    );
+    assert.match(
+      why(
+        { at: 1, pause: 'c1', forMs: 5 },
+        'redis-sentinel',
+        cluster('redis-sentinel', { provider: 'compose' }),
+        null,
+        false,
+        guarded,
+      ) ?? '',
+      /the compose provider does not reconfigure servers it does not own/,
+    );
+    assert.equal(
+      why(
+        { at: 1, pause: 'c1', forMs: 5 },
+        'redis-sentinel',
+        cluster('redis-sentinel', { provider: 'compose' }),
+        null,
+        false,
+        { ...SENTINEL_DEFAULTS, waitReplicas: 1 },
+      ),
+      null,
+      "WAIT is the client's: any provider runs it",
+    );
+  });
+
+  it('redis-sentinel: a partition between Sentinels and data nodes needs peer links, one between a client and the Sentinels does not', () => {
+    const loopback = cluster('redis-sentinel', { unavailable: 'they share loopback here' });
+    assert.equal(
+      why({ at: 1, partition: { groups: [['server-1'], ['sentinels']] } }, 'redis-sentinel', loopback),
+      'they share loopback here',
+    );
+    assert.equal(
+      why({ at: 1, partition: { isolate: 'sentinel-1' } }, 'redis-sentinel', loopback),
+      'they share loopback here',
+    );
+    assert.equal(why({ at: 1, partition: { groups: [['c1'], ['sentinels']] } }, 'redis-sentinel', loopback), null);
   });
 });

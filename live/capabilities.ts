@@ -4,8 +4,12 @@
  * run can perform it, so the live harness keeps no list of fault kinds of its own.
  */
 import type { SystemId } from '../backends/recipe.ts';
+import { SENTINEL_DEFAULTS, type SentinelOptions } from '../backends/system.ts';
+import { kindOf, selectorsOf } from '../faults/index.ts';
 import type { LiveCapabilities } from '../faults/kind.ts';
 import { whyNotLive as faultsWhyNotLive } from '../faults/live.ts';
+import { namesServer } from '../faults/selectors.ts';
+import { sameServerSettings } from './servers/redis-sentinel.ts';
 import type { Fault } from '../scenarios/schema.ts';
 import type { Cluster } from './cluster.ts';
 import { liveSubject } from './systems/index.ts';
@@ -18,10 +22,11 @@ export function capabilitiesOf(cluster: Cluster, system: SystemId): LiveCapabili
     provider: cluster.provider,
     system,
     servers: servers.length,
-    controlsServers: servers.every((s) => s.control !== null),
+    // A system's Sentinels are server processes too.
+    controlsServers: [...servers, ...cluster.sentinels(system)].every((s) => s.control !== null),
     // A Redis clock jump is applied to the keys the local provider's servers hold; the others
     // time nothing by the wall clock, so a jump there changes nothing anywhere.
-    appliesServerClockJump: cluster.provider === 'local' || (system !== 'redis' && system !== 'redlock'),
+    appliesServerClockJump: cluster.provider === 'local' || !REDIS_SYSTEMS.includes(system),
     // Only the local provider asks its servers which one leads.
     knowsLeader: cluster.provider === 'local' || servers.length <= 1,
     peerLinks: {
@@ -32,14 +37,53 @@ export function capabilitiesOf(cluster: Cluster, system: SystemId): LiveCapabili
   };
 }
 
-/** Why this run cannot be performed on this cluster (the run is then skipped), or null. */
+const REDIS_SYSTEMS: readonly SystemId[] = ['redis', 'redlock', 'redis-sentinel'];
+
+/**
+ * Why this run cannot be performed on this cluster (the run is then skipped), or null.
+ * `sentinel` is the run's redis-sentinel settings (scenario lock.sentinel).
+ */
 export function whyNotLive(
   faults: readonly Fault[],
   system: SystemId,
   subject: string | null,
   fencing: boolean,
   cluster: Cluster,
+  sentinel?: SentinelOptions,
 ): string | null {
   if (subject !== null && fencing && !liveSubject(subject).tokens) return `${subject} offers no fencing token`;
-  return faultsWhyNotLive(faults, capabilitiesOf(cluster, system));
+  return (
+    faultsWhyNotLive(faults, capabilitiesOf(cluster, system)) ??
+    (cluster.sentinels(system).length > 0 ? whyNotSentinels(faults, cluster, system, sentinel) : null)
+  );
+}
+
+/** Whether a selector names a Sentinel. */
+function namesSentinel(selector: string): boolean {
+  return selector === 'sentinels' || /^sentinel-\d+$/.test(selector);
+}
+
+/**
+ * What only a system with Sentinels cannot have done live: a Sentinel's clock stepped, a share
+ * of packets lost between its instances, or, on a cluster the harness does not own, settings
+ * other than the ones it runs with.
+ */
+function whyNotSentinels(
+  faults: readonly Fault[],
+  cluster: Cluster,
+  system: SystemId,
+  sentinel: SentinelOptions | undefined,
+): string | null {
+  const servers = cluster.servers(system).length;
+  for (const fault of faults) {
+    const named = selectorsOf(fault);
+    const kind = kindOf(fault).name;
+    if (kind === 'clock' && named.some(namesSentinel))
+      return "a Sentinel's clock cannot be stepped live: Sentinel reads the wall clock itself (a jump sends it into TILT mode), and libfaketime crashes redis-server";
+    if (kind === 'loss' && named.some((s) => namesSentinel(s) || namesServer(s, servers)))
+      return 'loss on the links between Redis data nodes and Sentinels cannot be made here: they are cut by routes, which drop all or nothing';
+  }
+  if (cluster.provider !== 'local' && sentinel !== undefined && !sameServerSettings(sentinel, SENTINEL_DEFAULTS))
+    return `the ${cluster.provider} provider does not reconfigure servers it does not own: its Sentinels and data nodes run with the default settings (downAfterMs ${SENTINEL_DEFAULTS.downAfterMs}, failoverTimeoutMs ${SENTINEL_DEFAULTS.failoverTimeoutMs}, minReplicasToWrite ${SENTINEL_DEFAULTS.minReplicasToWrite}, minReplicasMaxLagS ${SENTINEL_DEFAULTS.minReplicasMaxLagS})`;
+  return null;
 }

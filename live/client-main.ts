@@ -47,7 +47,7 @@ async function run(spec: ClientSpec): Promise<void> {
     close = () => connection.close();
   } else {
     const module = systemModule(spec.system);
-    const connection = await liveSystem(spec.system).connect(spec.servers, spec.config, live);
+    const connection = await liveSystem(spec.system).connect(spec.servers, spec.config, live, spec.sentinels);
     lock = module.lock(live, connection.ports, spec.config);
     election = module.election(live, connection.ports, spec.config);
     close = () => connection.close();

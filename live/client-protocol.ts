@@ -15,6 +15,8 @@ export interface ClientSpec {
   readonly config: SystemConfig;
   /** Where to reach server-1 .. server-n: this client's own proxies. */
   readonly servers: readonly Endpoint[];
+  /** Where to reach sentinel-1 .. sentinel-m (redis-sentinel): this client's own proxies; empty elsewhere. */
+  readonly sentinels: readonly Endpoint[];
   /** This client's proxy to the register. */
   readonly register: Endpoint;
   readonly registerTimeoutMs: number;

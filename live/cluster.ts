@@ -4,6 +4,7 @@
  * servers that run elsewhere. The live world reads only this interface.
  */
 import type { SystemId } from '../backends/recipe.ts';
+import type { SentinelOptions } from '../backends/system.ts';
 import type { Toxiproxy } from './toxiproxy.ts';
 import type { Endpoint } from './system.ts';
 
@@ -30,7 +31,10 @@ export interface ClusterServer {
   readonly control: ServerControl | null;
 }
 
-/** Links between the servers of one system, when the system has such traffic and the provider can cut it. */
+/**
+ * Links between the servers of one system, when the system has such traffic and the provider can
+ * cut it. Nodes are numbered from 1: the servers 1..n, then the system's Sentinels n+1..n+m.
+ */
 export interface PeerLinks {
   /** How the links are cut, for results: e.g. "one Toxiproxy proxy per directed peer link". */
   readonly mechanism: string;
@@ -38,6 +42,13 @@ export interface PeerLinks {
   heal(from: number, to: number): Promise<void>;
   /** Slow a link down; absent where the mechanism cannot. */
   delay?(from: number, to: number, extraMs: number): Promise<void>;
+}
+
+export interface PrepareOptions {
+  /** Data that survives a crash: Redis's append-only file. */
+  readonly persist: boolean;
+  /** redis-sentinel's settings for the run (SystemConfig.sentinel); the defaults when absent. */
+  readonly sentinel?: SentinelOptions;
 }
 
 export interface Cluster {
@@ -49,7 +60,9 @@ export interface Cluster {
   readonly systems: readonly SystemId[];
   /** server-1 .. server-n of a system, in order. */
   servers(system: SystemId): readonly ClusterServer[];
-  /** The links between this system's servers; null when it has none (Redis nodes, one database). */
+  /** sentinel-1 .. sentinel-m of a system that has Sentinels (redis-sentinel); empty for the others. */
+  sentinels(system: SystemId): readonly ClusterServer[];
+  /** The links between this system's servers (and Sentinels); null when it has none (Redis nodes, one database). */
   peers(system: SystemId): PeerLinks | null;
   /** Why server-to-server links of this system cannot be cut here; null when they can (or there are none). */
   peersUnavailable(system: SystemId): string | null;
@@ -62,9 +75,10 @@ export interface Cluster {
   jumpClock(system: SystemId, index: number, deltaMs: number): Promise<string>;
   /**
    * Make a system ready for a new run: resume and restart what a previous run left paused or
-   * crashed, set persistence. State is not cleared: every run uses keys of its own.
+   * crashed, set persistence (and redis-sentinel's settings, and its primary back on server-1).
+   * State is not cleared: every run uses keys of its own.
    */
-  prepare(system: SystemId, options: { readonly persist: boolean }): Promise<void>;
+  prepare(system: SystemId, options: PrepareOptions): Promise<void>;
   /** The first server that died under the harness, as a message naming it and its log; null if none. */
   deaths(): string | null;
   stop(): Promise<void>;

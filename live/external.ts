@@ -13,8 +13,14 @@
  *   etcd: [etcd-1:2379, ...]
  *   postgres: postgres://postgres@postgres:5432/postgres
  *   mysql: mysql://root@mariadb:3306/lockstep
+ *   redisSentinel:                          # a primary, two replicas and three Sentinels
+ *     servers: [sentinel-redis-1:6379, ...] # server-1 (the primary at the start), server-2, server-3
+ *     sentinels: [sentinel-1:26379, ...]
  *
- * Server addresses are as Toxiproxy sees them.
+ * Server addresses are as Toxiproxy sees them. For redis-sentinel they must also be the
+ * addresses the Sentinels give for the data nodes (a client maps each to its own proxy), and
+ * the Sentinels must run with lockstep's default settings (live/capabilities.ts skips the runs
+ * that ask for others: this provider does not reconfigure servers it does not own).
  */
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
@@ -53,6 +59,9 @@ export const ExternalConfig = z.strictObject({
   etcd: z.array(hostPort).length(3).optional(),
   postgres: dbUrl(['postgres', 'postgresql']).optional(),
   mysql: dbUrl(['mysql']).optional(),
+  redisSentinel: z
+    .strictObject({ servers: z.array(hostPort).length(3), sentinels: z.array(hostPort).length(3) })
+    .optional(),
 });
 export type ExternalConfig = z.infer<typeof ExternalConfig>;
 
@@ -111,9 +120,18 @@ export function externalServers(config: ExternalConfig, system: SystemId): Clust
     case 'mysql':
       return database(config.mysql, 'mysql');
     case 'redis-sentinel':
-      // Not yet described by the endpoints file: the live harness cannot reach it externally.
-      return null;
+      return listed(config.redisSentinel?.servers, 'sentinel-redis');
   }
+}
+
+/** The Sentinels of a system that has them, as the endpoints file lists them; empty for the others. */
+export function externalSentinels(config: ExternalConfig, system: SystemId): ClusterServer[] {
+  if (system !== 'redis-sentinel') return [];
+  return (config.redisSentinel?.sentinels ?? []).map((a, i) => ({
+    name: `sentinel-${i + 1}`,
+    upstream: endpoint(a),
+    control: null,
+  }));
 }
 
 export async function openExternalCluster(
@@ -156,6 +174,7 @@ export async function clusterFromConfig(
     clientHost: config.clientHost,
     systems: [...servers.keys()],
     servers: serversOf,
+    sentinels: (system) => externalSentinels(config, system),
     peers: () => null,
     peersUnavailable: (system) =>
       serversOf(system).length > 1 && system !== 'redlock' && system !== 'redis' ? notOwned : null,
@@ -163,7 +182,7 @@ export async function clusterFromConfig(
     leader: (system) => promiseOf(() => (serversOf(system).length === 1 ? 1 : undefined)),
     jumpClock: (system) =>
       Promise.resolve(
-        system === 'redis' || system === 'redlock'
+        system === 'redis' || system === 'redlock' || system === 'redis-sentinel'
           ? `a wall-clock jump on an external Redis node was not applied (the ${provider} provider does not touch its data)`
           : clockNote(system),
       ),

@@ -46,7 +46,12 @@ export class ClientLinks {
     );
     this.links.set(key(client, node), { proxy: name, port, silenceClosesAfterMs });
     const url = upstream.url === undefined ? undefined : withAddress(upstream.url, this.cluster.clientHost, port);
-    return { host: this.cluster.clientHost, port, ...(url === undefined ? {} : { url }) };
+    return {
+      host: this.cluster.clientHost,
+      port,
+      upstream: `${upstream.host}:${upstream.port}`,
+      ...(url === undefined ? {} : { url }),
+    };
   }
 
   get(client: string, node: string): Link | undefined {

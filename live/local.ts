@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import type { SystemId } from '../backends/recipe.ts';
-import type { Cluster, ClusterServer, PeerLinks, ServerControl } from './cluster.ts';
+import type { Cluster, ClusterServer, PeerLinks, PrepareOptions, ServerControl } from './cluster.ts';
 import { describeRemoved, removeLeftovers } from './leftovers.ts';
 import { EnvironmentError, removeOnExit, settleAll, type ManagedServer } from './process.ts';
 import { RedisServer } from './redis-server.ts';
@@ -21,13 +21,15 @@ const REDIS_NODES = 5;
 /** One system's servers in a local cluster, and what only that system knows how to do. */
 export interface LocalSystem {
   readonly servers: readonly ClusterServer[];
+  /** The system's Sentinels (redis-sentinel); absent for the others. */
+  readonly sentinels?: readonly ClusterServer[];
   readonly managed: readonly ManagedServer[];
   readonly peers: PeerLinks | null;
   /** Why links between this system's servers cannot be cut here; null when they can or there are none. */
   readonly peersUnavailable: string | null;
   leader(): Promise<number | null | undefined>;
   jumpClock(index: number, deltaMs: number): Promise<string>;
-  prepare(options: { readonly persist: boolean }): Promise<void>;
+  prepare(options: PrepareOptions): Promise<void>;
   /** Stop what only this system knows how to stop (directories of its own); its managed servers are stopped by the cluster. */
   close?(): Promise<void>;
 }
@@ -128,6 +130,7 @@ export async function startLocalCluster(options: LocalOptions): Promise<Cluster>
     clientHost: '127.0.0.1',
     systems: [...bySystem.keys()],
     servers: (system) => of(system).servers,
+    sentinels: (system) => of(system).sentinels ?? [],
     peers: (system) => of(system).peers,
     peersUnavailable: (system) => of(system).peersUnavailable,
     leader: (system) => of(system).leader(),
@@ -162,7 +165,7 @@ async function startRedisNodes(dir: string, count: number): Promise<LocalSystem>
       const node = nodes[index - 1];
       return node === undefined
         ? Promise.reject(new Error(`live: redis has no server ${index}`))
-        : expireEarly(node, deltaMs);
+        : expireEarly({ host: '127.0.0.1', port: node.port }, deltaMs);
     },
     prepare: async ({ persist }) => {
       for (const node of nodes) {
@@ -190,8 +193,8 @@ return 1`;
  * the server's clock itself is not possible: libfaketime crashes Debian's redis-server at start.)
  * A jump backward makes keys live longer by as much: the same arithmetic with a negative jump.
  */
-async function expireEarly(node: RedisServer, deltaMs: number): Promise<string> {
-  const client = new Redis({ host: '127.0.0.1', port: node.port, maxRetriesPerRequest: 1 });
+export async function expireEarly(node: { host: string; port: number }, deltaMs: number): Promise<string> {
+  const client = new Redis({ host: node.host, port: node.port, maxRetriesPerRequest: 1 });
   let shortened = 0;
   let deleted = 0;
   try {

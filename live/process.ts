@@ -167,17 +167,18 @@ export function portOpen(port: number, host = '127.0.0.1'): Promise<boolean> {
 }
 
 /**
- * Send `line` to 127.0.0.1:port and resolve with the answer: once `complete(answer)` holds, or the
- * server closes (ZooKeeper's four-letter words), or `timeoutMs` passes.
+ * Send `line` to host:port (127.0.0.1 unless `host` says otherwise) and resolve with the answer:
+ * once `complete(answer)` holds, or the server closes (ZooKeeper's four-letter words), or
+ * `timeoutMs` passes.
  */
 export function ask(
   port: number,
   line: string,
-  options: { complete?: (answer: string) => boolean; timeoutMs?: number } = {},
+  options: { complete?: (answer: string) => boolean; timeoutMs?: number; host?: string } = {},
 ): Promise<string> {
   return new Promise((resolve, reject) => {
     let answer = '';
-    const socket = createConnection({ host: '127.0.0.1', port }, () => socket.write(line));
+    const socket = createConnection({ host: options.host ?? '127.0.0.1', port }, () => socket.write(line));
     socket.setTimeout(options.timeoutMs ?? 1000, () => {
       socket.destroy();
       resolve(answer);

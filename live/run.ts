@@ -33,5 +33,8 @@ export interface LiveRunOutput extends Omit<RunOutput, 'result'> {
 
 export async function runLive(spec: LiveRunSpec): Promise<LiveRunOutput> {
   const { scenario, system, subject, fencing, cluster } = spec;
-  return runWorld(spec, new LiveWorld(spec, () => whyNotLive(scenario.faults, system, subject, fencing, cluster)));
+  return runWorld(
+    spec,
+    new LiveWorld(spec, () => whyNotLive(scenario.faults, system, subject, fencing, cluster, scenario.lock.sentinel)),
+  );
 }

@@ -5,10 +5,11 @@
  */
 import type { SystemId } from '../backends/recipe.ts';
 import { clockNote } from './external.ts';
-import { controlOf, revive, type LocalSystem, type LocalSystemStarter } from './local.ts';
+import { controlOf, expireEarly, revive, type LocalSystem, type LocalSystemStarter } from './local.ts';
 import { etcdLeader, startEtcdCluster } from './servers/etcd.ts';
 import { mysqlTarget } from './servers/mariadb.ts';
 import { postgresTarget } from './servers/postgres.ts';
+import { SentinelCluster } from './servers/redis-sentinel.ts';
 import { startZooKeeperEnsemble } from './servers/zookeeper.ts';
 import type { ManagedServer } from './process.ts';
 import { promiseOf } from './promise-of.ts';
@@ -136,10 +137,63 @@ async function zookeeperSystem(dir: string): Promise<LocalSystem> {
   };
 }
 
+/**
+ * redis-sentinel: three data nodes and three Sentinels. Run as root, each in a network namespace
+ * of its own, so that a link between any two of them (replication, Sentinel's pings and hellos)
+ * can be cut; otherwise they share loopback and such partitions are skipped. Peer links are
+ * numbered server-1..3 as 1..3 and sentinel-1..3 as 4..6.
+ */
+async function redisSentinelSystem(dir: string): Promise<LocalSystem> {
+  const namespaces = process.getuid?.() === 0;
+  const cluster = await SentinelCluster.start(`${dir}/redis-sentinel`, { namespaces });
+  const network = cluster.network;
+  const server = (node: (typeof cluster.instances)[number], wipe?: () => void) => ({
+    name: node.name,
+    upstream: { host: node.host, port: node.port },
+    control: controlOf(node, wipe),
+  });
+  return {
+    servers: cluster.data.map((node) => server(node, () => node.wipe())),
+    sentinels: cluster.sentinels.map((sentinel) => server(sentinel)),
+    managed: cluster.instances,
+    peers:
+      network === null
+        ? null
+        : {
+            mechanism:
+              "each Redis data node and Sentinel in its own network namespace; a cut link is a blackhole route to the peer in the sender's namespace (a hold partition is applied as a drop)",
+            cut: (from, to) => promiseOf(() => network.cut(from - 1, to - 1)),
+            heal: (from, to) => promiseOf(() => network.heal(from - 1, to - 1)),
+          },
+    peersUnavailable:
+      network === null
+        ? 'the Redis data nodes and Sentinels share loopback here (network namespaces need root), so links between them cannot be cut'
+        : null,
+    leader: () => cluster.leader(),
+    jumpClock: async (index, deltaMs) => {
+      const node = cluster.data[index - 1];
+      if (node === undefined) throw new Error(`live: redis-sentinel has no server ${index}`);
+      // A replica refuses writes, and the jump is applied as writes (PEXPIRE, DEL): for that
+      // moment it takes them, and what it changed stays on it alone, as its own clock's view would.
+      const replica = (await cluster.roleOf(index)) === 'slave';
+      if (replica) await cluster.ask(node, 'config', 'set', 'replica-read-only', 'no');
+      try {
+        const note = await expireEarly(node, deltaMs);
+        return replica ? `${note} (on a replica, made writable for it)` : note;
+      } finally {
+        if (replica) await cluster.ask(node, 'config', 'set', 'replica-read-only', 'yes');
+      }
+    },
+    prepare: (options) => cluster.prepare(options),
+    close: () => cluster.stop(),
+  };
+}
+
 export function LOCAL_STARTERS(options: StarterOptions): Partial<Record<SystemId, LocalSystemStarter>> {
   return {
     zookeeper: async (dir) => zookeeperSystem(dir),
     etcd: async (dir) => etcdSystem(dir, options.ttlMs),
+    'redis-sentinel': async (dir) => redisSentinelSystem(dir),
     postgres: async () => database('postgres', await postgresTarget('postgres', options.postgresUrl)),
     mysql: async () => database('mysql', await mysqlTarget('mariadb', options.mysqlUrl)),
   };

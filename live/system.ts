@@ -16,6 +16,11 @@ export interface Endpoint {
   readonly port: number;
   /** Database systems: user, password and database, in a URL (postgres://..., mysql://...) of this host and port. */
   readonly url?: string;
+  /**
+   * Behind a proxy: the server's own host:port, as the cluster knows it. redis-sentinel's
+   * Sentinels name the data nodes by it, and a client maps it to this endpoint (ioredis natMap).
+   */
+  readonly upstream?: string;
 }
 
 export interface LiveConnection<Ports> {
@@ -26,8 +31,16 @@ export interface LiveConnection<Ports> {
 
 export interface LiveSystem<Ports = unknown> {
   readonly id: SystemId;
-  /** Connect one client to `servers` (server-1 .. server-n, in order), with timeouts from `config`. */
-  connect(servers: readonly Endpoint[], config: SystemConfig, runtime: Runtime): Promise<LiveConnection<Ports>>;
+  /**
+   * Connect one client to `servers` (server-1 .. server-n, in order), with timeouts from
+   * `config`; a system with Sentinels finds its primary through `sentinels` (sentinel-1 .. m).
+   */
+  connect(
+    servers: readonly Endpoint[],
+    config: SystemConfig,
+    runtime: Runtime,
+    sentinels?: readonly Endpoint[],
+  ): Promise<LiveConnection<Ports>>;
 }
 
 export interface SubjectConnection {

@@ -21,8 +21,9 @@
  *                    is applied as its effect, by the cluster (see Cluster.jumpClock).
  *   clock drift      a client's clock runs fast or slow; a server's cannot be made to (skipped).
  *
- * A link between a client (or the register) and a server is that client's proxy; a link between
- * two servers is the cluster's business; links between clients carry nothing.
+ * A link between a client (or the register) and a server or Sentinel is that client's proxy; a
+ * link between two servers, two Sentinels, or a server and a Sentinel is the cluster's business
+ * (its peer links: servers 1..n, then Sentinels n+1..n+m); links between clients carry nothing.
  */
 import type { SystemId } from '../backends/recipe.ts';
 import type { FaultTarget } from '../faults/kind.ts';
@@ -39,6 +40,8 @@ export interface LiveRun {
   readonly cluster: Cluster;
   /** server-1 .. server-n. */
   readonly servers: readonly string[];
+  /** sentinel-1 .. sentinel-m, where the system has Sentinels. */
+  readonly sentinels: readonly string[];
   readonly clients: readonly string[];
   readonly processes: ClientProcesses;
   readonly links: ClientLinks;
@@ -149,6 +152,8 @@ export class LiveTarget implements FaultTarget {
     }
     const { cluster, system, notes } = this.run;
     this.run.actions.act(`clock jump on ${node}`, async () => {
+      // live/capabilities.ts skips the runs that jump a Sentinel's clock; this voids any that gets here.
+      if (!this.run.servers.includes(node)) throw new Error(`live: cannot jump the clock of ${node}`);
       notes.push(`${node}: ${await cluster.jumpClock(system, this.run.servers.indexOf(node) + 1, deltaMs)}`);
     });
   }
@@ -177,7 +182,19 @@ export class LiveTarget implements FaultTarget {
   }
 
   private control(node: string): ServerControl | null {
-    return this.run.cluster.servers(this.run.system)[this.run.servers.indexOf(node)]?.control ?? null;
+    const { cluster, system, servers, sentinels } = this.run;
+    const server = servers.indexOf(node);
+    if (server >= 0) return cluster.servers(system)[server]?.control ?? null;
+    return cluster.sentinels(system)[sentinels.indexOf(node)]?.control ?? null;
+  }
+
+  /** A server's or a Sentinel's number among the peer links (servers first, from 1); 0 for anything else. */
+  private peerIndex(node: string): number {
+    const { servers, sentinels } = this.run;
+    const server = servers.indexOf(node);
+    if (server >= 0) return server + 1;
+    const sentinel = sentinels.indexOf(node);
+    return sentinel >= 0 ? servers.length + sentinel + 1 : 0;
   }
 
   private peers() {
@@ -190,15 +207,14 @@ export class LiveTarget implements FaultTarget {
     onProxy: (link: Link, stream: Stream) => Promise<void>,
     onPeers?: (a: number, b: number) => Promise<void> | undefined,
   ): void {
-    const { servers, clients, notes, actions } = this.run;
-    const fromServer = servers.indexOf(from);
-    const toServer = servers.indexOf(to);
-    if (fromServer >= 0 && toServer >= 0) {
+    const { clients, notes, actions } = this.run;
+    const fromPeer = this.peerIndex(from);
+    const toPeer = this.peerIndex(to);
+    if (fromPeer > 0 && toPeer > 0) {
       const mechanism = this.peers()?.mechanism;
       if (mechanism !== undefined && !notes.includes(`links between servers: ${mechanism}`))
         notes.push(`links between servers: ${mechanism}`);
-      if (onPeers !== undefined)
-        actions.act(`link ${from}->${to}`, async () => await onPeers(fromServer + 1, toServer + 1));
+      if (onPeers !== undefined) actions.act(`link ${from}->${to}`, async () => await onPeers(fromPeer, toPeer));
       return;
     }
     const clientSide = clients.includes(from) ? from : clients.includes(to) ? to : null;

@@ -6,7 +6,7 @@
  */
 import { minMs } from '../runner/durations.ts';
 import type { SystemId } from '../backends/recipe.ts';
-import type { SystemConfig } from '../backends/system.ts';
+import { sentinelIds, type SystemConfig } from '../backends/system.ts';
 import { History, isAttempt, isGrant, type Op } from '../runner/history.ts';
 import { round } from '../runner/loop.ts';
 import { Register, REGISTER_NODE } from '../runner/register.ts';
@@ -44,7 +44,7 @@ export class LiveWorld implements World<LiveFields>, LiveRun {
   readonly servers: readonly string[];
   readonly clients: readonly string[];
   /** The system's Sentinels, where it has them. */
-  readonly sentinels: readonly string[] = [];
+  readonly sentinels: readonly string[];
   readonly nodes: readonly string[];
   readonly target: LiveTarget;
   // A scenario's expectations are about lockstep's own recipes; a third-party library is measured,
@@ -77,8 +77,9 @@ export class LiveWorld implements World<LiveFields>, LiveRun {
     this.register = new Register(fencing);
     this.history = new History(() => this.now());
     this.servers = cluster.servers(system).map((_, i) => `server-${i + 1}`);
+    this.sentinels = sentinelIds(cluster.sentinels(system).length);
     this.clients = Array.from({ length: scenario.clients }, (_, i) => `c${i + 1}`);
-    this.nodes = [...this.servers, REGISTER_NODE, ...this.clients];
+    this.nodes = [...this.servers, ...this.sentinels, REGISTER_NODE, ...this.clients];
     this.links = new ClientLinks(cluster, spec.runIndex);
     this.processes = new ClientProcesses({
       logDir: spec.logDir,
@@ -102,7 +103,7 @@ export class LiveWorld implements World<LiveFields>, LiveRun {
   async start(): Promise<void> {
     const { scenario } = this.spec;
     const persist = scenario.faults.some((f) => f.crash !== undefined && f.persist === true);
-    await this.cluster.prepare(this.system, { persist });
+    await this.cluster.prepare(this.system, { persist, sentinel: scenario.lock.sentinel });
     this.epochMs = machineMonotonicMs();
     this.served = await serveRegister(this.register, () => this.now());
     const specs: ClientSpec[] = [];
@@ -167,10 +168,14 @@ export class LiveWorld implements World<LiveFields>, LiveRun {
     this.stopTimers();
     this.processes.stopAll();
     this.links.clearAll((what, action) => this.actions.act(what, action));
-    for (const [i, server] of this.cluster.servers(this.system).entries()) {
+    const processes = [
+      ...this.cluster.servers(this.system).map((server, i) => ({ server, name: this.servers[i] })),
+      ...this.cluster.sentinels(this.system).map((server, i) => ({ server, name: this.sentinels[i] })),
+    ];
+    for (const { server, name } of processes) {
       const c = server.control;
       if (c === null) continue;
-      this.actions.act(`heal ${this.servers[i]}`, async () => {
+      this.actions.act(`heal ${name}`, async () => {
         if (c.isPaused) c.resume();
         if (!c.isRunning) await c.restart(true);
       });
@@ -178,7 +183,8 @@ export class LiveWorld implements World<LiveFields>, LiveRun {
     this.actions.act('heal peer links', async () => {
       const peers = this.cluster.peers(this.system);
       if (peers === null) return;
-      const n = this.servers.length;
+      // Servers and Sentinels alike: peer links number the Sentinels after the servers.
+      const n = this.servers.length + this.sentinels.length;
       for (let a = 1; a <= n; a++) for (let b = 1; b <= n; b++) if (a !== b) await peers.heal(a, b);
     });
     await this.actions.settled();
@@ -241,7 +247,7 @@ export class LiveWorld implements World<LiveFields>, LiveRun {
     this.leaderIndex = await this.cluster.leader(this.system).catch(() => null);
   }
 
-  /** One proxy per server and one to the register, for this client. */
+  /** One proxy per server, one per Sentinel, and one to the register, for this client. */
   private async clientSpec(client: string, registerPort: number): Promise<ClientSpec> {
     const { scenario, system, subject, fencing, runIndex } = this.spec;
     const isDatabase = system === 'postgres' || system === 'mysql';
@@ -260,6 +266,9 @@ export class LiveWorld implements World<LiveFields>, LiveRun {
       if (name === undefined) throw new Error(`live: ${system} has more servers than the world names`);
       servers.push(await this.links.add(client, name, upstream, isDatabase ? config.ttlMs : 0));
     }
+    const sentinels = [];
+    for (const [i, sentinel] of this.cluster.sentinels(system).entries())
+      sentinels.push(await this.links.add(client, this.sentinels[i] ?? `sentinel-${i + 1}`, sentinel.upstream, 0));
     const register = await this.links.add(client, REGISTER_NODE, { host: '127.0.0.1', port: registerPort }, 0);
     return {
       id: client,
@@ -268,6 +277,7 @@ export class LiveWorld implements World<LiveFields>, LiveRun {
       workload: scenario.workload,
       config,
       servers,
+      sentinels,
       register,
       registerTimeoutMs: REGISTER_TIMEOUT_MS,
       params: {

@@ -26,8 +26,15 @@ function script(source: string): Script {
 const SCRIPTS = { deleteIfEqual: script(DELETE_IF_EQUAL), extendIfEqual: script(EXTEND_IF_EQUAL) };
 
 export class LiveRedisPort implements RedisPort {
-  /** `redis` must be built with `commandTimeout` set to the request timeout the recipe expects. */
-  constructor(private readonly redis: Redis) {}
+  /**
+   * `redis` must be built with `commandTimeout` set to the request timeout the recipe expects.
+   * `translate` turns ioredis's errors into the port's; a port over more than one Redis (Sentinel's)
+   * passes its own, which falls back to translateRedisError.
+   */
+  constructor(
+    protected readonly redis: Redis,
+    private readonly translate: (error: unknown) => never = translateRedisError,
+  ) {}
 
   setNxPx(key: string, value: string, ttlMs: number): Promise<boolean> {
     return this.timed(() => this.redis.set(key, value, 'PX', Math.ceil(ttlMs), 'NX').then((reply) => reply === 'OK'));
@@ -64,12 +71,13 @@ export class LiveRedisPort implements RedisPort {
   }
 
   /** The command, with ioredis's errors turned into the port's (no extra async frame: this is the hot path). */
-  private timed<T>(command: () => Promise<T>): Promise<T> {
-    return command().catch(translate);
+  protected timed<T>(command: () => Promise<T>): Promise<T> {
+    return command().catch(this.translate);
   }
 }
 
-function translate(error: unknown): never {
+/** ioredis's timeout and closed-connection errors as the port's TimeoutError and ConnectionLost; any other error as it is. */
+export function translateRedisError(error: unknown): never {
   if (error instanceof Error && /timed out/i.test(error.message)) throw new TimeoutError(`redis: ${error.message}`);
   if (
     error instanceof Error &&

@@ -7,6 +7,7 @@ import { etcdLive } from './etcd.ts';
 import { mysqlLive } from './mysql.ts';
 import { postgresLive } from './postgres.ts';
 import { redisLive, redlockLive } from './redis.ts';
+import { redisSentinelLive } from './redis-sentinel.ts';
 import { zookeeperLive } from './zookeeper.ts';
 
 const SYSTEMS: Partial<Record<SystemId, LiveSystem>> = {
@@ -16,6 +17,7 @@ const SYSTEMS: Partial<Record<SystemId, LiveSystem>> = {
   etcd: etcdLive as LiveSystem,
   postgres: postgresLive as LiveSystem,
   mysql: mysqlLive as LiveSystem,
+  'redis-sentinel': redisSentinelLive as LiveSystem,
 };
 
 const SUBJECTS: Record<string, Subject> = {
