@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
+import { SENTINEL_DEFAULTS } from '../backends/system.ts';
+import { SENTINEL_MASTER_NAME } from '../backends/redis-sentinel/port.ts';
 import { COMPOSE_ENDPOINTS, COMPOSE_FILE } from './compose.ts';
 
 interface Service {
@@ -22,6 +24,8 @@ const services = compose.services;
 /** The port a service's server listens on for clients, read from its own configuration. */
 function clientPort(name: string): number {
   const service = services[name]!;
+  if (service.image!.startsWith('redis:') && service.environment?.SENTINEL_CONF !== undefined)
+    return Number(/^port (\d+)$/m.exec(service.environment.SENTINEL_CONF)?.[1] ?? 26379);
   if (service.image!.startsWith('redis:')) return 6379;
   if (service.image!.startsWith('zookeeper:')) {
     const self = (service.environment!.ZOO_SERVERS ?? '')
@@ -49,6 +53,12 @@ describe('docker-compose.yml and the compose provider agree', () => {
       'redis-3',
       'redis-4',
       'redis-5',
+      'sentinel-1',
+      'sentinel-2',
+      'sentinel-3',
+      'sentinel-redis-1',
+      'sentinel-redis-2',
+      'sentinel-redis-3',
       'toxiproxy',
       'zookeeper-1',
       'zookeeper-2',
@@ -78,10 +88,16 @@ describe('docker-compose.yml and the compose provider agree', () => {
   });
 
   it('every endpoint names a service and the port it listens on', () => {
-    const addresses = [...COMPOSE_ENDPOINTS.redis!, ...COMPOSE_ENDPOINTS.zookeeper!, ...COMPOSE_ENDPOINTS.etcd!];
+    const addresses = [
+      ...COMPOSE_ENDPOINTS.redis!,
+      ...COMPOSE_ENDPOINTS.zookeeper!,
+      ...COMPOSE_ENDPOINTS.etcd!,
+      ...COMPOSE_ENDPOINTS.redisSentinel!.servers,
+      ...COMPOSE_ENDPOINTS.redisSentinel!.sentinels,
+    ];
     for (const url of [COMPOSE_ENDPOINTS.postgres!, COMPOSE_ENDPOINTS.mysql!])
       addresses.push(`${new URL(url).hostname}:${new URL(url).port}`);
-    assert.equal(addresses.length, 13);
+    assert.equal(addresses.length, 19);
     for (const address of addresses) {
       const [host, port] = address.split(':');
       assert.ok(services[host!] !== undefined, `${address}: no service ${host}`);
@@ -111,5 +127,38 @@ describe('docker-compose.yml and the compose provider agree', () => {
   it('testcontainers, pinned to the 11 line that loads on Node 20, offers compose support', async () => {
     const { DockerComposeEnvironment } = await import('testcontainers');
     assert.equal(typeof DockerComposeEnvironment, 'function');
+  });
+
+  it('redis-sentinel: a primary and two replicas that announce their endpoints, three Sentinels with the default settings naming them', () => {
+    const [primary, ...replicas] = COMPOSE_ENDPOINTS.redisSentinel!.servers.map((a) => a.split(':')[0]!);
+    for (const name of [primary!, ...replicas]) {
+      const command = services[name]!.command!;
+      // What a Sentinel names a data node is what the endpoints say, so a client's natMap finds its proxy.
+      assert.equal(command[command.indexOf('--replica-announce-ip') + 1], name);
+      assert.deepEqual(command.slice(1, 5), ['--save', '', '--appendonly', 'no'], `${name}: no persistence`);
+    }
+    assert.ok(!services[primary!]!.command!.includes('--replicaof'), 'server-1 starts as the primary');
+    for (const name of replicas)
+      assert.deepEqual(
+        services[name]!.command!.slice(services[name]!.command!.indexOf('--replicaof') + 1).slice(0, 2),
+        [primary, '6379'],
+      );
+    for (const address of COMPOSE_ENDPOINTS.redisSentinel!.sentinels) {
+      const name = address.split(':')[0]!;
+      const conf = services[name]!.environment!.SENTINEL_CONF!;
+      assert.equal(services[name]!.environment!.ANNOUNCE, name);
+      assert.match(conf, new RegExp(`^sentinel monitor ${SENTINEL_MASTER_NAME} ${primary} 6379 2$`, 'm'));
+      assert.match(conf, /^sentinel announce-hostnames yes$/m, 'Sentinels name the data nodes by their service names');
+      assert.match(
+        conf,
+        new RegExp(`^sentinel down-after-milliseconds lockstep ${SENTINEL_DEFAULTS.downAfterMs}$`, 'm'),
+      );
+      assert.match(
+        conf,
+        new RegExp(`^sentinel failover-timeout lockstep ${SENTINEL_DEFAULTS.failoverTimeoutMs}$`, 'm'),
+      );
+    }
+    // Redis's own defaults are lockstep's: no min-replicas guard.
+    assert.equal(SENTINEL_DEFAULTS.minReplicasToWrite, 0);
   });
 });

@@ -23,6 +23,10 @@ export const COMPOSE_ENDPOINTS: ExternalConfig = ExternalConfig.parse({
   etcd: ['etcd-1:2379', 'etcd-2:2379', 'etcd-3:2379'],
   postgres: 'postgres://postgres:lockstep@postgres:5432/lockstep',
   mysql: 'mysql://root:lockstep@mariadb:3306/lockstep',
+  redisSentinel: {
+    servers: ['sentinel-redis-1:6379', 'sentinel-redis-2:6379', 'sentinel-redis-3:6379'],
+    sentinels: ['sentinel-1:26379', 'sentinel-2:26379', 'sentinel-3:26379'],
+  },
 });
 
 export async function startComposeCluster(systems: readonly SystemId[], file = COMPOSE_FILE): Promise<Cluster> {

@@ -10,7 +10,7 @@ import { after, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { stringify } from 'yaml';
 import { UsageError } from '../runner/errors.ts';
-import { externalServers, loadExternalConfig } from './external.ts';
+import { externalSentinels, externalServers, loadExternalConfig } from './external.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'lockstep-endpoints-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -22,6 +22,7 @@ const GOOD = {
   etcd: ['e1:2379', 'e2:2379', 'e3:2379'],
   postgres: 'postgres://lockstep@db:5432/lockstep',
   mysql: 'mysql://lockstep@db:3306/lockstep',
+  redisSentinel: { servers: ['d1:6379', 'd2:6379', 'd3:6379'], sentinels: ['s1:26379', 's2:26379', 's3:26379'] },
 };
 
 function write(name: string, text: string): string {
@@ -47,12 +48,26 @@ describe('external provider endpoints file', () => {
       externalServers(config, 'etcd')!.every((s) => s.control === null),
       'the external provider owns no process',
     );
+    assert.deepEqual(
+      externalServers(config, 'redis-sentinel')?.map((s) => `${s.name} ${s.upstream.host}:${s.upstream.port}`),
+      ['sentinel-redis-1 d1:6379', 'sentinel-redis-2 d2:6379', 'sentinel-redis-3 d3:6379'],
+    );
+    assert.deepEqual(
+      externalSentinels(config, 'redis-sentinel').map((s) => `${s.name} ${s.upstream.host}:${s.upstream.port}`),
+      ['sentinel-1 s1:26379', 'sentinel-2 s2:26379', 'sentinel-3 s3:26379'],
+    );
+    assert.ok(externalSentinels(config, 'redis-sentinel').every((s) => s.control === null));
+    assert.deepEqual(externalSentinels(config, 'etcd'), [], 'no other system has Sentinels');
   });
 
   it('names the field and what was expected', () => {
     const cases: [object, RegExp][] = [
       [{ ...GOOD, toxiproxy: 'nowhere' }, /: toxiproxy: /],
       [{ ...GOOD, zookeeper: ['z1:2181'] }, /: zookeeper: /],
+      [
+        { ...GOOD, redisSentinel: { servers: ['d1:6379'], sentinels: GOOD.redisSentinel.sentinels } },
+        /: redisSentinel\.servers: /,
+      ],
       [{ ...GOOD, postgres: 'mysql://x@db/y' }, /: postgres: expected a postgres or postgresql:\/\/ URL/],
       [{ ...GOOD, proxyPorts: { from: 9, to: 3 } }, /: proxyPorts: from must be <= to/],
       [{ ...GOOD, surprise: 1 }, /: \(top level\): /],
