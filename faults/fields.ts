@@ -34,10 +34,11 @@ export const LIMITS = {
   nth: 1_000_000,
   jumpMs: 86_400_000,
   driftPpm: 1_000_000,
-  /** 64 clients and up to 5 servers, each named once, plus a few group selectors. */
+  /** 64 clients, up to 5 servers and 3 Sentinels, each named once, plus a few group selectors. */
   partitionGroups: 16,
-  partitionSelectors: 72,
-  expect: 12,
+  partitionSelectors: 80,
+  /** One per system and fencing: seven systems. */
+  expect: 14,
   schemaLength: 2048,
 } as const;
 

@@ -33,7 +33,7 @@ const FAULT_COLOR = '#cdb99c';
  * The systems in the order the design lists them (DESIGN.md section 4), so every chart and table
  * reads left to right the same way; a system not listed here follows, alphabetically.
  */
-const SYSTEM_ORDER = ['redis', 'redlock', 'zookeeper', 'etcd', 'postgres', 'mysql'];
+const SYSTEM_ORDER = ['redis', 'redlock', 'zookeeper', 'etcd', 'postgres', 'mysql', 'redis-sentinel'];
 
 export type Mode = 'sim' | 'live';
 export type Fencing = 'off' | 'on';

@@ -74,6 +74,17 @@ export const MECHANISMS: readonly Mechanism[] = [
     simModel: 'backends/shared/dbsession',
   },
   {
+    system: 'redis-sentinel',
+    name: 'Redis with replicas and Sentinel',
+    servers: 6,
+    roundTrips: {
+      unfenced: '1 (SET NX PX on the primary; more to find the primary after a failover)',
+      fenced: '2 (+ INCR on the primary); no sound token: a failover can roll the counter back',
+    },
+    bestFor:
+      'efficiency locks on the Redis most teams already run; the single-Redis lock with failover, and its lost grants',
+  },
+  {
     system: 'node-redlock',
     name: 'node-redlock (the redlock npm package), live only',
     servers: 5,

@@ -123,10 +123,10 @@ describe('scenario loader: bounds', () => {
       `${MINIMAL}faults:\n  - { at: 1, partition: { groups: [${groups}] } }\n`,
       /^bad\.yaml: faults\[0\]\.partition\.groups: groups takes at most 16 groups$/,
     );
-    const selectors = Array.from({ length: 73 }, () => 'c1').join(', ');
+    const selectors = Array.from({ length: 81 }, () => 'c1').join(', ');
     rejects(
       `${MINIMAL}faults:\n  - { at: 1, partition: { groups: [[${selectors}], [servers]] } }\n`,
-      /partition\.groups: groups takes at most 72 selectors in all/,
+      /partition\.groups: groups takes at most 80 selectors in all/,
     );
     rejects(
       MINIMAL.replace('name: x', `name: ${'a'.repeat(65)}`),
@@ -142,8 +142,8 @@ describe('scenario loader: bounds', () => {
     );
     rejects(`${MINIMAL}systems: [redis, redis]\n`, /^bad\.yaml: systems: systems names a system twice$/);
     rejects(
-      `${MINIMAL}expect:\n${'  - { system: redis, fencing: on, verdict: safe }\n'.repeat(13)}`,
-      /^bad\.yaml: expect: at most 12 expectations/,
+      `${MINIMAL}expect:\n${'  - { system: redis, fencing: on, verdict: safe }\n'.repeat(15)}`,
+      /^bad\.yaml: expect: at most 14 expectations/,
     );
   });
 
