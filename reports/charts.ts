@@ -571,6 +571,9 @@ function leaseLayer(
       thickness: held ? 2.5 : 1.5,
       size: held ? LANE_HEIGHT_PX * 0.8 : 12,
       opacity: held ? 1 : 0.45,
+      // A lease that lapsed after its release is background: its faint tick is drawn, with its
+      // tooltip, but not read out (a fifth of a timeline's weight, with nothing a reader needs).
+      aria: held,
     },
     encoding: {
       x: { field: 'expiresMs', ...time },

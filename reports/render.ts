@@ -32,8 +32,12 @@ export interface RenderedImages {
  * agree. Rendering the same spec twice gives the same bytes, and vega's clip and gradient ids are
  * renamed after a hash of the spec, so several SVGs inlined in one HTML page keep distinct ids.
  * Throws when the chart asks for data by URL or vega reports an error while drawing it.
+ * `compactMarks` is for charts of thousands of marks (the timelines): see compactMarks.
  */
-export async function renderChart(spec: TopLevelSpec): Promise<RenderedImages> {
+export async function renderChart(
+  spec: TopLevelSpec,
+  options: { readonly compactMarks?: boolean } = {},
+): Promise<RenderedImages> {
   measureTextWithBundledFont();
   const withFont: TopLevelSpec = { ...spec, config: { ...spec.config, font: FONT_FAMILY } };
   // vega logs a failure inside its dataflow (a refused load, a bad expression) and carries on
@@ -53,6 +57,7 @@ export async function renderChart(spec: TopLevelSpec): Promise<RenderedImages> {
   let svg: string;
   try {
     svg = shortenNumbers(scopeDefIds(await view.toSVG(), specHash(withFont)));
+    if (options.compactMarks === true) svg = compactMarks(svg);
   } finally {
     view.finalize();
   }
@@ -91,6 +96,19 @@ function shortenNumbers(svg: string): string {
   return svg.replace(/<[^>]*>/g, (tag) =>
     tag.replace(/-?\d+\.\d{3,}/g, (n) => String(Math.round(Number(n) * 10) / 10)),
   );
+}
+
+/**
+ * For charts of thousands of marks. vega tells a screen reader, on every data mark, what kind of mark it is (aria-roledescription
+ * "point", "bar", "tick") beside the mark's own description (aria-label), which says what it
+ * shows. On a timeline of a few thousand marks that word costs a tenth of the page; the
+ * description stays, and so do the role descriptions of groups, axes and legends. So does every
+ * opacity but the default one.
+ */
+function compactMarks(svg: string): string {
+  return svg
+    .replace(/ role="graphics-symbol" aria-roledescription="[^"]*"/g, ' role="graphics-symbol"')
+    .replace(/(<[^>]*) opacity="1"/g, '$1'); // SVG's default: said on every mark, it only adds weight
 }
 
 /**

@@ -26,7 +26,7 @@ function pageBytes(dir: string): number {
 describe('the report of a 20-seed run of the library', () => {
   it(
     'draws one timeline per unsafe cell, counting its unsafe seeds, and weighs under 3 MB',
-    { timeout: 120_000 },
+    { timeout: 300_000 },
     async () => {
       const out = tempDir('lockstep-report-size-');
       const files = readdirSync(LIBRARY)

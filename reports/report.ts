@@ -130,7 +130,7 @@ export async function buildReport(dirs: readonly string[]): Promise<Report> {
     const { run } = group;
     const t = timeline(run, group);
     if (t === null) continue;
-    const { svg, png } = await renderChart(timelineChart(t));
+    const { svg, png } = await renderChart(timelineChart(t), { compactMarks: true });
     const caption = `${t.title}: ${run.metrics?.lostUpdates ?? 0} lost update(s), ${run.metrics?.staleWritesAccepted ?? 0} stale write(s) accepted in seed ${run.seed}.`;
     shown.push({ name: `timeline-${shown.length + 1}`, caption, svg, png, run });
   }
