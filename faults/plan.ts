@@ -27,7 +27,10 @@ function unknownSelector(fault: Fault, topology: Topology): string | null {
       return `selector ${s}: this system has ${topology.servers} server(s)`;
     if (s === 'leader' && !topology.hasLeader) return 'selector leader: this system has no leader among its servers';
     const sentinel = /^sentinel-(\d+)$/.exec(s);
-    if ((sentinel !== null && Number(sentinel[1]) > topology.sentinels) || (s === 'sentinels' && topology.sentinels === 0))
+    if (
+      (sentinel !== null && Number(sentinel[1]) > topology.sentinels) ||
+      (s === 'sentinels' && topology.sentinels === 0)
+    )
       return topology.sentinels === 0
         ? `selector ${s}: this system has no Sentinels`
         : `selector ${s}: this system has ${topology.sentinels} Sentinel(s)`;

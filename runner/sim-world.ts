@@ -200,7 +200,8 @@ export class SimWorld implements World {
   healAll(): Promise<void> {
     this.stopping = true;
     this.sim.healAll();
-    for (const id of [...this.servers, ...this.sentinels]) if (this.sim.node(id).crashed) this.sim.restart(id, { persist: true });
+    for (const id of [...this.servers, ...this.sentinels])
+      if (this.sim.node(id).crashed) this.sim.restart(id, { persist: true });
     return Promise.resolve();
   }
 
