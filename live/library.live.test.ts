@@ -1,9 +1,10 @@
 /**
- * The library's scenarios, unchanged, on real servers: no-faults must be safe on all six systems,
+ * The library's scenarios, unchanged, on real servers: no-faults must be safe on all seven systems,
  * and gc-pause-beyond-ttl and db-connection-cut must match their expectations live, fenced and
  * not; delayed-packets and leader-isolated too on the databases, unfenced; and one run that
  * crashes a RedLock node and restarts it empty at once; pause-after-careful-check on Redis and
- * PostgreSQL, whose pause must land before the write leaves (trigger `writing`). The third-party
+ * PostgreSQL, whose pause must land before the write leaves (trigger `writing`); redis-sentinel's
+ * crash after a grant and Jepsen's split brain, each unsafe fenced or not. The third-party
  * subjects run no-faults too. Runs whose faults touch only clients share one
  * cluster and go three at a time; each has its own proxies, keys and register.
  */
@@ -30,7 +31,7 @@ const CONCURRENT_RUNS = 3;
 /** How far the heal's record may trail the resumed client's first op (see heldBack). */
 const HEAL_SLACK_MS = 100;
 
-describe('the library, live, on all six systems', { skip: !liveEnabled() && 'LIVE is not set' }, () => {
+describe('the library, live, on all seven systems', { skip: !liveEnabled() && 'LIVE is not set' }, () => {
   let cluster: Cluster;
   let logDir = '';
   const results = new Map<LivePlanItem, Promise<LiveRunOutput>>();
@@ -46,11 +47,16 @@ describe('the library, live, on all six systems', { skip: !liveEnabled() && 'LIV
   );
   // A pause at the `writing` trigger: the client asks the harness before its write and waits for the SIGSTOP.
   const beforeWrite = loadScenarios([LIBRARY]).filter(({ scenario }) => scenario.name === 'pause-after-careful-check');
+  // A failover under Sentinel: the primary crashed just after a grant, or cut off with one client (split brain).
+  const sentinel = loadScenarios([LIBRARY]).filter(({ scenario }) =>
+    ['sentinel-crash-after-grant', 'sentinel-split-brain'].includes(scenario.name),
+  );
   const items = [
     ...livePlan({ scenarios, systems: [...SYSTEMS], subjects: [], fencing: 'both' }),
     ...livePlan({ scenarios: beforeWrite, systems: ['redis', 'postgres'], subjects: [], fencing: 'off' }),
     ...livePlan({ scenarios: holds, systems: ['postgres', 'mysql'], subjects: [], fencing: 'off' }),
     ...livePlan({ scenarios: restart, systems: ['redlock'], subjects: [], fencing: 'off' }),
+    ...livePlan({ scenarios: sentinel, systems: ['redis-sentinel'], subjects: [], fencing: 'both' }),
     ...livePlan({
       scenarios: scenarios.filter(({ scenario }) => scenario.name === 'no-faults'),
       systems: [...SYSTEMS],
