@@ -25,7 +25,7 @@ import { liveEnabled } from './gate.ts';
 import { processStart } from './leftovers.ts';
 
 const CLI = fileURLToPath(new URL('../bin/lockstep.js', import.meta.url));
-const SYSTEMS = 'redis,zookeeper,etcd,postgres,mysql';
+const SYSTEMS = 'redis,zookeeper,etcd,postgres,mysql,redis-sentinel';
 
 /**
  * Pids of every process of this invocation: its environment carries the TMPDIR, or it works or
@@ -240,7 +240,7 @@ describe('lockstep live leaves nothing behind', { skip: !liveEnabled() && 'LIVE 
       'workload: mutex',
       'clients: 2',
       'durationMs: 30000',
-      'systems: [postgres, redis, zookeeper, etcd, mysql]',
+      'systems: [postgres, redis, zookeeper, etcd, mysql, redis-sentinel]',
       'lock: { ttlMs: 1000, holdMs: 50, thinkMs: 20 }',
       'faults:',
       '  - { at: 500, pause: servers, forMs: 25000 }',

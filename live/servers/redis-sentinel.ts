@@ -36,7 +36,13 @@ const DATA_NODES = 3;
 const SENTINELS = 3;
 const QUORUM = 2;
 /** How long one question to an instance may take before the harness counts it as no answer. */
-const PROBE_TIMEOUT_MS = 300;
+const PROBE_TIMEOUT_MS = 1000;
+/**
+ * How long a cluster whose six instances all run may take to look at its start again before
+ * prepare starts it afresh: a busy machine answers late, and a fresh start would kill the
+ * servers under any run that shares the cluster.
+ */
+const SETTLE_MS = 3000;
 const READY_WITHIN_MS = 20_000;
 
 type Role = 'data' | 'sentinel';
@@ -220,7 +226,7 @@ export class SentinelCluster {
    */
   async prepare(options: { readonly persist: boolean; readonly sentinel?: SentinelOptions }): Promise<void> {
     const settings = options.sentinel ?? SENTINEL_DEFAULTS;
-    if (options.persist === this.persistNow && (await this.notAtStart()) === null) {
+    if (options.persist === this.persistNow && (await this.settled()) === null) {
       if (!sameServerSettings(settings, this.settingsNow)) await this.apply(settings);
       return;
     }
@@ -258,6 +264,27 @@ export class SentinelCluster {
         );
       await sleep(50);
     }
+  }
+
+  /**
+   * Why the cluster is not at its start, or null once it is. A cluster that may get there by
+   * itself (every instance running, server-1 still the primary the Sentinels name, a replica
+   * resyncing or an answer late) gets up to SETTLE_MS; one that failed over is not waited for.
+   */
+  private async settled(): Promise<string | null> {
+    const deadline = performance.now() + SETTLE_MS;
+    for (;;) {
+      const why = await this.notAtStart();
+      if (why === null || performance.now() > deadline || (await this.movedOn())) return why;
+      await sleep(100);
+    }
+  }
+
+  /** Whether the cluster cannot be at its start without a fresh start: an instance down or stopped, or a failover. */
+  private async movedOn(): Promise<boolean> {
+    if (this.instances.some((i) => !i.answers)) return true;
+    const leader = await this.leader();
+    return (leader !== null && leader !== 1) || (await this.roleOf(1)) === 'slave';
   }
 
   /** Why the cluster is not at its start (server-1 primary of two live replicas, three Sentinels agreeing), or null. */
