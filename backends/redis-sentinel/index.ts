@@ -7,8 +7,8 @@ import {
 } from '../system.ts';
 import { recipeOptions, requestTimeoutMs } from '../timing.ts';
 import type { SentinelPort } from './port.ts';
-import { SentinelElection } from './election.ts';
-import { SentinelLock, type SentinelLockOptions } from './lock.ts';
+import { sentinelElection } from './election.ts';
+import { sentinelLock, type SentinelLockOptions } from './lock.ts';
 import { SENTINEL_CONFIG, sentinelProcess, type SentinelConfig } from './sentinel.ts';
 import { dataNode } from './server.ts';
 import { SimSentinelPort } from './sim-port.ts';
@@ -41,8 +41,8 @@ export const redisSentinel: SystemModule<SentinelPort> = {
   },
   simPorts: (host, servers, config) =>
     new SimSentinelPort(host, servers, sentinelIds(SENTINELS), requestTimeoutMs(config.ttlMs)),
-  lock: (runtime, port, config) => new SentinelLock(runtime, port, sentinelLockOptions(config)),
-  election: (runtime, port, config) => new SentinelElection(runtime, port, sentinelLockOptions(config)),
+  lock: (runtime, port, config) => sentinelLock(runtime, port, sentinelLockOptions(config)),
+  election: (runtime, port, config) => sentinelElection(runtime, port, sentinelLockOptions(config)),
   // The primary in the newest config the Sentinels hold (the one a client is sent to).
   leader: (_servers, hostOf) => {
     let newest: SentinelConfig | null = null;

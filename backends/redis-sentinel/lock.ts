@@ -1,16 +1,16 @@
 /**
  * The lock on a replicated Redis under Sentinel: single Redis's recipe (SET NX PX with a random
  * value, compare-and-delete release, INCR token beside the key), sent to whichever node Sentinel
- * names the primary. With `waitReplicas` set, a grant (and its token) must then reach that many
- * replicas within `waitTimeoutMs` (WAIT); a grant that does not is released and tried again.
+ * names the primary. A write the server refused (READONLY, NOREPLICAS) counts as not done. With
+ * `waitReplicas` set, a grant (and its token) must then reach that many replicas within
+ * `waitTimeoutMs` (WAIT); a grant that does not is released and tried again.
  * WAIT narrows the window in which a failover loses the grant; it cannot close it: Sentinel may
  * promote a replica WAIT did not count, and the token is a counter on one node, which a failover
  * rolls back as it rolls back the key.
  */
 import type { Runtime } from '../runtime.ts';
-import { checkRecipeOptions, positive, RecipeConfigError, type Grant, type LockRecipe } from '../recipe.ts';
-import { leaseDeadline } from '../lease.ts';
-import { attempt, isTransient, type RedisGrant, type RedisLockOptions } from '../redis/lock.ts';
+import { positive, RecipeConfigError } from '../recipe.ts';
+import { attempt, isTransient, RedisLock, type GrantSteps, type RedisLockOptions } from '../redis/lock.ts';
 import type { SentinelPort } from './port.ts';
 
 export interface SentinelLockOptions extends RedisLockOptions {
@@ -19,55 +19,33 @@ export interface SentinelLockOptions extends RedisLockOptions {
   readonly waitTimeoutMs: number;
 }
 
-export class SentinelLock implements LockRecipe {
-  constructor(
-    private readonly runtime: Runtime,
-    private readonly port: SentinelPort,
-    private readonly options: SentinelLockOptions,
-  ) {
-    checkRecipeOptions(options);
-    positive('retryDelayMs', options.retryDelayMs);
-    positive('waitTimeoutMs', options.waitTimeoutMs);
-    if (!Number.isInteger(options.waitReplicas) || options.waitReplicas < 0)
-      throw new RecipeConfigError(`waitReplicas must be a whole number >= 0, got ${options.waitReplicas}`);
-  }
+export function sentinelLock(runtime: Runtime, port: SentinelPort, options: SentinelLockOptions): RedisLock {
+  return new RedisLock(runtime, port, options, sentinelSteps(port, options));
+}
 
-  async acquire(): Promise<RedisGrant | null> {
-    const { clock, rng } = this.runtime;
-    const { name, ttlMs, fencing, acquireTimeoutMs, retryDelayMs } = this.options;
-    const startedMs = clock.monotonic();
-    while (clock.monotonic() - startedMs < acquireTimeoutMs) {
-      const value = rng.hex(16);
-      const sentAtMs = clock.monotonic();
-      if (await written(() => this.port.setNxPx(name, value, ttlMs))) {
-        const token = fencing ? await this.port.incr(`${name}:fence`) : null;
-        if (await this.replicated()) return { token, validUntilMs: leaseDeadline(sentAtMs, ttlMs), value };
-        await written(() => this.port.deleteIfEqual(name, value));
+/** What the lock does differently on a replicated Redis: refused writes, and WAIT when asked for. */
+export function sentinelSteps(port: SentinelPort, options: SentinelLockOptions): GrantSteps {
+  const { waitReplicas, waitTimeoutMs } = options;
+  positive('waitTimeoutMs', waitTimeoutMs);
+  if (!Number.isInteger(waitReplicas) || waitReplicas < 0)
+    throw new RecipeConfigError(`waitReplicas must be a whole number >= 0, got ${waitReplicas}`);
+  if (waitReplicas === 0) return { written };
+  return {
+    written,
+    // An unknown outcome, or a WAIT refused, counts as not replicated.
+    confirm: async () => {
+      try {
+        return (await port.waitReplicas(waitReplicas, waitTimeoutMs)) >= waitReplicas;
+      } catch (error) {
+        if (isTransient(error) || isRefused(error)) return false;
+        throw error;
       }
-      await clock.sleep(retryDelayMs);
-    }
-    return null;
-  }
-
-  async release(grant: Grant): Promise<void> {
-    await this.port.deleteIfEqual(this.options.name, (grant as RedisGrant).value);
-  }
-
-  /** Whether WAIT counted enough replicas (always, without WAIT); an unknown outcome counts as no. */
-  private async replicated(): Promise<boolean> {
-    const { waitReplicas, waitTimeoutMs } = this.options;
-    if (waitReplicas === 0) return true;
-    try {
-      return (await this.port.waitReplicas(waitReplicas, waitTimeoutMs)) >= waitReplicas;
-    } catch (error) {
-      if (isTransient(error) || isRefused(error)) return false;
-      throw error;
-    }
-  }
+    },
+  };
 }
 
 /** A write's outcome: refused (READONLY, NOREPLICAS) counts as not done, like a timeout. */
-export async function written(operation: () => PromiseLike<boolean>): Promise<boolean> {
+async function written(operation: () => PromiseLike<boolean>): Promise<boolean> {
   try {
     return await attempt(operation);
   } catch (error) {

@@ -6,7 +6,7 @@ import type { Runtime } from '../runtime.ts';
 import type { ElectionRecipe, Leadership } from '../recipe.ts';
 import { leaseCampaign } from '../lease.ts';
 import type { RedisPort } from './port.ts';
-import { RedisLock, type RedisGrant, type RedisLockOptions } from './lock.ts';
+import { RedisLock, type GrantSteps, type RedisGrant, type RedisLockOptions } from './lock.ts';
 
 export class RedisElection implements ElectionRecipe {
   private readonly lock: RedisLock;
@@ -15,8 +15,9 @@ export class RedisElection implements ElectionRecipe {
     private readonly runtime: Runtime,
     private readonly port: RedisPort,
     private readonly options: RedisLockOptions,
+    steps: GrantSteps = {},
   ) {
-    this.lock = new RedisLock(runtime, port, options);
+    this.lock = new RedisLock(runtime, port, options, steps);
   }
 
   campaign(): Promise<Leadership | null> {

@@ -18,11 +18,22 @@ export interface RedisGrant extends Grant {
   readonly validUntilMs: number;
 }
 
+/**
+ * What a variant of the recipe changes (redis-sentinel's): how a write's outcome is read, and a
+ * check after the grant and its token, whose refusal releases the grant and tries again.
+ */
+export interface GrantSteps {
+  /** Whether the write was done; by default an unknown outcome (timeout, lost connection) is no. */
+  readonly written?: (operation: () => PromiseLike<boolean>) => Promise<boolean>;
+  readonly confirm?: () => Promise<boolean>;
+}
+
 export class RedisLock implements LockRecipe {
   constructor(
     private readonly runtime: Runtime,
     private readonly port: RedisPort,
     private readonly options: RedisLockOptions,
+    private readonly steps: GrantSteps = {},
   ) {
     checkRecipeOptions(options);
     positive('retryDelayMs', options.retryDelayMs);
@@ -31,13 +42,16 @@ export class RedisLock implements LockRecipe {
   async acquire(): Promise<RedisGrant | null> {
     const { clock, rng } = this.runtime;
     const { name, ttlMs, fencing, acquireTimeoutMs, retryDelayMs } = this.options;
+    const { written = attempt, confirm } = this.steps;
     const startedMs = clock.monotonic();
     while (clock.monotonic() - startedMs < acquireTimeoutMs) {
       const value = rng.hex(16);
       const sentAtMs = clock.monotonic();
-      if (await attempt(() => this.port.setNxPx(name, value, ttlMs))) {
+      if (await written(() => this.port.setNxPx(name, value, ttlMs))) {
         const token = fencing ? await this.port.incr(`${name}:fence`) : null;
-        return { token, validUntilMs: leaseDeadline(sentAtMs, ttlMs), value };
+        if (confirm === undefined || (await confirm()))
+          return { token, validUntilMs: leaseDeadline(sentAtMs, ttlMs), value };
+        await written(() => this.port.deleteIfEqual(name, value));
       }
       await clock.sleep(retryDelayMs);
     }
