@@ -211,6 +211,59 @@ describe('redis-sentinel model', () => {
   });
 });
 
+describe('redis-sentinel lock', () => {
+  it('with WAIT 1, a grant no replica acknowledges is released and tried again; the first grant comes once a replica has it', async () => {
+    const config: SystemConfig = {
+      ttlMs: 2000,
+      fencing: true,
+      acquireTimeoutMs: 8000,
+      name: 'l',
+      sentinel: { ...SENTINEL_DEFAULTS, waitReplicas: 1 },
+    };
+    let grantedAtMs = -1;
+    let keyWhileCut: string | null | undefined;
+    const sim = cluster(async (port, host, sim) => {
+      await host.sleep(1500);
+      for (const replica of ['server-2', 'server-3']) sim.partition('server-1', replica, { mode: 'drop' });
+      sim.after(1000, 'heal', () => {
+        keyWhileCut = stateOf(sim, 'server-1').data.get('l')?.value ?? null;
+        for (const replica of ['server-2', 'server-3']) sim.heal('server-1', replica);
+      });
+      const grant = await redisSentinel.lock(host, port, config).acquire();
+      assert.ok(grant !== null);
+      grantedAtMs = sim.nowMs;
+      // Every attempt took a token before its WAIT: the refused ones used some up.
+      assert.ok(grant.token !== null && grant.token > 1, `token ${String(grant.token)}`);
+      await host.sleep(10);
+    }, config.sentinel);
+    await sim.run({ untilMs: 10_000 });
+    assert.ok(grantedAtMs > 2500, `granted at ${grantedAtMs} ms, while the replicas were cut off`);
+    assert.ok(grantedAtMs < 4000, `granted at ${grantedAtMs} ms`);
+    // A refused grant is deleted at once: nothing of it is left on the primary between attempts.
+    assert.equal(keyWhileCut, null);
+    for (const replica of ['server-2', 'server-3']) assert.ok(stateOf(sim, replica).data.has('l'));
+  });
+
+  it('a write refused by a guarded primary (NOREPLICAS) is an acquire not won, not an error', async () => {
+    const config: SystemConfig = {
+      ttlMs: 1000,
+      fencing: false,
+      acquireTimeoutMs: 1500,
+      name: 'l',
+      sentinel: { ...SENTINEL_DEFAULTS, minReplicasToWrite: 2, minReplicasMaxLagS: 1 },
+    };
+    let outcome: unknown = 'unset';
+    const sim = cluster(async (port, host, sim) => {
+      await host.sleep(1500);
+      sim.crash('server-3');
+      await host.sleep(3000);
+      outcome = await redisSentinel.lock(host, port, config).acquire();
+    }, config.sentinel);
+    await sim.run({ untilMs: 10_000 });
+    assert.equal(outcome, null);
+  });
+});
+
 // The holder's key lives on for its TTL after a client crash, as on single Redis.
 lockSuite(redisSentinel, { pauseBeyondTtl: 'unsafe', partitionBeyondTtl: 'unsafe', crashRecoveryMs: [800, 1100] });
 electionSuite(redisSentinel, { pauseBeyondTtl: 'unsafe', failoverMs: [600, 1100] });
