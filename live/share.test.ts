@@ -54,4 +54,16 @@ describe('runs that may share a live cluster', () => {
       'one server has no peer links',
     );
   });
+
+  it("counts a system's Sentinels as server processes: a run that stops, crashes or cuts one off goes alone", () => {
+    const faults = (raw: object) => [faultSchema.parse(raw)];
+    assert.equal(touchesOnlyClients(faults({ at: 1, pause: 'sentinel-2', forMs: 5 }), 3), false);
+    assert.equal(touchesOnlyClients(faults({ at: 1, crash: 'sentinels' }), 3), false);
+    assert.equal(touchesOnlyClients(faults({ at: 1, partition: { isolate: 'sentinel-1' } }), 3), false);
+    assert.equal(
+      touchesOnlyClients(faults({ at: 1, partition: { groups: [['c1'], ['sentinels']] } }), 3),
+      true,
+      "a client's own proxies to the Sentinels",
+    );
+  });
 });
