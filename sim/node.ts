@@ -35,6 +35,11 @@ export class NodeRuntime implements NetworkNode {
   incarnation = 0;
   /** Survives a crash when the restart persists; a model keeps its durable state here. */
   readonly disk = new Map<string, unknown>();
+  /**
+   * Configuration files: survive every restart, with persistence or without (a server restarted
+   * without its data still has the configuration it rewrote, as Redis and Sentinel do).
+   */
+  readonly config = new Map<string, unknown>();
   processHandler: MessageHandler | null = null;
   osHandler: MessageHandler | null = null;
   crashHandlers: CrashHandler[] = [];
@@ -197,6 +202,11 @@ export class Host {
 
   get disk(): Map<string, unknown> {
     return this.node.disk;
+  }
+
+  /** The node's configuration files, which every restart keeps (NodeRuntime.config). */
+  get config(): Map<string, unknown> {
+    return this.node.config;
   }
 
   /** A Future that wakes this node's code. */

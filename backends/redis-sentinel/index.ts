@@ -47,7 +47,7 @@ export const redisSentinel: SystemModule<SentinelPort> = {
   leader: (_servers, hostOf) => {
     let newest: SentinelConfig | null = null;
     for (const sentinel of sentinelIds(SENTINELS)) {
-      const config = hostOf(sentinel).disk.get(SENTINEL_CONFIG) as SentinelConfig | undefined;
+      const config = hostOf(sentinel).config.get(SENTINEL_CONFIG) as SentinelConfig | undefined;
       if (config !== undefined && (newest === null || config.configEpoch > newest.configEpoch)) newest = config;
     }
     return newest?.primary ?? null;

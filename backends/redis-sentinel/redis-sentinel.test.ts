@@ -9,7 +9,7 @@ import { SENTINEL_DEFAULTS, sentinelIds, serverIds, type SentinelOptions, type S
 import { sentinelConformance } from './conformance.ts';
 import { redisSentinel } from './index.ts';
 import type { SentinelPort } from './port.ts';
-import { DATA_STATE, type DataState } from './server.ts';
+import { DATA_ROLE, DATA_STATE, type DataRole, type DataState } from './server.ts';
 
 describe('redis-sentinel port conformance', () => runConformanceInSim(redisSentinel, sentinelConformance));
 
@@ -44,6 +44,10 @@ function leaderOf(sim: Sim): string | null {
 
 function stateOf(sim: Sim, server: string): DataState {
   return sim.host(server).disk.get(DATA_STATE) as DataState;
+}
+
+function roleOf(sim: Sim, server: string): DataRole {
+  return sim.host(server).config.get(DATA_ROLE) as DataRole;
 }
 
 /** A call's outcome: its value, or the name of the error it threw. */
@@ -123,9 +127,9 @@ describe('redis-sentinel model', () => {
       assert.equal(await port.setNxPx('alone', 'v', 60_000), true, 'the old primary still takes writes');
       for (const other of [...SERVERS.slice(1), ...SENTINELS]) sim.heal('server-1', other);
       await host.sleep(6000);
-      assert.equal(stateOf(sim, 'server-1').replicaOf, null, 'demoted too soon');
+      assert.equal(roleOf(sim, 'server-1').replicaOf, null, 'demoted too soon');
       await host.sleep(5000);
-      assert.equal(stateOf(sim, 'server-1').replicaOf, leaderOf(sim), 'not demoted');
+      assert.equal(roleOf(sim, 'server-1').replicaOf, leaderOf(sim), 'not demoted');
       assert.equal(await port.get('alone'), null);
     });
     await sim.run({ untilMs: 20_000 });
@@ -156,7 +160,7 @@ describe('redis-sentinel model', () => {
     });
     await sim.run({ untilMs: 10_000 });
     assert.equal(leaderOf(sim), 'server-1');
-    assert.equal(stateOf(sim, 'server-1').replicaOf, null);
+    assert.equal(roleOf(sim, 'server-1').replicaOf, null);
   });
 
   it('min-replicas-to-write refuses writes once no replica acked within the max lag, and takes them again after', async () => {
@@ -208,6 +212,28 @@ describe('redis-sentinel model', () => {
     assert.equal(leaderOf(sim), 'server-1');
     assert.equal(after, null);
     for (const replica of ['server-2', 'server-3']) assert.equal(stateOf(sim, replica).data.get('k'), undefined);
+  });
+});
+
+describe('redis-sentinel restarts', () => {
+  it('a promoted replica restarted without persistence keeps its rewritten role: it comes back a primary, empty', async () => {
+    let promoted: string | null = null;
+    const sim = cluster(async (port, host, sim) => {
+      await host.sleep(1500);
+      assert.equal(await port.setNxPx('k', 'v', 60_000), true);
+      await host.sleep(100);
+      sim.crash('server-1');
+      await host.sleep(5000);
+      promoted = leaderOf(sim);
+      assert.ok(promoted !== null && promoted !== 'server-1');
+      sim.crash(promoted);
+      sim.restart(promoted, { persist: false });
+      await host.sleep(200);
+    });
+    await sim.run({ untilMs: 8000 });
+    assert.ok(promoted !== null);
+    assert.equal(roleOf(sim, promoted).replicaOf, null);
+    assert.equal(stateOf(sim, promoted).data.size, 0);
   });
 });
 

@@ -28,8 +28,8 @@
  *     periods, to hear newer configs first), a replica of the wrong primary after
  *     failover-timeout (sentinelRefreshInstanceInfo). Until then the old primary takes writes
  *     from whoever is still connected to it: the split brain of Jepsen's 2013 analysis.
- *   - A Sentinel keeps its config (epochs, votes, the primary) on disk: a restart with
- *     persistence comes back with it; without, with the start-up config.
+ *   - A Sentinel keeps its config (epochs, votes, the primary) in its configuration file, which
+ *     it rewrites at every change and every restart keeps.
  * Left out: TILT mode, replica priorities, parallel-syncs (every replica is reconfigured at
  * once), scripts, and the replica exclusion by master_link_down_time (it needs the 60 s
  * repl-timeout, longer than a run).
@@ -94,12 +94,12 @@ export function sentinelProcess(
   sentinels: readonly string[],
   options: SentinelOptions,
 ): void {
-  let config = host.disk.get(SENTINEL_CONFIG) as SentinelConfig | undefined;
+  let config = host.config.get(SENTINEL_CONFIG) as SentinelConfig | undefined;
   if (config === undefined) {
     const primary = servers[0];
     if (primary === undefined) throw new Error('redis-sentinel: a Sentinel needs the servers');
     config = { currentEpoch: 0, primary, configEpoch: 0, leader: null, leaderEpoch: 0 };
-    host.disk.set(SENTINEL_CONFIG, config);
+    host.config.set(SENTINEL_CONFIG, config);
   }
   new Sentinel(
     host,

@@ -22,11 +22,12 @@
  *     still lost if another replica is promoted).
  *   - Sentinel's REPLICAOF (promote, or follow another primary) comes with CLIENT KILL, as
  *     Sentinel sends it: every client connection is reset, and clients find the primary again.
- *   - The node's state lives on its disk: a crash and a restart with persistence (AOF with fsync
- *     always, and its rewritten config) keep the data, the role and the offset. A restart without
- *     persistence comes back as the node was first started: empty, and with its start-up role,
- *     so server-1 returns as an empty primary (Redis's documented danger of a primary without
- *     persistence that restarts before Sentinel notices).
+ *   - The keyspace and the replication offset live on the node's disk: a restart with persistence
+ *     (AOF with fsync always) keeps them, one without comes back empty. The role lives in its
+ *     configuration file, which Sentinel's REPLICAOF rewrites (CONFIG REWRITE) and every restart
+ *     keeps: a primary restarted without persistence before Sentinel notices comes back as an
+ *     empty primary, and its replicas copy the emptiness (Redis's documented danger of a primary
+ *     without persistence).
  * Left out: sub-replicas, the 60 s repl-timeout (runs are shorter), replica priorities, the
  * backlog's size limit (the stream of a run fits), eviction, memory limits.
  */
@@ -70,17 +71,22 @@ export type PeerMessage =
 /** A data node's state: its keyspace and where it stands in replication. On its disk. */
 export interface DataState {
   readonly data: Map<string, Entry>;
-  replicaOf: string | null;
   replid: string;
   offset: number;
   /** Every change this node has applied, in order (offset i at index i - 1 - backlogStart). */
   backlog: Change[];
   backlogStart: number;
+}
+
+/** Its role, as its configuration file says it: whose replica it is (null: a primary). */
+export interface DataRole {
+  replicaOf: string | null;
   /** Bumped at each promotion, for fresh replication ids. */
   promotions: number;
 }
 
 export const DATA_STATE = 'redis-sentinel.state';
+export const DATA_ROLE = 'redis-sentinel.conf';
 
 interface Replica {
   offset: number;
@@ -98,22 +104,19 @@ const WRITES = new Set(['set-nx-px', 'del-if-equal', 'pexpire-if-equal', 'incr']
 
 /** Boot data node `index` (1-based): server-1 starts as the primary, the others as its replicas. */
 export function dataNode(host: Host, index: number, servers: readonly string[], options: SentinelOptions): void {
-  let state = host.disk.get(DATA_STATE) as DataState | undefined;
-  if (state === undefined) {
+  let role = host.config.get(DATA_ROLE) as DataRole | undefined;
+  if (role === undefined) {
     const primary = servers[0];
     if (primary === undefined) throw new Error('redis-sentinel: a data node needs the servers');
-    state = {
-      data: new Map(),
-      replicaOf: index === 1 ? null : primary,
-      replid: `${host.id}.${host.incarnation}`,
-      offset: 0,
-      backlog: [],
-      backlogStart: 0,
-      promotions: 0,
-    };
+    role = { replicaOf: index === 1 ? null : primary, promotions: 0 };
+    host.config.set(DATA_ROLE, role);
+  }
+  let state = host.disk.get(DATA_STATE) as DataState | undefined;
+  if (state === undefined) {
+    state = { data: new Map(), replid: `${host.id}.${host.incarnation}`, offset: 0, backlog: [], backlogStart: 0 };
     host.disk.set(DATA_STATE, state);
   }
-  new DataNode(host, state, options);
+  new DataNode(host, state, role, options);
 }
 
 class DataNode {
@@ -129,6 +132,7 @@ class DataNode {
   constructor(
     private readonly host: Host,
     private readonly state: DataState,
+    private readonly role: DataRole,
     private readonly options: SentinelOptions,
   ) {
     this.model = new RedisModel(state.data);
@@ -143,7 +147,7 @@ class DataNode {
   private onRequest(request: Incoming): void {
     const command = request.body as DataCommand;
     if (command.op === 'role') {
-      request.reply(this.state.replicaOf === null ? 'master' : 'slave');
+      request.reply(this.role.replicaOf === null ? 'master' : 'slave');
       return;
     }
     if (command.op === 'wait') {
@@ -151,7 +155,7 @@ class DataNode {
       return;
     }
     const writes = WRITES.has(command.op);
-    if (writes && this.state.replicaOf !== null) {
+    if (writes && this.role.replicaOf !== null) {
       request.fail("READONLY You can't write against a read only replica.");
       return;
     }
@@ -169,7 +173,7 @@ class DataNode {
       return;
     }
     // Reads on a primary may expire a key: Redis propagates that DEL too.
-    if (this.state.replicaOf === null) {
+    if (this.role.replicaOf === null) {
       const after = this.state.data.get(command.key);
       if (!sameEntry(snapshot, after)) this.propagate(command.key, after === undefined ? null : { ...after });
       if (writes) this.lastWrite.set(connectionKey(request), this.state.offset);
@@ -199,7 +203,7 @@ class DataNode {
   }
 
   private wait(request: Incoming, replicas: number, timeoutMs: number): void {
-    if (this.state.replicaOf !== null) {
+    if (this.role.replicaOf !== null) {
       request.fail('ERR WAIT cannot be used with replica instances.');
       return;
     }
@@ -230,13 +234,13 @@ class DataNode {
         this.onAck(message.from, body.replid, body.offset);
         return;
       case 'repl-stream':
-        if (message.from === this.state.replicaOf && body.replid === this.state.replid) this.applyStream(body.changes);
+        if (message.from === this.role.replicaOf && body.replid === this.state.replid) this.applyStream(body.changes);
         return;
       case 'repl-full':
-        if (message.from === this.state.replicaOf) this.applyFull(body.replid, body.offset, body.data);
+        if (message.from === this.role.replicaOf) this.applyFull(body.replid, body.offset, body.data);
         return;
       case 'repl-getack':
-        if (message.from === this.state.replicaOf) this.ack();
+        if (message.from === this.role.replicaOf) this.ack();
         return;
       case 'sentinel-ping':
         this.subscribers.add(message.from);
@@ -254,13 +258,14 @@ class DataNode {
   }
 
   info(): InstanceInfo {
-    const { replicaOf, offset } = this.state;
+    const { offset } = this.state;
+    const { replicaOf } = this.role;
     return { role: replicaOf === null ? 'master' : 'slave', replicaOf, offset };
   }
 
   /** A replica's ack: record it, answer WAITs, and send what it misses (the rest of the stream, or everything). */
   private onAck(replica: string, replid: string, offset: number): void {
-    if (this.state.replicaOf !== null) return;
+    if (this.role.replicaOf !== null) return;
     const { state } = this;
     const known = replid === state.replid && offset <= state.offset && offset >= state.backlogStart;
     if (known) {
@@ -310,16 +315,16 @@ class DataNode {
 
   /** Sentinel's REPLICAOF with CLIENT KILL: take the new role, and reset every client connection. */
   private replicaOf(primary: string | null): void {
-    const { state } = this;
+    const { state, role } = this;
     if (primary === this.host.id) return;
-    if (primary === null && state.replicaOf !== null) {
-      state.promotions++;
-      state.replid = `${this.host.id}.${this.host.incarnation}.${state.promotions}`;
+    if (primary === null && role.replicaOf !== null) {
+      role.promotions++;
+      state.replid = `${this.host.id}.${this.host.incarnation}.${role.promotions}`;
       // The backlog goes on from the offset reached: a replica of the same history could continue.
       state.backlog = [];
       state.backlogStart = state.offset;
     }
-    state.replicaOf = primary;
+    role.replicaOf = primary;
     this.replicas.clear();
     this.lastWrite.clear();
     for (const waiter of this.waiters) {
@@ -332,7 +337,8 @@ class DataNode {
   }
 
   private ack(): void {
-    const { replicaOf, replid, offset } = this.state;
+    const { replid, offset } = this.state;
+    const { replicaOf } = this.role;
     if (replicaOf !== null) this.send(replicaOf, { type: 'repl-ack', replid, offset });
   }
 
