@@ -217,20 +217,22 @@ describe('redis-sentinel model', () => {
 
 describe('redis-sentinel restarts', () => {
   it('a promoted replica restarted without persistence keeps its rewritten role: it comes back a primary, empty', async () => {
-    let promoted: string | null = null;
+    const seen: { promoted: string | null } = { promoted: null };
     const sim = cluster(async (port, host, sim) => {
       await host.sleep(1500);
       assert.equal(await port.setNxPx('k', 'v', 60_000), true);
       await host.sleep(100);
       sim.crash('server-1');
       await host.sleep(5000);
-      promoted = leaderOf(sim);
+      const promoted = leaderOf(sim);
       assert.ok(promoted !== null && promoted !== 'server-1');
+      seen.promoted = promoted;
       sim.crash(promoted);
       sim.restart(promoted, { persist: false });
       await host.sleep(200);
     });
     await sim.run({ untilMs: 8000 });
+    const { promoted } = seen;
     assert.ok(promoted !== null);
     assert.equal(roleOf(sim, promoted).replicaOf, null);
     assert.equal(stateOf(sim, promoted).data.size, 0);
