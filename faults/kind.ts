@@ -77,6 +77,8 @@ export interface LiveCapabilities {
     /** Why links between servers cannot be touched here, or null when they can. */
     readonly unavailable: string | null;
     readonly canDelay: boolean;
+    /** Whether a share of the packets between servers can be lost (every provider's links are cut by routes or not at all: only where there are none). */
+    readonly canLose: boolean;
     /** How the links are cut (iptables, Toxiproxy), for reasons. */
     readonly mechanism?: string;
   };

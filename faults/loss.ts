@@ -25,6 +25,14 @@ export const loss = defineKind({
   selectors: (fault) => [fault.loss],
   arbitrary: ({ who, forMs }) =>
     fc.record({ loss: who, probability: fc.integer({ min: 5, max: 60 }).map((p) => p / 100), forMs }),
+  whyNotLive: (_fault, live, hitsServers) => {
+    // Every link to or from a server's neighbour loses packets, peer links among them.
+    if (!hitsServers || live.servers < 2) return null;
+    if (live.peerLinks.unavailable !== null) return live.peerLinks.unavailable;
+    return live.peerLinks.canLose
+      ? null
+      : `links between ${live.system} servers can be cut here (${live.peerLinks.mechanism ?? 'by routes'}) but cannot lose a share of their packets`;
+  },
   // Lost packets on a server's links affect every run sharing it, but only when it has peers to lose them to.
   touchesShared: (_fault, servers, hitsServers) => hitsServers && servers > 1,
   apply(fault, { target, cast, hit, started, healAfter }) {

@@ -10,7 +10,7 @@ import { faultSchema } from '../scenarios/schema.ts';
 import { whyNotLive } from './capabilities.ts';
 import type { Cluster } from './cluster.ts';
 
-const SERVERS: Partial<Record<SystemId, number>> = { redis: 1, redlock: 5, etcd: 3, postgres: 1, 'redis-sentinel': 3 };
+const SERVERS: Partial<Record<SystemId, number>> = { redis: 1, redlock: 5, etcd: 3, zookeeper: 3, postgres: 1, 'redis-sentinel': 3 };
 const SENTINELS: Partial<Record<SystemId, number>> = { 'redis-sentinel': 3 };
 
 type Peers = ReturnType<Cluster['peers']>;
@@ -155,15 +155,27 @@ describe('what a live cluster can perform', () => {
       ),
       'the external provider does not apply a clock jump to Redis data it does not own',
     );
-    assert.match(
-      why({ at: 1, loss: 'sentinel-3', probability: 0.5, forMs: 5 }, 'redis-sentinel', cluster('redis-sentinel')) ?? '',
-      /loss on the links between Redis data nodes and Sentinels/,
-    );
+    const sentinels = cluster('redis-sentinel', { peers: NETNS });
+    for (const [system, on] of [
+      ['redis-sentinel', sentinels],
+      ['etcd', cluster('etcd', { peers: NETNS })],
+      ['zookeeper', cluster('zookeeper', { peers: NETNS })],
+    ] as const)
+      assert.equal(
+        why(
+          { at: 1, loss: system === 'redis-sentinel' ? 'sentinel-3' : 'server-2', probability: 0.5, forMs: 5 },
+          system,
+          on,
+        ),
+        `links between ${system} servers can be cut here (network namespaces) but cannot lose a share of their packets`,
+      );
     assert.equal(
-      why({ at: 1, loss: 'c1', probability: 0.5, forMs: 5 }, 'redis-sentinel', cluster('redis-sentinel')),
+      why({ at: 1, loss: 'c1', probability: 0.5, forMs: 5 }, 'redis-sentinel', sentinels),
       null,
       "a client's own links are proxies",
     );
+    // RedLock's nodes have no links between them: a loss on a node is a loss on its clients' proxies.
+    assert.equal(why({ at: 1, loss: 'server-2', probability: 0.5, forMs: 5 }, 'redlock', cluster('redlock')), null);
     const guarded = { ...SENTINEL_DEFAULTS, minReplicasToWrite: 1 };
     assert.equal(
       why({ at: 1, pause: 'c1', forMs: 5 }, 'redis-sentinel', cluster('redis-sentinel'), null, false, guarded),

@@ -8,7 +8,6 @@ import { SENTINEL_DEFAULTS, type SentinelOptions } from '../backends/system.ts';
 import { kindOf, selectorsOf } from '../faults/index.ts';
 import type { LiveCapabilities } from '../faults/kind.ts';
 import { whyNotLive as faultsWhyNotLive } from '../faults/live.ts';
-import { namesServer } from '../faults/selectors.ts';
 import { sameServerSettings } from './servers/redis-sentinel.ts';
 import type { Fault } from '../scenarios/schema.ts';
 import type { Cluster } from './cluster.ts';
@@ -32,6 +31,8 @@ export function capabilitiesOf(cluster: Cluster, system: SystemId): LiveCapabili
     peerLinks: {
       unavailable: cluster.peersUnavailable(system),
       canDelay: peers === null || peers.delay !== undefined,
+      // Peer links are cut by routes, which drop every packet or none.
+      canLose: peers === null,
       ...(peers === null ? {} : { mechanism: peers.mechanism }),
     },
   };
@@ -64,9 +65,9 @@ function namesSentinel(selector: string): boolean {
 }
 
 /**
- * What only a system with Sentinels cannot have done live: a Sentinel's clock stepped, a share
- * of packets lost between its instances, or, on a cluster the harness does not own, settings
- * other than the ones it runs with.
+ * What only a system with Sentinels cannot have done live: a Sentinel's clock stepped, or, on a
+ * cluster the harness does not own, settings other than the ones it runs with. (Loss between its
+ * instances is refused by the loss kind, as for every system whose peer links are routes.)
  */
 function whyNotSentinels(
   faults: readonly Fault[],
@@ -74,14 +75,11 @@ function whyNotSentinels(
   system: SystemId,
   sentinel: SentinelOptions | undefined,
 ): string | null {
-  const servers = cluster.servers(system).length;
   for (const fault of faults) {
     const named = selectorsOf(fault);
     const kind = kindOf(fault).name;
     if (kind === 'clock' && named.some(namesSentinel))
       return "a Sentinel's clock cannot be stepped live: Sentinel reads the wall clock itself (a jump sends it into TILT mode), and libfaketime crashes redis-server";
-    if (kind === 'loss' && named.some((s) => namesSentinel(s) || namesServer(s, servers)))
-      return 'loss on the links between Redis data nodes and Sentinels cannot be made here: they are cut by routes, which drop all or nothing';
   }
   if (cluster.provider !== 'local' && sentinel !== undefined && !sameServerSettings(sentinel, SENTINEL_DEFAULTS))
     return `the ${cluster.provider} provider does not reconfigure servers it does not own: its Sentinels and data nodes run with the default settings (downAfterMs ${SENTINEL_DEFAULTS.downAfterMs}, failoverTimeoutMs ${SENTINEL_DEFAULTS.failoverTimeoutMs}, minReplicasToWrite ${SENTINEL_DEFAULTS.minReplicasToWrite}, minReplicasMaxLagS ${SENTINEL_DEFAULTS.minReplicasMaxLagS})`;
