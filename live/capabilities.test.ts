@@ -10,7 +10,14 @@ import { faultSchema } from '../scenarios/schema.ts';
 import { whyNotLive } from './capabilities.ts';
 import type { Cluster } from './cluster.ts';
 
-const SERVERS: Partial<Record<SystemId, number>> = { redis: 1, redlock: 5, etcd: 3, zookeeper: 3, postgres: 1, 'redis-sentinel': 3 };
+const SERVERS: Partial<Record<SystemId, number>> = {
+  redis: 1,
+  redlock: 5,
+  etcd: 3,
+  zookeeper: 3,
+  postgres: 1,
+  'redis-sentinel': 3,
+};
 const SENTINELS: Partial<Record<SystemId, number>> = { 'redis-sentinel': 3 };
 
 type Peers = ReturnType<Cluster['peers']>;
