@@ -27,14 +27,15 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { SENTINEL_SERVERS, SENTINELS } from '../../backends/redis-sentinel/index.ts';
 import { SENTINEL_MASTER_NAME } from '../../backends/redis-sentinel/port.ts';
+import { SENTINEL_QUORUM } from '../../backends/redis-sentinel/sentinel.ts';
 import { SENTINEL_DEFAULTS, type SentinelOptions } from '../../backends/system.ts';
 import { ask, EnvironmentError, freePort, keepLog, ManagedServer, settleAll, sleep, wrapped } from '../process.ts';
 import { MemberNetwork } from './netns.ts';
 
-const DATA_NODES = 3;
-const SENTINELS = 3;
-const QUORUM = 2;
+// The simulator's topology, so that both worlds run the same deployment.
+const DATA_NODES = SENTINEL_SERVERS;
 /** How long one question to an instance may take before the harness counts it as no answer. */
 const PROBE_TIMEOUT_MS = 1000;
 /**
@@ -132,7 +133,7 @@ function sentinelConfig(
     'protected-mode no',
     `dir ${sentinel.dir}`,
     `sentinel myid ${sentinelId(sentinel.name)}`,
-    `sentinel monitor ${name} ${primary.host} ${primary.port} ${QUORUM}`,
+    `sentinel monitor ${name} ${primary.host} ${primary.port} ${SENTINEL_QUORUM}`,
     `sentinel down-after-milliseconds ${name} ${settings.downAfterMs}`,
     `sentinel failover-timeout ${name} ${settings.failoverTimeoutMs}`,
     `sentinel parallel-syncs ${name} 1`,
