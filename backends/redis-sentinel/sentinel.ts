@@ -362,6 +362,8 @@ class Sentinel {
     this.config.primary = primary;
     this.config.configEpoch = configEpoch;
     this.seen.clear();
+    // The others' is-master-down answers were about the old primary.
+    this.answers.clear();
   }
 
   /** is-master-down-by-addr: say whether the primary looks down here, and vote when asked to. */
