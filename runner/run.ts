@@ -11,6 +11,7 @@ import type { TraceOptions } from '../sim/trace.ts';
 import type { Op, RegisterWrite } from './history.ts';
 import { eventBudget, graceMs, runWorld } from './loop.ts';
 import { SimWorld } from './sim-world.ts';
+import { loadSubject } from '../subjects/index.ts';
 
 export type Verdict = 'safe' | 'unsafe' | 'skipped' | 'unknown';
 
@@ -65,11 +66,17 @@ export interface RunSpec {
   readonly fencing: boolean;
   readonly seed: number;
   readonly trace?: TraceOptions;
+  /**
+   * A subject (a built-in name or a subject file) run instead of the system's own recipe; its
+   * system is spec.system.
+   */
+  readonly subject?: string | null;
 }
 
 /** A scenario run in the simulator: the simulator's World, through the one run loop. */
 export async function runScenario(spec: RunSpec): Promise<RunOutput> {
   const { scenario } = spec;
+  const subject = spec.subject == null ? undefined : await loadSubject(spec.subject);
   const world = new SimWorld({
     system: systemModule(spec.system),
     seed: spec.seed,
@@ -85,6 +92,7 @@ export async function runScenario(spec: RunSpec): Promise<RunOutput> {
     latency: { minMs: scenario.network.latencyMs.min, maxMs: scenario.network.latencyMs.max },
     trace: spec.trace,
     eventBudget: eventBudget(scenario.durationMs + graceMs(scenario.lock.ttlMs, scenario.lock.holdMs)),
+    ...(subject === undefined ? {} : { subject }),
   });
   return runWorld(spec, world);
 }

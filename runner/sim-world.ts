@@ -17,6 +17,7 @@ import {
   type SystemConfig,
   type SystemModule,
 } from '../backends/system.ts';
+import type { ElectionRecipe, LockRecipe } from '../backends/recipe.ts';
 import { electionClient } from './election.ts';
 import type { FaultTarget } from '../faults/kind.ts';
 import { History, isAttempt, isGrant } from './history.ts';
@@ -24,6 +25,9 @@ import { round } from './loop.ts';
 import { mutexClient, type RegisterClient } from './mutex.ts';
 import { Register, REGISTER_NODE, registerServer, type RegisterReply } from './register.ts';
 import { onNth, type Measured, type World } from './world.ts';
+import { installAmbient, onUnhandled, realSetImmediate } from '../subjects/ambient.ts';
+import type { SubjectDefinition } from '../subjects/define.ts';
+import { simSubjectRecipes, whyNotSim } from '../subjects/sim.ts';
 
 export interface SimWorldOptions {
   readonly system: SystemModule;
@@ -46,6 +50,8 @@ export interface SimWorldOptions {
   readonly acquireTimeoutMs?: number;
   /** Most kernel events the whole run may fire, grace included (the loop's eventBudget). */
   readonly eventBudget: number;
+  /** A third-party lock instead of the system's own recipe, run on the system's servers. */
+  readonly subject?: SubjectDefinition;
 }
 
 const REGISTER_TIMEOUT_MS = 1000;
@@ -61,20 +67,27 @@ export class SimWorld implements World {
   readonly nodes: readonly string[];
   readonly notes: string[] = [];
   readonly target: FaultTarget;
-  readonly expectationsApply = true;
+  readonly expectationsApply: boolean;
   private readonly config: SystemConfig;
   private stopping = false;
   private durationMs = 0;
   /** Told of every write a client is about to send (`writing` triggers). */
   private readonly writing: ((process: string) => void)[] = [];
 
+  /** Stops listening for the subject's unhandled rejections. */
+  private unlisten: () => void = () => {};
+
   constructor(private readonly options: SimWorldOptions) {
+    // A subject's code is not counted by the kernel: it drains microtasks through a macrotask.
+    if (options.subject !== undefined) installAmbient();
     this.sim = new Sim({
       seed: options.seed,
       network: { latency: options.latency ?? { minMs: 1, maxMs: 3 } },
       trace: options.trace,
       eventBudget: options.eventBudget,
+      ...(options.subject === undefined ? {} : { yieldMacrotask: realSetImmediate }),
     });
+    this.expectationsApply = options.subject === undefined;
     this.history = new History(() => this.sim.nowMs);
     this.register = new Register(options.fencing);
     this.config = {
@@ -92,8 +105,9 @@ export class SimWorld implements World {
     this.target = simTarget(this.sim);
   }
 
-  whyNot(): null {
-    return null;
+  whyNot(): string | null {
+    const { subject, fencing, workload = 'mutex' } = this.options;
+    return subject === undefined ? null : whyNotSim(subject, fencing, workload);
   }
 
   /** Adds the nodes in the order of `nodes`; each boots as a kernel event once the run starts. */
@@ -105,42 +119,64 @@ export class SimWorld implements World {
       sim.addNode(id, (host) => options.system.sentinels?.boot(host, i + 1, servers, sentinels, config)),
     );
     sim.addNode(REGISTER_NODE, (host) => registerServer(host, this.register, () => sim.nowMs));
+    const { subject } = options;
+    if (subject !== undefined) this.unlisten = onUnhandled((error) => this.sim.kernel.fail(error));
     for (const id of this.clients) {
       sim.addNode(id, (host) => {
         host.onCrash(() => history.record(id, 'info', 'crash'));
-        const ports = options.system.simPorts(host, servers, config);
         const register = simRegister(host, id);
-        const { holdMs, thinkMs, fencing, careful } = options;
-        if (options.workload === 'election') {
-          const election = options.system.election(host, ports, config);
-          host.spawn('election', () =>
-            electionClient(
-              id,
-              host,
-              election,
-              register,
-              history,
-              { workMs: holdMs, thinkMs, fencing },
-              () => this.stopping,
-            ),
-          );
+        if (subject === undefined) {
+          const ports = options.system.simPorts(host, servers, config);
+          this.startWorkload(id, host, register, {
+            lock: () => options.system.lock(host, ports, config),
+            election: () => options.system.election(host, ports, config),
+          });
         } else {
-          const lock = options.system.lock(host, ports, config);
-          host.spawn('mutex', () =>
-            mutexClient(
-              id,
-              host,
-              lock,
-              register,
-              history,
-              { holdMs, thinkMs, fencing, careful, beforeWrite: () => this.beforeWrite(id, host) },
-              () => this.stopping,
-            ),
-          );
+          // The subject's code, set up on this node (its `create`) before the workload starts.
+          host.spawn('subject', async () => {
+            const recipes = await simSubjectRecipes(subject, host, sim.kernel, servers, config);
+            this.startWorkload(id, host, register, { lock: () => recipes.lock, election: () => recipes.election });
+          });
         }
       });
     }
     return Promise.resolve();
+  }
+
+  /** The client's workload thread, over the recipe it needs. */
+  private startWorkload(
+    id: string,
+    host: Host,
+    register: RegisterClient,
+    recipes: { lock(): LockRecipe; election(): ElectionRecipe },
+  ): void {
+    const { options, history } = this;
+    const { holdMs, thinkMs, fencing, careful } = options;
+    if (options.workload === 'election') {
+      host.spawn('election', () =>
+        electionClient(
+          id,
+          host,
+          recipes.election(),
+          register,
+          history,
+          { workMs: holdMs, thinkMs, fencing },
+          () => this.stopping,
+        ),
+      );
+    } else {
+      host.spawn('mutex', () =>
+        mutexClient(
+          id,
+          host,
+          recipes.lock(),
+          register,
+          history,
+          { holdMs, thinkMs, fencing, careful, beforeWrite: () => this.beforeWrite(id, host) },
+          () => this.stopping,
+        ),
+      );
+    }
   }
 
   leader(): string | null | undefined {
@@ -219,10 +255,14 @@ export class SimWorld implements World {
   }
 
   resultFields(): object {
-    return {};
+    const { subject } = this.options;
+    return subject === undefined ? {} : { subject: subject.name };
   }
 
-  async close(): Promise<void> {}
+  close(): Promise<void> {
+    this.unlisten();
+    return Promise.resolve();
+  }
 }
 
 function simTarget(sim: Sim): FaultTarget {

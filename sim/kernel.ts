@@ -20,6 +20,12 @@ export interface KernelOptions {
   /** Most microtask turns woken code may take to block again after one event. */
   readonly settleTurnLimit?: number;
   readonly trace?: TraceOptions;
+  /**
+   * How to wait for every pending microtask to run: one macrotask (setImmediate). Needed only when
+   * code outside the thread accounting runs in the simulation (a third-party lock library, whose
+   * promises are not Futures): see `wokeUncounted`. Without it such a wake is an error.
+   */
+  readonly yieldMacrotask?: (resume: () => void) => void;
 }
 
 const settled = Promise.resolve();
@@ -40,6 +46,9 @@ export class Kernel {
   private failure: { error: unknown } | null = null;
   private running = false;
   private lastLabel = '(start)';
+  private readonly yieldMacrotask: ((resume: () => void) => void) | undefined;
+  /** Uncounted code was woken; the loop drains the microtask queue before the next event. */
+  private draining = false;
 
   constructor(options: KernelOptions = {}) {
     this.eventBudget = options.eventBudget ?? DEFAULT_EVENT_BUDGET;
@@ -51,6 +60,21 @@ export class Kernel {
       throw new SimUsageError(`settleTurnLimit must be a positive integer, got ${String(options.settleTurnLimit)}`);
     }
     this.trace = new Trace(options.trace);
+    this.yieldMacrotask = options.yieldMacrotask;
+  }
+
+  /**
+   * Code the thread count does not see was woken or started: a library's own promise chain,
+   * resumed by a reply or by one of its timers. Its microtasks may run for any number of turns
+   * and then wait on a kernel event again, so before the next event the loop lets the whole
+   * microtask queue drain, through one macrotask (KernelOptions.yieldMacrotask).
+   */
+  wokeUncounted(): void {
+    if (this.yieldMacrotask === undefined) {
+      this.fail(new SimUsageError('code outside the thread accounting ran, but the kernel has no yieldMacrotask'));
+      return;
+    }
+    this.draining = true;
   }
 
   get pendingEvents(): number {
@@ -206,6 +230,12 @@ export class Kernel {
       // cheaper than Node's queueMicrotask, which wraps every callback for async_hooks.)
       const step = (): void => {
         try {
+          if (this.draining && this.yieldMacrotask !== undefined) {
+            this.draining = false;
+            turns = 0;
+            this.yieldMacrotask(step);
+            return;
+          }
           if (this.runnable > 0) {
             if (++turns > this.settleTurnLimit) throw this.unsettled();
             void settled.then(step);
@@ -262,7 +292,7 @@ export class Kernel {
         next.aux,
       );
       next.fire(next.arg as never);
-      if (this.runnable > 0) return true;
+      if (this.runnable > 0 || this.draining) return true;
       this.throwIfFailed();
     }
   }

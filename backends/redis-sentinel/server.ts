@@ -40,7 +40,15 @@ import { RedisModel, type Entry, type RedisCommand } from '../redis/server.ts';
 /** A replica's periodic REPLCONF ACK. */
 export const ACK_PERIOD_MS = 1000;
 
-export type DataCommand = RedisCommand | { op: 'wait'; replicas: number; timeoutMs: number } | { op: 'role' };
+/**
+ * The recipe's commands, WAIT and ROLE. Not the general command interface (`cmd`) that lock
+ * libraries use on single Redis: replicating arbitrary commands and scripts is not modelled, so
+ * third-party subjects run on redis-sentinel only live.
+ */
+export type DataCommand =
+  | Exclude<RedisCommand, { op: 'cmd' }>
+  | { op: 'wait'; replicas: number; timeoutMs: number }
+  | { op: 'role' };
 
 /** One change of the replication stream: a key's new entry, or its deletion. */
 interface Change {

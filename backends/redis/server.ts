@@ -14,12 +14,11 @@
  */
 import type { Host } from '../../sim/node.ts';
 import { ServerEndpoint, type Incoming } from '../shared/endpoint/endpoint.ts';
+import { RedisCommands } from './commands.ts';
+import { liveEntry, type Entry } from './keyspace.ts';
+import { toWire, type WireReply } from './reply.ts';
 
-export interface Entry {
-  value: string;
-  /** Absolute wall-clock expiry in ms, or null for no expiry. */
-  expiresAtMs: number | null;
-}
+export type { Entry } from './keyspace.ts';
 
 export type RedisCommand =
   | { op: 'set-nx-px'; key: string; value: string; ttlMs: number }
@@ -27,18 +26,30 @@ export type RedisCommand =
   | { op: 'del-if-equal'; key: string; value: string }
   | { op: 'pexpire-if-equal'; key: string; value: string; ttlMs: number }
   | { op: 'incr'; key: string }
-  | { op: 'pttl'; key: string };
+  | { op: 'pttl'; key: string }
+  /** Any command, as a client library sends it (commands.ts): lock libraries under test use this. */
+  | { op: 'cmd'; args: string[] };
 
-export type RedisReply = string | number | boolean | null;
+export type RedisReply = boolean | WireReply;
 
 const DATA = 'redis.data';
 
 /** The keyspace and its commands: a pure function of (state, command, wall time). */
 export class RedisModel {
-  constructor(private readonly data: Map<string, Entry>) {}
+  private readonly commands: RedisCommands;
+
+  /** `scripts`: the Lua scripts the server knows (volatile: a restart forgets them, as Redis does). */
+  constructor(
+    private readonly data: Map<string, Entry>,
+    scripts = new Map<string, string>(),
+  ) {
+    this.commands = new RedisCommands(data, scripts);
+  }
 
   execute(command: RedisCommand, wallMs: number): RedisReply {
     switch (command.op) {
+      case 'cmd':
+        return toWire(this.commands.execute(command.args, wallMs));
       case 'set-nx-px': {
         if (this.live(command.key, wallMs) !== undefined) return false;
         this.data.set(command.key, { value: command.value, expiresAtMs: wallMs + command.ttlMs });
@@ -73,12 +84,7 @@ export class RedisModel {
   }
 
   private live(key: string, wallMs: number): Entry | undefined {
-    const entry = this.data.get(key);
-    if (entry !== undefined && entry.expiresAtMs !== null && wallMs >= entry.expiresAtMs) {
-      this.data.delete(key);
-      return undefined;
-    }
-    return entry;
+    return liveEntry(this.data, key, wallMs);
   }
 }
 
