@@ -9,10 +9,15 @@ import { check, type CheckOutcome, type Counterexample } from '../runner/check.t
 import type { Fault } from '../scenarios/schema.ts';
 import { RunPool } from '../runner/check-pool.ts';
 import { UsageError } from '../runner/errors.ts';
-import { parseSystems } from './run.ts';
+import { parseSystems, type NamedSubject } from './run.ts';
+import { whyNotSim } from '../subjects/sim.ts';
 
 export interface CheckCommand {
   readonly system: SystemId;
+  /** The subject checked instead of the system's recipe: as given, and its name. */
+  readonly subject: NamedSubject | null;
+  /** Only schedules where the subject is unsafe and the system's own recipe safe (runner/check.ts). */
+  readonly differential?: boolean;
   readonly fencing: boolean;
   readonly runs: number;
   readonly seed: number;
@@ -27,26 +32,41 @@ export const CHECK_DURATION_MS = 5000;
 /** Most schedules one search tries: at a few dozen runs a second, a million is already days of work. */
 export const MAX_CHECK_RUNS = 1_000_000;
 
-/** Turn raw option strings into a CheckCommand, or throw a UsageError naming the option. */
-export function checkCommand(options: {
-  system?: string;
-  fencing: string;
-  runs: number;
-  seed: number;
-  out: string;
-  workers: number;
-  swarm?: boolean;
-}): CheckCommand {
-  if (options.system === undefined)
-    throw new UsageError('--system is required (one of ' + availableSystems().join(', ') + ')');
-  const [system, ...more] = parseSystems(options.system, '--system');
+/**
+ * Turn raw option strings into a CheckCommand, or throw a UsageError naming the option. With a
+ * subject (--subject, loaded by the caller), the system is the subject's.
+ */
+export function checkCommand(
+  options: {
+    system?: string;
+    fencing: string;
+    runs: number;
+    seed: number;
+    out: string;
+    workers: number;
+    swarm?: boolean;
+    differential?: boolean;
+  },
+  subject: NamedSubject | null = null,
+): CheckCommand {
+  if (options.differential === true && subject === null)
+    throw new UsageError("--differential compares a subject with its system's recipe: it needs --subject");
+  if (options.system === undefined && subject === null)
+    throw new UsageError('--system or --subject is required (systems: ' + availableSystems().join(', ') + ')');
+  const [system, ...more] =
+    options.system === undefined ? [subject?.definition.system] : parseSystems(options.system, '--system');
   if (system === undefined || more.length > 0)
-    throw new UsageError(`--system takes exactly one system, got '${options.system}'`);
+    throw new UsageError(`--system takes exactly one system, got '${options.system ?? ''}'`);
+  if (subject !== null && subject.definition.system !== system)
+    throw new UsageError(`--subject ${subject.ref} runs on ${subject.definition.system}, not on --system ${system}`);
   if (!availableSystems().includes(system))
     throw new UsageError(`--system: ${system} is not available in the simulator`);
   if (options.fencing !== 'off' && options.fencing !== 'on')
     throw new UsageError(`--fencing must be off or on, got '${options.fencing}'`);
-  if (options.fencing === 'on' && systemModule(system).fencing === 'unsound') {
+  if (subject !== null) {
+    const why = whyNotSim(subject.definition, options.fencing === 'on', 'mutex');
+    if (why !== null) throw new UsageError(`--subject ${subject.ref}: ${why}`);
+  } else if (options.fencing === 'on' && systemModule(system).fencing === 'unsound') {
     throw new UsageError(
       `--fencing on is meaningless for ${system}: it has no sound fencing token (lockstep run shows how its best-known attempt fails)`,
     );
@@ -58,6 +78,8 @@ export function checkCommand(options: {
     throw new UsageError(`--workers must be between 1 and 64, got ${options.workers}`);
   return {
     system,
+    subject,
+    differential: options.differential === true,
     fencing: options.fencing === 'on',
     runs: options.runs,
     seed: options.seed,
@@ -71,8 +93,12 @@ export function checkCommand(options: {
 /** Run the search; returns the exit code (0 held, 1 counterexample found). */
 export async function runCheck(command: CheckCommand, print: (line: string) => void): Promise<number> {
   const fencing = command.fencing ? 'on' : 'off';
+  const target =
+    command.subject === null
+      ? ''
+      : ` subject=${command.subject.definition.name}${command.differential === true ? ' differential=on' : ''}`;
   print(
-    `lockstep check: system=${command.system} fencing=${fencing} seed=${command.seed} runs=${command.runs} ` +
+    `lockstep check: system=${command.system}${target} fencing=${fencing} seed=${command.seed} runs=${command.runs} ` +
       `workers=${command.workers} swarm=${command.swarm ? 'on' : 'off'} durationMs=${command.durationMs}`,
   );
   const pool = command.workers > 1 ? new RunPool(command.workers) : null;
@@ -84,6 +110,7 @@ export async function runCheck(command: CheckCommand, print: (line: string) => v
   try {
     outcome = await check({
       ...command,
+      subject: command.subject?.ref ?? null,
       judge: pool?.judge,
       batchSize: pool === null ? 1 : pool.size * 2,
       onProgress: (event) => {
@@ -100,10 +127,10 @@ export async function runCheck(command: CheckCommand, print: (line: string) => v
     bar?.stop();
     await pool?.close();
   }
+  const label = command.subject?.definition.name ?? command.system;
   if (outcome.counterexample === null) {
-    print(
-      `no counterexample: ${command.system} fencing ${fencing} stayed safe in all ${outcome.tried} schedules tried`,
-    );
+    const where = command.differential === true ? `, wherever ${command.system}'s own recipe was safe,` : '';
+    print(`no counterexample: ${label} fencing ${fencing} stayed safe${where} in all ${outcome.tried} schedules tried`);
     return 0;
   }
   const file = join(command.outDir, 'counterexample.yaml');
@@ -112,8 +139,15 @@ export async function runCheck(command: CheckCommand, print: (line: string) => v
   print(`unsafe: candidate ${index + 1} of the search, shrunk ${shrinks} times to ${scenario.faults.length} fault(s)`);
   print(`  ${violation(outcome.counterexample)}`);
   print(`counterexample: ${file}`);
-  print(`replay: npx lockstep run ${file} --seed ${command.seed}   (trace ${result.traceHash})`);
+  print(
+    `replay: npx lockstep run ${file}${subjectOption(command)} --seed ${command.seed}   (trace ${result.traceHash})`,
+  );
   return 1;
+}
+
+/** The --subject a replay needs, or nothing. */
+function subjectOption(command: CheckCommand): string {
+  return command.subject === null ? '' : ` --subject ${command.subject.ref}`;
 }
 
 function violation({ result }: Counterexample): string {
@@ -135,12 +169,18 @@ export function counterexampleYaml(command: CheckCommand, counterexample: Counte
   const { scenario, index, shrinks } = counterexample;
   const fencing = command.fencing ? 'on' : 'off';
   const faults = scenario.faults.length === 0 ? 'no faults' : scenario.faults.map(describeFault).join('; ');
+  const target =
+    command.subject === null
+      ? `--system ${command.system}`
+      : `--subject ${command.subject.ref}${command.differential === true ? ' --differential' : ''}`;
   const description =
-    `Found by lockstep check --system ${command.system} --fencing ${fencing} --seed ${command.seed} ` +
+    `Found by lockstep check ${target} --fencing ${fencing} --seed ${command.seed} ` +
     `(candidate ${index + 1}, shrunk ${shrinks} times). Run with seed ${command.seed}, it is unsafe: ` +
-    `${violation(counterexample)}. Faults: ${faults}.`;
+    `${violation(counterexample)}${command.differential === true ? `, where ${command.system}'s own recipe is safe` : ''}. Faults: ${faults}.`;
   // eslint-disable-next-line @typescript-eslint/no-unused-vars -- $schema is taken out so the rest is the document
   const { $schema: _schema, ...rest } = scenario;
-  const document = { ...rest, description, expect: [{ system: command.system, fencing, verdict: 'unsafe' }] };
-  return `# Replay: npx lockstep run counterexample.yaml --seed ${command.seed}\n${stringify(document)}`;
+  // A subject is measured, not held to expectations: its counterexample states none.
+  const expect = command.subject === null ? [{ system: command.system, fencing, verdict: 'unsafe' }] : [];
+  const document = { ...rest, description, expect };
+  return `# Replay: npx lockstep run counterexample.yaml${subjectOption(command)} --seed ${command.seed}\n${stringify(document)}`;
 }

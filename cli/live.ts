@@ -13,7 +13,8 @@ import type { Cluster } from '../live/cluster.ts';
 import { openCluster, type ProviderOptions } from '../live/providers.ts';
 import { runLive, type LiveRunOutput } from '../live/run.ts';
 import { touchesOnlyClients } from '../faults/live.ts';
-import { liveSubject, liveSubjects, liveSystems } from '../live/systems/index.ts';
+import { liveSystems } from '../live/systems/index.ts';
+import type { NamedSubject } from './run.ts';
 import { keepFailedLogsIn, removeOnExit } from '../live/process.ts';
 import { redactUrl } from '../runner/redact.ts';
 import { writeReport } from '../reports/report.ts';
@@ -25,7 +26,7 @@ import { referencesOf, runLabel } from '../runner/results.ts';
 export interface LiveCommand {
   readonly scenarios: readonly { file: string; scenario: Scenario }[];
   readonly systems: readonly SystemId[] | null;
-  readonly subjects: readonly string[];
+  readonly subjects: readonly NamedSubject[];
   readonly fencing: 'off' | 'on' | 'both';
   readonly seed: number;
   readonly outDir: string;
@@ -60,8 +61,8 @@ export function livePlan(command: Pick<LiveCommand, 'scenarios' | 'systems' | 's
     );
     for (const system of systems) {
       for (const fencing of fencings) items.push({ file, scenario, system, subject: null, fencing });
-      for (const subject of command.subjects.map(liveSubject).filter((s) => s.system === system)) {
-        for (const fencing of fencings) items.push({ file, scenario, system, subject: subject.id, fencing });
+      for (const subject of command.subjects.filter((s) => s.definition.system === system)) {
+        for (const fencing of fencings) items.push({ file, scenario, system, subject: subject.ref, fencing });
       }
     }
   }
@@ -192,15 +193,12 @@ export function parseProvider(options: {
   }
 }
 
-export function parseSubjects(raw: string): string[] {
-  const known = liveSubjects().map((s) => s.id);
+/** The comma-separated list of the older --subjects option, as names for --subject. */
+export function splitSubjects(raw: string): string[] {
   const ids = raw
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s.length > 0);
-  if (ids.length === 0) throw new UsageError(`--subjects needs at least one of ${known.join(', ')}`);
-  for (const id of ids)
-    if (!known.includes(id))
-      throw new UsageError(`--subjects: unknown subject '${id}' (expected one of ${known.join(', ')})`);
+  if (ids.length === 0) throw new UsageError('--subjects needs at least one subject name');
   return ids;
 }

@@ -8,7 +8,9 @@ import { fileURLToPath } from 'node:url';
 import { formatBench, runBench } from './bench.ts';
 import { runDemo } from './demo.ts';
 import { UsageError } from '../runner/errors.ts';
-import { parseSystems, plan, runCommand } from './run.ts';
+import { parseSystems, plan, runCommand, type NamedSubject } from './run.ts';
+import { BUILTIN_SUBJECTS, loadSubject } from '../subjects/index.ts';
+import { SubjectError } from '../subjects/define.ts';
 import { checkCommand, MAX_CHECK_RUNS, runCheck } from './check.ts';
 import { ensureWritableDirectory, prepareOutDir } from '../runner/run-dir.ts';
 import { redactCommandLine } from '../runner/redact.ts';
@@ -82,6 +84,12 @@ program
     integerOption('--seeds'),
     1,
   )
+  .option(
+    '--subject <name or file>',
+    `a lock to test beside the systems' own recipes: ${BUILTIN_SUBJECTS.join(', ')}, or a file that default-exports defineSubject(...) (repeatable)`,
+    collect,
+    [],
+  )
   .option('--out <dir>', 'where run directories go', 'runs')
   .option('--check-determinism', 'run each run twice and report the first event where they differ')
   .action(
@@ -89,6 +97,7 @@ program
       paths: string[],
       options: {
         systems?: string;
+        subject: string[];
         fencing: string;
         seed: number;
         seeds: number;
@@ -107,10 +116,17 @@ program
           `--seed ${options.seed} with --seeds ${options.seeds}: the last seed must be at most ${Number.MAX_SAFE_INTEGER}`,
         );
       const systems = options.systems === undefined ? null : parseSystems(options.systems);
+      const subjects = await namedSubjects(options.subject);
       const scenarios = loadScenarios(paths.length === 0 ? [LIBRARY] : paths);
       const runs =
-        plan({ scenarios, systems, fencing: options.fencing as 'off' | 'on' | 'both', seed: options.seed, seeds: 1 })
-          .length * options.seeds;
+        plan({
+          scenarios,
+          systems,
+          subjects,
+          fencing: options.fencing as 'off' | 'on' | 'both',
+          seed: options.seed,
+          seeds: 1,
+        }).length * options.seeds;
       if (runs > MAX_PLANNED_RUNS)
         throw new UsageError(
           `--seeds ${options.seeds}: ${runs} runs planned (scenarios x systems x fencing x seeds); at most ${MAX_PLANNED_RUNS}`,
@@ -120,6 +136,7 @@ program
         {
           scenarios,
           systems,
+          subjects,
           fencing: options.fencing as 'off' | 'on' | 'both',
           seed: options.seed,
           seeds: options.seeds,
@@ -144,7 +161,13 @@ program
   )
   .option('--config <file>', 'external provider: the endpoints file')
   .option('--systems <ids>', "comma-separated systems to run (default: each scenario's own list)")
-  .option('--subjects <ids>', "third-party libraries to run too, on their system's servers: node-redlock, etcd3-lock")
+  .option(
+    '--subject <name or file>',
+    `a lock to run too, on its system's servers: ${BUILTIN_SUBJECTS.join(', ')}, or a file that default-exports defineSubject(...) (repeatable)`,
+    collect,
+    [],
+  )
+  .option('--subjects <names>', 'the same, comma-separated (built-in names)')
   .option('--fencing <mode>', 'off, on or both', 'both')
   .option('--seed <n>', 'seed of the fault selectors (one, any, ...); >= 0', integerOption('--seed'), 1)
   .option('--postgres <url>', 'local provider: use this PostgreSQL instead of starting one')
@@ -163,6 +186,7 @@ program
         provider: string;
         config?: string;
         systems?: string;
+        subject: string[];
         subjects?: string;
         fencing: string;
         seed: number;
@@ -172,7 +196,7 @@ program
         out: string;
       },
     ) => {
-      const { liveCommand, parseProvider, parseSubjects } = await import('./live.ts');
+      const { liveCommand, parseProvider, splitSubjects } = await import('./live.ts');
       if (!['off', 'on', 'both'].includes(options.fencing))
         throw new UsageError(`--fencing must be off, on or both, got '${options.fencing}'`);
       if (options.parallel < 1 || options.parallel > 16)
@@ -180,7 +204,10 @@ program
       if (options.seed < 0) throw new UsageError(`--seed must be >= 0, got ${options.seed}`);
       const provider = parseProvider(options);
       const systems = options.systems === undefined ? null : parseSystems(options.systems);
-      const subjects = options.subjects === undefined ? [] : parseSubjects(options.subjects);
+      const subjects = await namedSubjects([
+        ...options.subject,
+        ...(options.subjects === undefined ? [] : splitSubjects(options.subjects)),
+      ]);
       const scenarios = loadScenarios(paths.length === 0 ? [LIBRARY] : paths);
       prepareOutDir(options.out);
       process.exitCode = await liveCommand(
@@ -205,6 +232,10 @@ program
   .command('check')
   .description('search fault schedules for an unsafe run of one system; shrink it and write counterexample.yaml')
   .option('--system <id>', 'the system to check')
+  .option(
+    '--subject <name or file>',
+    `check this lock instead, on its system: ${BUILTIN_SUBJECTS.join(', ')}, or a file that default-exports defineSubject(...)`,
+  )
   .option('--fencing <mode>', 'off or on', 'off')
   .option('--runs <n>', `how many schedules to try (1..${MAX_CHECK_RUNS})`, integerOption('--runs'), 200)
   .option('--seed <n>', 'the seed of the search and of every run (>= 0)', integerOption('--seed'), 1)
@@ -216,9 +247,15 @@ program
     1,
   )
   .option('--swarm', 'switch whole fault kinds on and off per schedule, so rare combinations come up')
+  .option(
+    '--differential',
+    "with --subject: only schedules where the subject is unsafe and its system's own recipe is safe",
+  )
   .action(
     async (options: {
       system?: string;
+      subject?: string;
+      differential?: boolean;
       fencing: string;
       runs: number;
       seed: number;
@@ -226,7 +263,8 @@ program
       workers: number;
       swarm?: boolean;
     }) => {
-      const command = checkCommand(options);
+      const [subject = null] = options.subject === undefined ? [] : await namedSubjects([options.subject]);
+      const command = checkCommand(options, subject);
       ensureWritable(options.out);
       process.exitCode = await runCheck(command, (line) => process.stdout.write(`${line}\n`));
     },
@@ -293,6 +331,28 @@ program
     const deterministic = await runDemo(options.seed, (text) => process.stdout.write(`${text}\n`));
     if (!deterministic) process.exitCode = EXIT.failed;
   });
+
+/** Repeated options, gathered in order. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+/** Load every --subject; a name or file that is not a subject is a usage error naming it. */
+async function namedSubjects(refs: readonly string[]): Promise<NamedSubject[]> {
+  const out: NamedSubject[] = [];
+  for (const ref of refs) {
+    try {
+      out.push({ ref, definition: await loadSubject(ref) });
+    } catch (error) {
+      if (error instanceof SubjectError) throw new UsageError(error.message);
+      throw error;
+    }
+  }
+  const names = out.map((s) => s.definition.name);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) throw new UsageError(`--subject: two subjects are named '${twice}'`);
+  return out;
+}
 
 function ensureWritable(dir: string): void {
   ensureWritableDirectory(dir, '--out');

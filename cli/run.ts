@@ -16,10 +16,19 @@ import { RunDirWriter, type TimedRun } from '../runner/run-dir.ts';
 import { replayCommand } from '../runner/replay.ts';
 import { referencesOf } from '../runner/results.ts';
 import { summaryTable } from './summary.ts';
+import type { SubjectDefinition } from '../subjects/define.ts';
+
+/** A subject named on the command line: as given (a built-in name or a file), and as loaded. */
+export interface NamedSubject {
+  readonly ref: string;
+  readonly definition: SubjectDefinition;
+}
 
 export interface RunCommand {
   readonly scenarios: readonly { file: string; scenario: Scenario }[];
   readonly systems: readonly SystemId[] | null;
+  /** Subjects run beside the systems' own recipes, in every scenario that runs their system. */
+  readonly subjects?: readonly NamedSubject[];
   readonly fencing: 'off' | 'on' | 'both';
   readonly seed: number;
   readonly seeds: number;
@@ -33,6 +42,8 @@ export interface RunPlanItem {
   readonly file: string;
   readonly scenario: Scenario;
   readonly system: SystemId;
+  /** The subject run instead of the system's recipe (as given: a built-in name or a file), or null. */
+  readonly subject: string | null;
   readonly fencing: boolean;
   readonly seed: number;
 }
@@ -51,14 +62,20 @@ export function parseSystems(raw: string, option = '--systems'): SystemId[] {
   return ids as SystemId[];
 }
 
-export function plan(command: Pick<RunCommand, 'scenarios' | 'systems' | 'fencing' | 'seed' | 'seeds'>): RunPlanItem[] {
+export function plan(
+  command: Pick<RunCommand, 'scenarios' | 'systems' | 'subjects' | 'fencing' | 'seed' | 'seeds'>,
+): RunPlanItem[] {
   const items: RunPlanItem[] = [];
   for (const { file, scenario } of command.scenarios) {
     const systems = scenario.systems.filter((s) => command.systems === null || command.systems.includes(s));
     const fencings = [false, true].filter((on) => allows(scenario.fencing, on) && allows(command.fencing, on));
     for (const system of systems) {
-      for (const fencing of fencings) {
-        for (let i = 0; i < command.seeds; i++) items.push({ file, scenario, system, fencing, seed: command.seed + i });
+      const subjects = (command.subjects ?? []).filter((s) => s.definition.system === system).map((s) => s.ref);
+      for (const subject of [null, ...subjects]) {
+        for (const fencing of fencings) {
+          for (let i = 0; i < command.seeds; i++)
+            items.push({ file, scenario, system, subject, fencing, seed: command.seed + i });
+        }
       }
     }
   }
@@ -107,7 +124,7 @@ export async function runCommand(command: RunCommand, print: (line: string) => v
     if (run === undefined) throw new Error(`run: no result for run ${i + 1}`);
     if (run.expectationMet !== false) return;
     print(
-      `expectation failed: ${item.scenario.name} on ${item.system}, fencing ${item.fencing ? 'on' : 'off'}: expected ${run.expected}, got ${run.verdict}` +
+      `expectation failed: ${item.scenario.name} on ${item.subject ?? item.system}, fencing ${item.fencing ? 'on' : 'off'}: expected ${run.expected}, got ${run.verdict}` +
         (run.notes ?? [])
           .filter((n) => n.startsWith('bound broken'))
           .map((n) => `; ${n}`)
@@ -137,7 +154,7 @@ async function runEach(
   const runs: TimedRun[] = [];
   const divergences: string[] = [];
   for (const item of items) {
-    const label = `${item.scenario.name} ${item.system} fencing=${item.fencing ? 'on' : 'off'} seed=${item.seed}`;
+    const label = `${item.scenario.name} ${item.subject ?? item.system} fencing=${item.fencing ? 'on' : 'off'} seed=${item.seed}`;
     const started = performance.now();
     // With --check-determinism the run itself records its trace, and one replay is compared with it.
     const trace = checkDeterminism ? { recordLimit: DEFAULT_RECORD_LIMIT } : undefined;

@@ -19,7 +19,8 @@ import type { SystemConfig } from '../backends/system.ts';
 import type { Cluster } from './cluster.ts';
 import { openCluster } from './providers.ts';
 import { LiveRuntime } from './runtime.ts';
-import { nodeRedlockConnection } from './subjects/node-redlock.ts';
+import { connectSubject } from './subjects/connect.ts';
+import { loadSubject } from '../subjects/index.ts';
 import type { Endpoint } from './system.ts';
 import { liveSystem } from './systems/index.ts';
 import { redisClient } from './systems/redis.ts';
@@ -233,10 +234,12 @@ async function harnessOverhead(cluster: Cluster, system: 'redis' | 'redlock'): P
 /** lockstep's RedLock against node-redlock, on the same nodes, interleaved. */
 async function redlockVsNodeRedlock(cluster: Cluster): Promise<LiveBenchResult['redlockVsNodeRedlock']> {
   const ours = await recipeLock(cluster, 'redlock', 'ours', 'bench-redlock-ours');
-  const theirClients = (await proxiesFor(cluster, 'redlock', 'theirs')).map((e) =>
-    redisClient(e, redlockOptions(config('x')).requestTimeoutMs),
+  const connection = await connectSubject(
+    await loadSubject('node-redlock'),
+    await proxiesFor(cluster, 'redlock', 'theirs'),
+    config('bench-redlock-theirs'),
   );
-  const theirs = nodeRedlockConnection(theirClients, config('bench-redlock-theirs')).lock(new LiveRuntime('theirs'));
+  const theirs = connection.lock(new LiveRuntime('theirs'));
   const [lockstepMedianMs, nodeRedlockMedianMs] = await interleaved(
     () =>
       timed(async () => {
@@ -252,7 +255,7 @@ async function redlockVsNodeRedlock(cluster: Cluster): Promise<LiveBenchResult['
       }),
   );
   await ours.close();
-  theirClients.forEach((c) => c.disconnect());
+  await connection.close();
   return {
     ratio: round(lockstepMedianMs / nodeRedlockMedianMs),
     lockstepMedianMs: round(lockstepMedianMs),

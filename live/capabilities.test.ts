@@ -2,6 +2,8 @@
  * Which live runs a cluster can perform, decided by the fault kinds from what the cluster can do
  * (capabilities.ts): each refusal with its reason, and the runs every cluster can perform.
  */
+import type { SubjectDefinition } from '../subjects/define.ts';
+import { loadSubject } from '../subjects/index.ts';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SystemId } from '../backends/recipe.ts';
@@ -51,7 +53,7 @@ const why = (
   raw: object,
   system: SystemId,
   on: Cluster,
-  subject: string | null = null,
+  subject: SubjectDefinition | null = null,
   fencing = false,
   sentinel?: SentinelOptions,
 ) => whyNotLive([faultSchema.parse(raw)], system, subject, fencing, on, sentinel);
@@ -122,12 +124,13 @@ describe('what a live cluster can perform', () => {
     );
   });
 
-  it('skips the fenced runs of a library that offers no token', () => {
+  it('skips the fenced runs of a library that offers no token', async () => {
+    const nodeRedlock = await loadSubject('node-redlock');
     assert.equal(
-      why({ at: 1, pause: 'holder', forMs: 5 }, 'redlock', cluster('redlock'), 'node-redlock', true),
-      'node-redlock offers no fencing token',
+      why({ at: 1, pause: 'holder', forMs: 5 }, 'redlock', cluster('redlock'), nodeRedlock, true),
+      'subject node-redlock gives no fencing token',
     );
-    assert.equal(why({ at: 1, pause: 'holder', forMs: 5 }, 'redlock', cluster('redlock'), 'node-redlock', false), null);
+    assert.equal(why({ at: 1, pause: 'holder', forMs: 5 }, 'redlock', cluster('redlock'), nodeRedlock, false), null);
   });
 
   it('redis-sentinel: a Sentinel is a server process, its clock cannot be stepped, and foreign settings are not imposed', () => {

@@ -8,10 +8,11 @@ import { SENTINEL_DEFAULTS, type SentinelOptions } from '../backends/system.ts';
 import { kindOf, selectorsOf } from '../faults/index.ts';
 import type { LiveCapabilities } from '../faults/kind.ts';
 import { whyNotLive as faultsWhyNotLive } from '../faults/live.ts';
+import type { SubjectDefinition } from '../subjects/define.ts';
+import { whyNotSubject } from '../subjects/sim.ts';
 import { sameServerSettings } from './servers/redis-sentinel.ts';
 import type { Fault } from '../scenarios/schema.ts';
 import type { Cluster } from './cluster.ts';
-import { liveSubject } from './systems/index.ts';
 
 /** What `cluster` can do to the servers of `system`. */
 export function capabilitiesOf(cluster: Cluster, system: SystemId): LiveCapabilities {
@@ -42,17 +43,20 @@ const REDIS_SYSTEMS: readonly SystemId[] = ['redis', 'redlock', 'redis-sentinel'
 
 /**
  * Why this run cannot be performed on this cluster (the run is then skipped), or null.
- * `sentinel` is the run's redis-sentinel settings (scenario lock.sentinel).
+ * `sentinel` is the run's redis-sentinel settings (scenario lock.sentinel); a subject's run is also
+ * skipped fenced when it gives no token, and in an election when it has none.
  */
 export function whyNotLive(
   faults: readonly Fault[],
   system: SystemId,
-  subject: string | null,
+  subject: SubjectDefinition | null,
   fencing: boolean,
   cluster: Cluster,
   sentinel?: SentinelOptions,
+  workload: 'mutex' | 'election' = 'mutex',
 ): string | null {
-  if (subject !== null && fencing && !liveSubject(subject).tokens) return `${subject} offers no fencing token`;
+  const subjectWhyNot = subject === null ? null : whyNotSubject(subject, fencing, workload);
+  if (subjectWhyNot !== null) return subjectWhyNot;
   return (
     faultsWhyNotLive(faults, capabilitiesOf(cluster, system)) ??
     (cluster.sentinels(system).length > 0 ? whyNotSentinels(faults, cluster, system, sentinel) : null)

@@ -13,7 +13,9 @@ import { machineMonotonicMs } from './clock.ts';
 import type { ClientSpec, FromClient, ToClient } from './client-protocol.ts';
 import { registerClient } from './register.ts';
 import { LiveRuntime } from './runtime.ts';
-import { liveSubject, liveSystem } from './systems/index.ts';
+import { liveSystem } from './systems/index.ts';
+import { connectSubject } from './subjects/connect.ts';
+import { loadSubject } from '../subjects/index.ts';
 
 function send(message: FromClient): void {
   process.send?.(message);
@@ -41,7 +43,7 @@ async function run(spec: ClientSpec): Promise<void> {
   let election: ElectionRecipe;
   let close: () => Promise<void>;
   if (spec.subject !== null) {
-    const connection = await liveSubject(spec.subject).connect(spec.servers, spec.config);
+    const connection = await connectSubject(await loadSubject(spec.subject), spec.servers, spec.config, spec.sentinels);
     lock = connection.lock(live);
     election = connection.election(live);
     close = () => connection.close();

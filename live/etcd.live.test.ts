@@ -23,7 +23,8 @@ import { TimeoutError } from '../sim/errors.ts';
 import { RealClock } from './clock.ts';
 import { LiveRuntime } from './runtime.ts';
 import { etcdLeader, startEtcdCluster, type EtcdCluster, type EtcdServer } from './servers/etcd.ts';
-import { etcd3Subject } from './subjects/etcd3.ts';
+import { connectSubject } from './subjects/connect.ts';
+import { loadSubject } from '../subjects/index.ts';
 import { etcdLive } from './systems/etcd.ts';
 import type { Endpoint, LiveConnection } from './system.ts';
 import { Toxiproxy } from './toxiproxy.ts';
@@ -259,8 +260,8 @@ describe(
 
     it('the etcd3 package Lock: one holder, a second acquire gives up at its timeout, and a release frees it', async () => {
       const config = { ...CONFIG, name: 'subject-lock', acquireTimeoutMs: 600 };
-      const a = await etcd3Subject.connect(endpoints.get('subject-1')!, config);
-      const b = await etcd3Subject.connect(endpoints.get('subject-2')!, config);
+      const a = await connectSubject(await loadSubject('etcd3-lock'), endpoints.get('subject-1')!, config);
+      const b = await connectSubject(await loadSubject('etcd3-lock'), endpoints.get('subject-2')!, config);
       try {
         const lockA = a.lock(new LiveRuntime('subject-1'));
         const lockB = b.lock(new LiveRuntime('subject-2'));
@@ -281,8 +282,8 @@ describe(
 
     it('the etcd3 package Election: one leader; a second campaign waits, and leads once the first resigns', async () => {
       const config = { ...CONFIG, name: 'subject-election', acquireTimeoutMs: 600 };
-      const a = await etcd3Subject.connect(endpoints.get('subject-1')!, config);
-      const b = await etcd3Subject.connect(endpoints.get('subject-2')!, config);
+      const a = await connectSubject(await loadSubject('etcd3-lock'), endpoints.get('subject-1')!, config);
+      const b = await connectSubject(await loadSubject('etcd3-lock'), endpoints.get('subject-2')!, config);
       try {
         const leaderA = await a.election(new LiveRuntime('subject-1')).campaign();
         assert.ok(leaderA !== null && leaderA.isLeader());

@@ -8,6 +8,7 @@
  * subjects run no-faults too. Runs whose faults touch only clients share one
  * cluster and go three at a time; each has its own proxies, keys and register.
  */
+import { loadSubject } from '../subjects/index.ts';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +31,11 @@ const SYSTEMS = SYSTEM_IDS;
 const CONCURRENT_RUNS = 3;
 /** How far the heal's record may trail the resumed client's first op (see heldBack). */
 const HEAL_SLACK_MS = 100;
+
+/** The built-in subjects run live beside the recipes, in no-faults. */
+const SUBJECTS = await Promise.all(
+  ['node-redlock', 'etcd3-lock'].map(async (ref) => ({ ref, definition: await loadSubject(ref) })),
+);
 
 describe('the library, live, on all seven systems', { skip: !liveEnabled() && 'LIVE is not set' }, () => {
   let cluster: Cluster;
@@ -60,7 +66,7 @@ describe('the library, live, on all seven systems', { skip: !liveEnabled() && 'L
     ...livePlan({
       scenarios: scenarios.filter(({ scenario }) => scenario.name === 'no-faults'),
       systems: [...SYSTEMS],
-      subjects: ['node-redlock', 'etcd3-lock'],
+      subjects: SUBJECTS,
       fencing: 'off',
     }).filter((i) => i.subject !== null),
   ];

@@ -10,11 +10,12 @@ import type { Scenario } from '../scenarios/schema.ts';
 import type { Cluster } from './cluster.ts';
 import { whyNotLive } from './capabilities.ts';
 import { LiveWorld, type LiveFields } from './world.ts';
+import { loadSubject } from '../subjects/index.ts';
 
 export interface LiveRunSpec {
   readonly scenario: Scenario;
   readonly system: SystemId;
-  /** A third-party subject instead of the system's own recipe. */
+  /** A subject instead of the system's own recipe: a built-in name or a subject file. */
   readonly subject: string | null;
   readonly fencing: boolean;
   readonly seed: number;
@@ -33,8 +34,11 @@ export interface LiveRunOutput extends Omit<RunOutput, 'result'> {
 
 export async function runLive(spec: LiveRunSpec): Promise<LiveRunOutput> {
   const { scenario, system, subject, fencing, cluster } = spec;
+  const definition = subject === null ? null : await loadSubject(subject);
   return runWorld(
     spec,
-    new LiveWorld(spec, () => whyNotLive(scenario.faults, system, subject, fencing, cluster, scenario.lock.sentinel)),
+    new LiveWorld(spec, definition, () =>
+      whyNotLive(scenario.faults, system, definition, fencing, cluster, scenario.lock.sentinel, scenario.workload),
+    ),
   );
 }

@@ -3,8 +3,8 @@
  * proxies, one per client and server) to the same ports the simulator's clients use. The recipes
  * are the systems' own (SystemModule.lock / .election), unchanged; only the ports are live.
  *
- * Third-party subjects (node-redlock, the etcd3 package's Lock and Election) are live only: they
- * bring their own recipe, wrapped behind the same LockRecipe / ElectionRecipe interface.
+ * Subjects (lock libraries, a user's lock) bring their own code instead of a recipe: see
+ * subjects/connect.ts, which wraps them behind the same LockRecipe / ElectionRecipe interface.
  */
 import type { ElectionRecipe, LockRecipe, SystemId } from '../backends/recipe.ts';
 import type { Runtime } from '../backends/runtime.ts';
@@ -47,17 +47,4 @@ export interface SubjectConnection {
   lock(runtime: Runtime): LockRecipe;
   election(runtime: Runtime): ElectionRecipe;
   close(): Promise<void>;
-}
-
-/** A lock library users deploy, run under the same workloads and faults as the system's own recipe. */
-export interface Subject {
-  /** e.g. node-redlock, etcd3-lock. */
-  readonly id: string;
-  /** The system whose servers it runs against, and whose expectations apply to it. */
-  readonly system: SystemId;
-  /** The package and version, for results. */
-  readonly library: string;
-  /** Whether its grants carry a fencing token; fenced runs of a subject without one are skipped. */
-  readonly tokens: boolean;
-  connect(servers: readonly Endpoint[], config: SystemConfig): Promise<SubjectConnection>;
 }

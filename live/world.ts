@@ -23,13 +23,19 @@ import { serveRegister } from './register.ts';
 import type { LiveRunSpec } from './run.ts';
 import { LiveTarget, type LiveRun } from './target.ts';
 
+import type { SubjectDefinition } from '../subjects/define.ts';
+import { isSubjectFile } from '../subjects/index.ts';
+
 const REGISTER_TIMEOUT_MS = 1000;
 /** How often the leader is asked for: a live cluster answers only asynchronously, so the leader selector reads the last answer. */
 const LEADER_POLL_MS = 200;
 
 /** What a live run adds to its result. */
 export interface LiveFields {
+  /** The subject's name, for a subject's run. */
   readonly subject: string | null;
+  /** A subject loaded from a file: the file, as given to --subject. */
+  readonly subjectFile?: string;
   readonly provider: string;
   /** Real milliseconds from the run's start to the end of its grace period. */
   readonly durationMs: number;
@@ -68,9 +74,11 @@ export class LiveWorld implements World<LiveFields>, LiveRun {
   /** `cannotRun` says why this cluster cannot run the spec (null if it can). */
   constructor(
     private readonly spec: LiveRunSpec,
+    /** The subject the run drives instead of the system's recipe (spec.subject, loaded), or null. */
+    private readonly subject: SubjectDefinition | null,
     private readonly cannotRun: () => string | null,
   ) {
-    const { scenario, system, subject, fencing, cluster } = spec;
+    const { scenario, system, fencing, cluster } = spec;
     this.system = system;
     this.cluster = cluster;
     this.expectationsApply = subject === null;
@@ -83,7 +91,7 @@ export class LiveWorld implements World<LiveFields>, LiveRun {
     this.links = new ClientLinks(cluster, spec.runIndex);
     this.processes = new ClientProcesses({
       logDir: spec.logDir,
-      logPrefix: `${scenario.name}.${subject ?? system}.${fencing ? 'on' : 'off'}`,
+      logPrefix: `${scenario.name}.${this.subject?.name ?? system}.${fencing ? 'on' : 'off'}`,
       history: this.history,
       notes: this.notes,
       writing: (client) => this.beforeWrite(client),
@@ -228,7 +236,13 @@ export class LiveWorld implements World<LiveFields>, LiveRun {
   }
 
   resultFields(): LiveFields {
-    return { subject: this.spec.subject, provider: this.cluster.provider, durationMs: this.durationMs };
+    const { subject } = this.spec;
+    return {
+      subject: this.subject?.name ?? null,
+      ...(subject !== null && isSubjectFile(subject) ? { subjectFile: subject } : {}),
+      provider: this.cluster.provider,
+      durationMs: this.durationMs,
+    };
   }
 
   async close(): Promise<void> {

@@ -84,16 +84,48 @@ export const MECHANISMS: readonly Mechanism[] = [
     bestFor:
       'efficiency locks on the Redis most teams already run; the single-Redis lock with failover, and its lost grants',
   },
+  // Built-in subjects: lock libraries as deployed, run unmodified in both worlds (etcd3-lock live only).
   {
     system: 'node-redlock',
-    name: 'node-redlock (the redlock npm package), live only',
+    name: 'node-redlock (redlock 5.0.0-beta.2)',
     servers: 5,
-    roundTrips: { unfenced: '1 (a script on 5 nodes in parallel)', fenced: 'no token' },
+    roundTrips: { unfenced: '1 (a script on 5 nodes, done at a quorum; no validity check after)', fenced: 'no token' },
     bestFor: "what a Node service deploys as RedLock: measured beside lockstep's own RedLock",
   },
   {
+    system: 'sesamecare-redlock',
+    name: '@sesamecare-oss/redlock 1.4.0 (the maintained redlock 5 fork)',
+    servers: 5,
+    roundTrips: { unfenced: '1 (a script on 5 nodes, done at a quorum; no validity check after)', fenced: 'no token' },
+    bestFor: "what a Node service moving off redlock 5 deploys: measured beside lockstep's own RedLock",
+  },
+  {
+    system: 'redlock-v4',
+    name: 'redlock 4.2.0 (npm latest)',
+    servers: 5,
+    roundTrips: {
+      unfenced: '1 (a script on all 5 nodes, waiting for every answer; validity checked)',
+      fenced: 'no token',
+    },
+    bestFor: "the RedLock most Node services run: measured beside lockstep's own RedLock",
+  },
+  {
+    system: 'redis-semaphore',
+    name: 'redis-semaphore Mutex 5.8.0',
+    servers: 1,
+    roundTrips: { unfenced: '1 (SET NX PX; refreshed every 0.8 of the lease)', fenced: 'no token' },
+    bestFor: "a single-Redis mutex that keeps its lease alive: measured beside lockstep's own Redis lock",
+  },
+  {
+    system: 'redis-semaphore-redlock',
+    name: 'redis-semaphore RedlockMutex 5.8.0',
+    servers: 5,
+    roundTrips: { unfenced: '1 (SET NX PX on 5 nodes, waiting for every answer; refreshed)', fenced: 'no token' },
+    bestFor: "a RedLock mutex that keeps its lease alive: measured beside lockstep's own RedLock",
+  },
+  {
     system: 'etcd3-lock',
-    name: 'etcd3 package Lock / Election, live only',
+    name: 'etcd3 package Lock / Election 1.1.2, live only',
     servers: 3,
     roundTrips: { unfenced: '2 (lease, txn)', fenced: 'no token exposed' },
     bestFor: "what a Node service deploys on etcd: measured beside lockstep's own etcd recipe",
@@ -102,11 +134,12 @@ export const MECHANISMS: readonly Mechanism[] = [
 
 export function mechanism(system: string): Mechanism {
   return (
+    // A subject of the user's own: its runs say what it does.
     MECHANISMS.find((m) => m.system === system) ?? {
       system,
-      name: system,
+      name: `${system} (a subject under test)`,
       servers: 0,
-      roundTrips: { unfenced: '?', fenced: '?' },
+      roundTrips: { unfenced: '-', fenced: '-' },
       bestFor: '',
     }
   );

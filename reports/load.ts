@@ -33,6 +33,8 @@ export const MAX_HISTORY_BYTES = 64 * 1024 * 1024;
 export type LoadedRun = RunEntry & {
   /** The run directory it came from. */
   readonly dir: string;
+  /** The system whose servers it ran on: `system` itself, but for a subject's run. */
+  readonly runsOn?: string;
 };
 
 export interface Source {
@@ -75,7 +77,7 @@ export function loadRunDirs(dirs: readonly string[]): LoadedRuns {
     for (const reference of results.references ?? [])
       if (!references.some((r) => r.scenario === reference.scenario)) references.push(reference);
     // A third-party subject's runs are its own column, apart from the system whose servers it ran on.
-    for (const run of results.runs) runs.push({ ...run, system: run.subject ?? run.system, dir });
+    for (const run of results.runs) runs.push({ ...run, system: run.subject ?? run.system, runsOn: run.system, dir });
     const compared = join(dir, COMPARE_FILE);
     if (statOrNull(compared) !== null)
       campaigns.push({

@@ -457,7 +457,12 @@ export function ofSeeds(count: number, runs: number): string {
 
 /** The replay command of a run; runs from before results.json named their file are assumed to be library scenarios. */
 export function replayOf(run: LoadedRun): string {
-  return replayCommand({ ...run, file: run.file ?? `scenarios/${run.scenario}.yaml` });
+  return replayCommand({
+    ...run,
+    system: run.runsOn ?? run.system,
+    subject: run.subject == null ? null : (run.subjectFile ?? run.subject),
+    file: run.file ?? `scenarios/${run.scenario}.yaml`,
+  });
 }
 
 /** A run that simulated time has metrics: only a skipped run has none, and it simulates nothing. */

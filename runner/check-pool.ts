@@ -62,8 +62,9 @@ export class RunPool {
     seed: number,
     system: SystemId,
     fencing: boolean,
+    subject: string | null = null,
   ): Promise<boolean[]> =>
-    (await this.summaries(scenarios.map((scenario) => ({ scenario, seed, system, fencing })))).map(
+    (await this.summaries(scenarios.map((scenario) => ({ scenario, seed, system, fencing, subject })))).map(
       (s) => s.verdict === 'unsafe',
     );
 

@@ -19,7 +19,7 @@ describe('lockstep check', () => {
       assert.ok(found.scenario.faults.length <= 2, `${found.scenario.faults.length} faults after shrinking`);
       assert.equal(found.result.verdict, 'unsafe');
       const yaml = counterexampleYaml(
-        { ...BASE, system: 'redlock', fencing: false, seed, outDir: '.', workers: 1 },
+        { ...BASE, system: 'redlock', subject: null, fencing: false, seed, outDir: '.', workers: 1 },
         found,
       );
       const replayed = parseScenario(yaml, 'counterexample.yaml');

@@ -18,6 +18,14 @@ import { topologyOf } from './topology.ts';
 export interface CheckOptions {
   readonly system: SystemId;
   readonly fencing: boolean;
+  /** A subject to check instead of the system's recipe, on the system's servers (a built-in name or a file). */
+  readonly subject?: string | null;
+  /**
+   * With a subject: look only for schedules where the subject is unsafe and the system's own
+   * recipe, run on the same schedule and seed, is safe: the subject's own bugs, not the ones
+   * every lock of its kind has.
+   */
+  readonly differential?: boolean;
   readonly runs: number;
   readonly seed: number;
   readonly durationMs: number;
@@ -28,6 +36,7 @@ export interface CheckOptions {
     seed: number,
     system: SystemId,
     fencing: boolean,
+    subject: string | null,
   ) => Promise<boolean[]>;
   readonly batchSize?: number;
   readonly onProgress?: (event: CheckProgress) => void;
@@ -50,15 +59,24 @@ export interface CheckOutcome {
   readonly counterexample: Counterexample | null;
 }
 
-export function searchSpace(options: Pick<CheckOptions, 'system' | 'fencing' | 'durationMs' | 'swarm'>): SearchSpace {
+export function searchSpace(
+  options: Pick<CheckOptions, 'system' | 'fencing' | 'durationMs' | 'swarm' | 'subject'>,
+): SearchSpace {
   const system = systemModule(options.system);
   const topology = topologyOf(system, { ttlMs: 1000, fencing: options.fencing, acquireTimeoutMs: 1, name: 'x' });
-  return { ...options, ...topology, diskless: system.diskless === true };
+  const { subject, ...space } = options;
+  return { ...space, ...topology, diskless: system.diskless === true, acquiring: subject != null };
 }
 
 /** Judge one candidate: is its run unsafe? */
-export async function isUnsafe(scenario: Scenario, seed: number, system: SystemId, fencing: boolean): Promise<boolean> {
-  const { result } = await runScenario({ scenario, system, fencing, seed });
+export async function isUnsafe(
+  scenario: Scenario,
+  seed: number,
+  system: SystemId,
+  fencing: boolean,
+  subject: string | null = null,
+): Promise<boolean> {
+  const { result } = await runScenario({ scenario, system, fencing, seed, subject });
   return result.verdict === 'unsafe';
 }
 
@@ -67,9 +85,10 @@ async function judgeSerially(
   seed: number,
   system: SystemId,
   fencing: boolean,
+  subject: string | null,
 ): Promise<boolean[]> {
   const out: boolean[] = [];
-  for (const scenario of scenarios) out.push(await isUnsafe(scenario, seed, system, fencing));
+  for (const scenario of scenarios) out.push(await isUnsafe(scenario, seed, system, fencing, subject));
   return out;
 }
 
@@ -104,16 +123,26 @@ function take<T>(source: Iterator<T>, n: number): T[] {
 
 export async function check(options: CheckOptions): Promise<CheckOutcome> {
   const { system, fencing, seed, runs } = options;
+  const subject = options.subject ?? null;
   const arbitrary = scenarioArbitrary(searchSpace(options));
   const source = candidates(arbitrary, seed, runs);
   const judge = options.judge ?? judgeSerially;
   const batchSize = options.batchSize ?? 1;
   let first = -1;
   let tried = 0;
+  const differential = options.differential === true && subject !== null;
+  /** A subject's unsafe run counts, in a differential check, only where the recipe is safe. */
+  const beyondRecipe = async (scenario: Scenario): Promise<boolean> =>
+    !differential || !(await isUnsafe(scenario, seed, system, fencing));
   while (first < 0 && tried < runs) {
     const batch = take(source, batchSize);
     if (batch.length === 0) break;
-    const verdicts = await judge(batch, seed, system, fencing);
+    const verdicts = await judge(batch, seed, system, fencing, subject);
+    for (let i = 0; i < batch.length; i++) {
+      const scenario = batch[i];
+      if (verdicts[i] === true && scenario !== undefined && !(await beyondRecipe(scenario))) verdicts[i] = false;
+      if (verdicts[i] === true) break;
+    }
     const hit = verdicts.indexOf(true);
     if (hit >= 0) first = tried + hit;
     tried += hit >= 0 ? hit + 1 : batch.length;
@@ -123,7 +152,7 @@ export async function check(options: CheckOptions): Promise<CheckOutcome> {
 
   let shrinks = 0;
   const property = fc.asyncProperty(arbitrary, async (scenario) => {
-    const unsafe = await isUnsafe(scenario, seed, system, fencing);
+    const unsafe = (await isUnsafe(scenario, seed, system, fencing, subject)) && (await beyondRecipe(scenario));
     return !unsafe;
   });
   const details = await fc.check(property, {
@@ -141,6 +170,6 @@ export async function check(options: CheckOptions): Promise<CheckOutcome> {
     );
   }
   const scenario = details.counterexample[0];
-  const { result } = await runScenario({ scenario, system, fencing, seed });
+  const { result } = await runScenario({ scenario, system, fencing, seed, subject });
   return { tried, counterexample: { index: first, shrinks: details.numShrinks, scenario, result } };
 }

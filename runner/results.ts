@@ -51,8 +51,10 @@ export const runMetricsSchema = z.looseObject({
 const runEntryFields = z.object({
   scenario: label,
   system: label,
-  /** Live runs of a third-party library: the library (null for the system's own recipe). */
+  /** Runs of a subject (a third-party library, or a user's lock): its name (null for the system's own recipe). */
   subject: label.nullable().optional(),
+  /** A subject loaded from a file: the file, as given to --subject (what a replay names). */
+  subjectFile: text(MAX_PATH_CHARS).nullable().optional(),
   fencing: z.boolean(),
   seed: count.max(Number.MAX_SAFE_INTEGER, { error: 'expected a safe integer' }),
   mode: z.enum(['sim', 'live']),

@@ -11,6 +11,8 @@ export interface RunRequest {
   readonly seed: number;
   readonly system: SystemId;
   readonly fencing: boolean;
+  /** A subject run instead of the system's recipe (a built-in name or a file). */
+  readonly subject?: string | null;
 }
 
 export interface RunSummary {

@@ -28,6 +28,13 @@ export interface SearchSpace {
    * and losing their disk is outside what they promise, so for them a restart keeps it.
    */
   readonly diskless: boolean;
+  /**
+   * Whether faults may also wait for a client's attempt (`acquiring`) and hit that client: on in
+   * searches of a subject, where what a library does with a slow acquisition is the question;
+   * off for the systems' own recipes, whose searches (and the figures measured with them) keep
+   * the space they had.
+   */
+  readonly acquiring?: boolean;
 }
 
 const MAX_FAULTS = 4;
@@ -48,14 +55,25 @@ function selectors(space: SearchSpace): string[] {
   ];
 }
 
-/** When a fault fires: at a time within the run, or a little after the nth grant. */
-function trigger(durationMs: number): fc.Arbitrary<Record<string, unknown>> {
-  return fc.oneof(
-    fc.integer({ min: 0, max: durationMs - 1 }).map((at) => ({ at })),
-    fc
-      .record({ nth: fc.integer({ min: 1, max: 6 }), waitMs: fc.integer({ min: 0, max: 300 }) })
-      .map(({ nth, waitMs }) => ({ after: { event: 'acquired', nth, waitMs } })),
-  );
+/**
+ * When a fault fires: at a time within the run, or a little after the nth grant; with
+ * `acquiring`, also while c1 or c2 acquires (its nth attempt sent, the answers not yet in), which
+ * is where a lock that does not check its validity after a slow acquisition goes wrong.
+ */
+function trigger(durationMs: number, acquiring: boolean): fc.Arbitrary<Record<string, unknown>> {
+  const at = fc.integer({ min: 0, max: durationMs - 1 }).map((at) => ({ at }));
+  const granted = fc
+    .record({ nth: fc.integer({ min: 1, max: 6 }), waitMs: fc.integer({ min: 0, max: 300 }) })
+    .map(({ nth, waitMs }) => ({ after: { event: 'acquired', nth, waitMs } }));
+  if (!acquiring) return fc.oneof(at, granted);
+  const attempt = fc
+    .record({
+      client: fc.constantFrom('c1', 'c2'),
+      nth: fc.integer({ min: 1, max: 6 }),
+      waitMs: fc.integer({ min: 0, max: 20 }),
+    })
+    .map(({ client, nth, waitMs }) => ({ after: { event: 'acquiring', client, nth, waitMs } }));
+  return fc.oneof(at, granted, attempt);
 }
 
 /** One fault of `kind`: a trigger, then the kind's own fields as its module generates them. */
@@ -63,13 +81,19 @@ export function faultArbitrary(
   kind: string,
   draws: Omit<Draws, 'forMs'>,
   durationMs: number,
+  acquiring = false,
 ): fc.Arbitrary<Record<string, unknown>> {
   const forMs =
     draws.span === undefined ? fc.integer({ min: 100, max: 4 * draws.ttlMs }) : draws.span(10, 4 * draws.ttlMs);
   const faultKind = FAULT_KINDS.find((k) => k.name === kind);
   if (faultKind === undefined) throw new Error(`search: no fault kind named ${kind}`);
-  const body = faultKind.arbitrary({ ...draws, forMs });
-  return fc.tuple(trigger(durationMs), body).map(([when, what]) => ({ ...when, ...what }));
+  // A fault that waits for a client's attempt hits that client (a pause mid-acquisition);
+  // any other draws whom it hits.
+  return trigger(durationMs, acquiring).chain((when) => {
+    const after = when.after as { event?: string; client?: string } | undefined;
+    const who = after?.event === 'acquiring' && after.client !== undefined ? fc.constant(after.client) : draws.who;
+    return faultKind.arbitrary({ ...draws, who, forMs }).map((what) => ({ ...when, ...what }));
+  });
 }
 
 function faultOf(kind: string, space: SearchSpace, ttlMs: number): fc.Arbitrary<Record<string, unknown>> {
@@ -77,6 +101,7 @@ function faultOf(kind: string, space: SearchSpace, ttlMs: number): fc.Arbitrary<
     kind,
     { who: fc.constantFrom(...selectors(space)), ttlMs, servers: space.servers, diskless: space.diskless },
     space.durationMs,
+    space.acquiring === true,
   );
 }
 

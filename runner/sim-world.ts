@@ -52,6 +52,8 @@ export interface SimWorldOptions {
   readonly eventBudget: number;
   /** A third-party lock instead of the system's own recipe, run on the system's servers. */
   readonly subject?: SubjectDefinition;
+  /** The subject's file, when it came from one (results' subjectFile). */
+  readonly subjectFile?: string;
 }
 
 const REGISTER_TIMEOUT_MS = 1000;
@@ -255,8 +257,9 @@ export class SimWorld implements World {
   }
 
   resultFields(): object {
-    const { subject } = this.options;
-    return subject === undefined ? {} : { subject: subject.name };
+    const { subject, subjectFile } = this.options;
+    if (subject === undefined) return {};
+    return { subject: subject.name, ...(subjectFile === undefined ? {} : { subjectFile }) };
   }
 
   close(): Promise<void> {

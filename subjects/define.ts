@@ -113,6 +113,8 @@ export function defineSubject<S extends SystemId, H>(definition: SubjectDefiniti
     throw new SubjectError(
       `name must be 1 to 64 letters, digits, '.', '_', '-' or '@', got ${JSON.stringify(d.name ?? null)}`,
     );
+  if ((SYSTEM_IDS as readonly string[]).includes(d.name))
+    throw new SubjectError(`name must differ from every system's (${SYSTEM_IDS.join(', ')}), got '${d.name}'`);
   if (typeof d.system !== 'string' || !(SYSTEM_IDS as readonly string[]).includes(d.system))
     throw new SubjectError(`system must be one of ${SYSTEM_IDS.join(', ')}, got ${JSON.stringify(d.system ?? null)}`);
   if (d.library !== undefined && (typeof d.library !== 'string' || d.library.length > 100))

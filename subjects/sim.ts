@@ -37,13 +37,14 @@ export function whyNotSubject(
   return null;
 }
 
-export function subjectSettings(config: SystemConfig): SubjectSettings {
-  const options = recipeOptions(config);
+/** The run's settings as a subject of `system` gets them: RedLock's retry pace for RedLock, else every recipe's. */
+export function subjectSettings(system: SystemId, config: SystemConfig): SubjectSettings {
+  const retryDelayMs = system === 'redlock' ? redlockOptions(config).retryDelayMs : recipeOptions(config).retryDelayMs;
   return {
     key: config.name,
     ttlMs: config.ttlMs,
     acquireTimeoutMs: config.acquireTimeoutMs,
-    retryDelayMs: options.retryDelayMs,
+    retryDelayMs,
     fencing: config.fencing,
   };
 }
@@ -105,7 +106,7 @@ export async function simSubjectRecipes(
   const ambient = ambientOf(host, kernel);
   const gate = simGate(ambient);
   const clients = simClients(subject.system, ambient, servers, config);
-  const settings = subjectSettings(config);
+  const settings = subjectSettings(subject.system, config);
   const created = await gate.async(() =>
     Promise.resolve(subject.create({ clients, settings } as Parameters<SubjectDefinition['create']>[0])),
   );

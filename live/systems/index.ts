@@ -1,8 +1,6 @@
-/** Every system and third-party subject the live harness can run, by id. */
+/** Every system the live harness can run, by id (subjects: subjects/index.ts). */
 import type { SystemId } from '../../backends/recipe.ts';
-import type { LiveSystem, Subject } from '../system.ts';
-import { etcd3Subject } from '../subjects/etcd3.ts';
-import { nodeRedlock } from '../subjects/node-redlock.ts';
+import type { LiveSystem } from '../system.ts';
 import { etcdLive } from './etcd.ts';
 import { mysqlLive } from './mysql.ts';
 import { postgresLive } from './postgres.ts';
@@ -20,11 +18,6 @@ const SYSTEMS: Partial<Record<SystemId, LiveSystem>> = {
   'redis-sentinel': redisSentinelLive as LiveSystem,
 };
 
-const SUBJECTS: Record<string, Subject> = {
-  [nodeRedlock.id]: nodeRedlock,
-  [etcd3Subject.id]: etcd3Subject,
-};
-
 export function liveSystem(id: SystemId): LiveSystem {
   const system = SYSTEMS[id];
   if (system === undefined) throw new Error(`system '${id}' has no live adapter`);
@@ -33,15 +26,4 @@ export function liveSystem(id: SystemId): LiveSystem {
 
 export function liveSystems(): SystemId[] {
   return Object.keys(SYSTEMS) as SystemId[];
-}
-
-export function liveSubject(id: string): Subject {
-  const subject = SUBJECTS[id];
-  if (subject === undefined)
-    throw new Error(`unknown subject '${id}' (known: ${Object.keys(SUBJECTS).join(', ') || 'none'})`);
-  return subject;
-}
-
-export function liveSubjects(): Subject[] {
-  return Object.values(SUBJECTS);
 }
