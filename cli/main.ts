@@ -363,7 +363,12 @@ try {
 } catch (error) {
   if (error instanceof CommanderError) {
     process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.usage;
-  } else if (error instanceof UsageError || error instanceof ScenarioError || error instanceof ReportError) {
+  } else if (
+    error instanceof UsageError ||
+    error instanceof ScenarioError ||
+    error instanceof ReportError ||
+    error instanceof SubjectError
+  ) {
     process.stderr.write(`lockstep: ${error.message}\n`);
     process.exitCode = EXIT.usage;
   } else {

@@ -5,6 +5,7 @@
  * period, and judges the history. The result has the shape of a `runs[]` entry of results.json,
  * less the wall time, which only the command line may read.
  */
+import { SubjectCrash } from '../subjects/define.ts';
 import { checkMutex } from '../checkers/mutex.ts';
 import { electionTiming } from '../checkers/election.ts';
 import { performance } from '../checkers/performance.ts';
@@ -81,8 +82,10 @@ export async function runWorld<Extra extends object>(
     const plan = () => planFaults(scenario.faults, world.target, castOf(world, seed), world.notes, nemesisLog(world));
     await drive(world, plan, scenario.durationMs, graceMs(scenario.lock.ttlMs, scenario.lock.holdMs));
   } catch (error) {
-    // A run that spins or cannot settle has no verdict; it says why rather than failing the whole invocation.
-    if (!(error instanceof BudgetExceededError || error instanceof SchedulingError)) throw error;
+    // A run that spins or cannot settle, or whose subject crashed its process, has no verdict; it
+    // says why rather than failing the whole invocation.
+    if (!(error instanceof BudgetExceededError || error instanceof SchedulingError || error instanceof SubjectCrash))
+      throw error;
     return unjudged(base, 'unknown', null, [...world.notes, error.message]);
   } finally {
     await world.close();

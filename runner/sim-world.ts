@@ -26,7 +26,7 @@ import { mutexClient, type RegisterClient } from './mutex.ts';
 import { Register, REGISTER_NODE, registerServer, type RegisterReply } from './register.ts';
 import { onNth, type Measured, type World } from './world.ts';
 import { installAmbient, onUnhandled, realSetImmediate } from '../subjects/ambient.ts';
-import type { SubjectDefinition } from '../subjects/define.ts';
+import { SubjectCrash, SubjectError, type SubjectDefinition } from '../subjects/define.ts';
 import { simSubjectRecipes, whyNotSim } from '../subjects/sim.ts';
 
 export interface SimWorldOptions {
@@ -122,7 +122,15 @@ export class SimWorld implements World {
     );
     sim.addNode(REGISTER_NODE, (host) => registerServer(host, this.register, () => sim.nowMs));
     const { subject } = options;
-    if (subject !== undefined) this.unlisten = onUnhandled((error) => this.sim.kernel.fail(error));
+    if (subject !== undefined)
+      this.unlisten = onUnhandled((error) =>
+        this.sim.kernel.fail(
+          new SubjectCrash(
+            `subject code left a promise rejected with no handler: ${error instanceof Error ? error.message : String(error)}`,
+            { cause: error },
+          ),
+        ),
+      );
     for (const id of this.clients) {
       sim.addNode(id, (host) => {
         host.onCrash(() => history.record(id, 'info', 'crash'));
@@ -136,7 +144,15 @@ export class SimWorld implements World {
         } else {
           // The subject's code, set up on this node (its `create`) before the workload starts.
           host.spawn('subject', async () => {
-            const recipes = await simSubjectRecipes(subject, host, sim.kernel, servers, config);
+            let recipes;
+            try {
+              recipes = await simSubjectRecipes(subject, host, sim.kernel, servers, config);
+            } catch (error) {
+              // A subject that cannot be set up is bad input, reported as it is, not as a crash of this node.
+              if (!(error instanceof SubjectError)) throw error;
+              sim.kernel.fail(error);
+              return;
+            }
             this.startWorkload(id, host, register, { lock: () => recipes.lock, election: () => recipes.election });
           });
         }

@@ -101,8 +101,17 @@ const DEFINED = Symbol.for('lockstep.subject');
 
 export const SUBJECT_NAME = /^[A-Za-z0-9@._-]{1,64}$/;
 
+/** A subject that is not one: a bad definition, a file that does not load, a wrong `create`. */
 export class SubjectError extends Error {
   override name = 'SubjectError';
+}
+
+/**
+ * The subject's code crashed its process: it threw from a timer or a callback, or left a promise
+ * rejected with no handler. The run has no verdict (its process would have died); it says why.
+ */
+export class SubjectCrash extends Error {
+  override name = 'SubjectCrash';
 }
 
 /** Check and freeze a subject; throws a SubjectError naming the field that is wrong. */

@@ -7,11 +7,10 @@ import type { ElectionRecipe, LockRecipe, SystemId } from '../backends/recipe.ts
 import { redlockOptions } from '../backends/redlock/index.ts';
 import type { SystemConfig } from '../backends/system.ts';
 import { recipeOptions, requestTimeoutMs } from '../backends/timing.ts';
-import { ProcessError } from '../sim/errors.ts';
 import type { Kernel } from '../sim/kernel.ts';
 import type { Host } from '../sim/node.ts';
 import { runOn, type Ambient } from './ambient.ts';
-import { checkInstance, type SubjectDefinition, type SubjectSettings } from './define.ts';
+import { checkInstance, SubjectCrash, SubjectError, type SubjectDefinition, type SubjectSettings } from './define.ts';
 import { subjectElection, subjectLock, type Gate } from './recipe.ts';
 import { SimIoredis } from './sim-ioredis.ts';
 
@@ -56,7 +55,7 @@ export function ambientOf(host: Host, kernel: Kernel): Ambient {
     wake: () => kernel.wokeUncounted(),
     fail: (error) => {
       const reason = error instanceof Error ? error.message : String(error);
-      kernel.fail(new ProcessError(`subject code on node '${host.id}' threw: ${reason}`, { cause: error }));
+      kernel.fail(new SubjectCrash(`subject code on node '${host.id}' threw: ${reason}`, { cause: error }));
     },
   };
 }
@@ -107,9 +106,16 @@ export async function simSubjectRecipes(
   const gate = simGate(ambient);
   const clients = simClients(subject.system, ambient, servers, config);
   const settings = subjectSettings(subject.system, config);
-  const created = await gate.async(() =>
-    Promise.resolve(subject.create({ clients, settings } as Parameters<SubjectDefinition['create']>[0])),
-  );
+  let created: unknown;
+  try {
+    created = await gate.async(() =>
+      Promise.resolve(subject.create({ clients, settings } as Parameters<SubjectDefinition['create']>[0])),
+    );
+  } catch (error) {
+    throw new SubjectError(
+      `subject ${subject.name}: create threw: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
   const instance = checkInstance(subject, created);
   return {
     lock: subjectLock(subject.name, instance, gate, config.fencing),

@@ -271,6 +271,70 @@ describe('lockstep check', () => {
   });
 });
 
+describe('--subject', () => {
+  const EXAMPLE = fileURLToPath(new URL('../examples/naive-redis-lock.ts', import.meta.url));
+  const fixture = (name: string) => fileURLToPath(new URL(`../subjects/fixtures/${name}`, import.meta.url));
+
+  it('run: a subject file runs beside its system, in its own row, and the replay names it', () => {
+    const dir = scratch();
+    const file = join(dir, 'tiny-pause.yaml');
+    writeFileSync(file, SCENARIO);
+    const out = join(dir, 'runs');
+    const { code, stdout } = lockstep('run', file, '--subject', EXAMPLE, '--fencing', 'off', '--out', out);
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /tiny-pause\s+naive-redis-lock\s+off\s+1\s+unsafe\s+-/);
+    const results = JSON.parse(readFileSync(join(out, 'latest', 'results.json'), 'utf8')) as {
+      runs: { subject?: string | null; subjectFile?: string | null; system: string }[];
+    };
+    const run = results.runs.find((r) => r.subject === 'naive-redis-lock');
+    assert.equal(run?.system, 'redis');
+    assert.equal(run?.subjectFile, EXAMPLE);
+    assert.match(readFileSync(join(out, 'latest', 'report.md'), 'utf8'), new RegExp(`--subject ${EXAMPLE}`));
+  });
+
+  it('run: a rejection nobody handles in subject code ends that run unknown, saying why', () => {
+    const dir = scratch();
+    const out = join(dir, 'runs');
+    const { code, stdout } = lockstep(
+      'run',
+      fileURLToPath(new URL('../scenarios/no-faults.yaml', import.meta.url)),
+      '--systems',
+      'redis',
+      '--fencing',
+      'off',
+      '--subject',
+      fixture('unhandled-rejection.ts'),
+      '--out',
+      out,
+    );
+    assert.equal(code, 0, stdout);
+    const results = JSON.parse(readFileSync(join(out, 'latest', 'results.json'), 'utf8')) as {
+      runs: { subject?: string | null; verdict: string; notes: string[] }[];
+    };
+    const run = results.runs.find((r) => r.subject === 'unhandled-rejection');
+    assert.equal(run?.verdict, 'unknown');
+    assert.deepEqual(run.notes, ['subject code left a promise rejected with no handler: nobody handles this']);
+  });
+
+  it('exits 2 naming the subject for a missing file, a file that is not a subject, and a mismatched --system', () => {
+    const out = join(scratch(), 'never');
+    expectUsageErrors(
+      [
+        [['run', '--subject', 'no-such-lock.ts', '--out', out], /^lockstep: --subject: no such file: no-such-lock.ts$/],
+        [['run', '--subject', 'redlock-v5', '--out', out], /neither a built-in subject \(node-redlock, /],
+        [['check', '--subject', fixture('not-a-subject.ts'), '--out', out], /the default export must be defineSubject/],
+        [
+          ['check', '--subject', 'node-redlock', '--system', 'redis', '--out', out],
+          /runs on redlock, not on --system redis/,
+        ],
+        [['check', '--subject', 'node-redlock', '--fencing', 'on', '--out', out], /gives no fencing token/],
+        [['check', '--differential', '--system', 'redis', '--out', out], /--differential .* needs --subject/],
+      ],
+      out,
+    );
+  });
+});
+
 describe('lockstep report', () => {
   it('exits 2 naming a directory without results.json, and creates nothing', () => {
     const missing = join(scratch(), 'not-a-run');
