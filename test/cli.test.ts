@@ -288,7 +288,7 @@ describe('--subject', () => {
     };
     const run = results.runs.find((r) => r.subject === 'naive-redis-lock');
     assert.equal(run?.system, 'redis');
-    assert.equal(run?.subjectFile, EXAMPLE);
+    assert.equal(run.subjectFile, EXAMPLE);
     assert.match(readFileSync(join(out, 'latest', 'report.md'), 'utf8'), new RegExp(`--subject ${EXAMPLE}`));
   });
 
