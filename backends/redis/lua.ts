@@ -33,7 +33,6 @@ const NAME = {
   randomseed: to_luastring('randomseed'),
   ok: to_luastring('ok'),
   err: to_luastring('err'),
-  scripts: to_luastring('lockstep.scripts'),
 };
 
 /**
@@ -56,8 +55,8 @@ export class LuaEngine {
   private readonly L: State;
   /** The server the running script belongs to: its command executor. */
   private handler: Handler | null = null;
-  /** Compiled scripts, by SHA1: the SHA1 as a Lua string (their key in the registry). */
-  private readonly compiled = new Map<string, Uint8Array>();
+  /** Compiled scripts, by SHA1: their reference in the registry (an integer key, nothing to hash). */
+  private readonly compiled = new Map<string, number>();
   /** Scripts that mention math.random, reseeded before each run. */
   private readonly random = new Set<string>();
 
@@ -85,8 +84,6 @@ export class LuaEngine {
     this.setFunction('status_reply', (state: State) => replyTable(state, 'ok'));
     this.setFunction('log', () => 0);
     lua.lua_setglobal(L, to_luastring('redis'));
-    lua.lua_newtable(L);
-    lua.lua_setfield(L, lua.LUA_REGISTRYINDEX, NAME.scripts);
   }
 
   /** Compile `source` (once per SHA); a syntax error is Redis's "ERR Error compiling script". */
@@ -99,20 +96,15 @@ export class LuaEngine {
       lua.lua_pop(L, 1);
       throw new CommandError(`ERR Error compiling script (new function): ${message}`);
     }
-    const key = to_luastring(sha) as Uint8Array;
-    lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, NAME.scripts);
-    lua.lua_insert(L, -2);
-    lua.lua_setfield(L, -2, key);
-    lua.lua_pop(L, 1);
-    this.compiled.set(sha, key);
+    this.compiled.set(sha, lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX) as number);
     if (source.includes('random')) this.random.add(sha);
   }
 
   /** Run the compiled script `sha` with KEYS and ARGV, its redis.call going to `handler`. */
   run(sha: string, keys: readonly string[], args: readonly string[], handler: Handler): Reply {
     const L = this.L;
-    const key = this.compiled.get(sha);
-    if (key === undefined) throw new CommandError(`ERR script ${sha} was never compiled`);
+    const ref = this.compiled.get(sha);
+    if (ref === undefined) throw new CommandError(`ERR script ${sha} was never compiled`);
     setArray(L, NAME.KEYS, keys);
     setArray(L, NAME.ARGV, args);
     if (this.random.has(sha)) {
@@ -122,9 +114,7 @@ export class LuaEngine {
       lua.lua_call(L, 1, 0);
       lua.lua_pop(L, 1);
     }
-    lua.lua_getfield(L, lua.LUA_REGISTRYINDEX, NAME.scripts);
-    lua.lua_getfield(L, -1, key);
-    lua.lua_remove(L, -2);
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, ref);
     const previous = this.handler;
     this.handler = handler;
     try {
