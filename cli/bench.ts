@@ -18,6 +18,8 @@ import { DEFAULT_SCHEDULES } from './compare.ts';
 import { compare } from '../runner/compare.ts';
 import { DEFAULT_WORKLOAD } from '../runner/campaign.ts';
 import { RunPool } from '../runner/check-pool.ts';
+import { loadSubject } from '../subjects/index.ts';
+import type { SubjectDefinition } from '../subjects/define.ts';
 
 export interface BenchResult {
   readonly tool: { readonly name: 'lockstep'; readonly version: string };
@@ -30,6 +32,12 @@ export interface BenchResult {
   readonly kernelEfficiency: number;
   /** Simulated time / wall time, per system: 5 clients, no faults, 60 s of the mutex workload. */
   readonly simulatedPerWall: Partial<Record<SystemId, number>>;
+  /**
+   * The same, for built-in subjects (unmodified lock libraries) in place of their system's recipe,
+   * beside that recipe run the same way (unfenced, as a subject without tokens runs), measured in
+   * the same bench: node-redlock beside lockstep's RedLock.
+   */
+  readonly subjectSimulatedPerWall: Record<string, { readonly subject: number; readonly recipe: number }>;
   /** Wall seconds of the default `lockstep run` (the whole library, seed 1), without writing files. */
   readonly librarySeconds: number;
   /** Property runs judged per second by `lockstep check` on one core (5-second scenarios, swarm), over every system. */
@@ -73,7 +81,16 @@ export async function runBench(version: string, library: string): Promise<BenchR
   const kernelEventsPerSec = median(kernelSamples);
   const promiseLoopPerSec = median(promiseSamples);
   const simulatedPerWall: Partial<Record<SystemId, number>> = {};
-  for (const id of availableSystems()) simulatedPerWall[id] = await systemSpeed(id);
+  for (const id of availableSystems()) simulatedPerWall[id] = await systemSpeed(id, true);
+  const subjectSimulatedPerWall: BenchResult['subjectSimulatedPerWall'] = {};
+  for (const name of BENCH_SUBJECTS) {
+    const subject = await loadSubject(name);
+    const fencing = subject.tokens === true;
+    subjectSimulatedPerWall[name] = {
+      subject: await systemSpeed(subject.system, fencing, subject),
+      recipe: await systemSpeed(subject.system, fencing),
+    };
+  }
   const checkRates = await checkSpeed();
   const campaign = await compareSpeed();
   return {
@@ -83,6 +100,7 @@ export async function runBench(version: string, library: string): Promise<BenchR
     promiseLoopPerSec,
     kernelEfficiency: round(kernelEventsPerSec / promiseLoopPerSec, 3),
     simulatedPerWall,
+    subjectSimulatedPerWall,
     librarySeconds: await librarySeconds(library),
     checkRunsPerSec: checkRates.overall,
     checkRunsPerSecBySystem: checkRates.bySystem,
@@ -97,18 +115,22 @@ export async function runBench(version: string, library: string): Promise<BenchR
 
 const SPEED_DURATION_MS = 60_000;
 
+/** The subjects whose speed the bench measures: the RedLock library most Node services deploy. */
+const BENCH_SUBJECTS = ['node-redlock'];
+
 /**
  * Median of five no-fault runs, after five warm-up runs of the same size. A run is about 100 ms of
  * wall time, and the JIT is still compiling the models' hot paths over the first few: measured
  * after two warm-ups, the same build read 20 to 40% slower from one bench to the next. Five and
  * five measure the steady state that `run --seeds`, `check` and `compare` spend their time in.
  */
-async function systemSpeed(id: SystemId): Promise<number> {
+async function systemSpeed(id: SystemId, fencing: boolean, subject?: SubjectDefinition): Promise<number> {
   const run = (durationMs: number, seed: number) =>
     runSimMutex({
+      ...(subject === undefined ? {} : { subject }),
       system: systemModule(id),
       seed,
-      fencing: true,
+      fencing,
       clients: 5,
       durationMs,
       ttlMs: 2000,
@@ -221,6 +243,10 @@ export function formatBench(result: BenchResult): string {
     `efficiency      ${result.kernelEfficiency}`,
     ...Object.entries(result.simulatedPerWall).map(
       ([id, x]) => `${id.padEnd(15)} ${x}x real time (5 clients, no faults)`,
+    ),
+    ...Object.entries(result.subjectSimulatedPerWall).map(
+      ([name, x]) =>
+        `${name.padEnd(15)} ${x.subject}x real time, its system's recipe ${x.recipe}x (unfenced, same workload)`,
     ),
     `library         ${result.librarySeconds} s for the default lockstep run`,
     `check           ${result.checkRunsPerSec} runs/s (${Object.entries(result.checkRunsPerSecBySystem)
