@@ -9,7 +9,7 @@ import { kindOf, selectorsOf } from '../faults/index.ts';
 import type { LiveCapabilities } from '../faults/kind.ts';
 import { whyNotLive as faultsWhyNotLive } from '../faults/live.ts';
 import type { SubjectDefinition } from '../subjects/define.ts';
-import { whyNotSubject } from '../subjects/sim.ts';
+import { whyNotSubject } from '../subjects/recipe.ts';
 import { sameServerSettings } from './servers/redis-sentinel.ts';
 import type { Fault } from '../scenarios/schema.ts';
 import type { Cluster } from './cluster.ts';

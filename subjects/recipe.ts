@@ -4,14 +4,40 @@
  * Gate: in the simulator it runs the code on the client's node and hands its promise to the kernel
  * (sim-gate.ts); live it is a plain call.
  */
-import type { ElectionRecipe, Grant, Leadership, LockRecipe } from '../backends/recipe.ts';
-import type { SubjectInstance, SubjectLeadership } from './define.ts';
+import type { ElectionRecipe, Grant, Leadership, LockRecipe, SystemId } from '../backends/recipe.ts';
+import { redlockOptions } from '../backends/redlock/index.ts';
+import type { SystemConfig } from '../backends/system.ts';
+import { recipeOptions } from '../backends/timing.ts';
+import type { SubjectDefinition, SubjectInstance, SubjectLeadership, SubjectSettings } from './define.ts';
 
 export interface Gate {
   /** Start subject code that returns a promise; its outcome, as something the workload can await. */
   async<T>(task: () => Promise<T>): PromiseLike<T>;
   /** Run synchronous subject code (isLeader, held, token). */
   sync<T>(fn: () => T): T;
+}
+
+/** Why a run of `subject` is skipped in either world: no token to fence with, no election to run. */
+export function whyNotSubject(
+  subject: SubjectDefinition,
+  fencing: boolean,
+  workload: 'mutex' | 'election',
+): string | null {
+  if (fencing && subject.tokens !== true) return `subject ${subject.name} gives no fencing token`;
+  if (workload === 'election' && subject.leaderElection !== true) return `subject ${subject.name} has no election`;
+  return null;
+}
+
+/** The run's settings as a subject of `system` gets them: RedLock's retry pace for RedLock, else every recipe's. */
+export function subjectSettings(system: SystemId, config: SystemConfig): SubjectSettings {
+  const retryDelayMs = system === 'redlock' ? redlockOptions(config).retryDelayMs : recipeOptions(config).retryDelayMs;
+  return {
+    key: config.name,
+    ttlMs: config.ttlMs,
+    acquireTimeoutMs: config.acquireTimeoutMs,
+    retryDelayMs,
+    fencing: config.fencing,
+  };
 }
 
 export const DIRECT_GATE: Gate = {

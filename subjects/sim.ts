@@ -6,12 +6,12 @@
 import type { ElectionRecipe, LockRecipe, SystemId } from '../backends/recipe.ts';
 import { redlockOptions } from '../backends/redlock/index.ts';
 import type { SystemConfig } from '../backends/system.ts';
-import { recipeOptions, requestTimeoutMs } from '../backends/timing.ts';
+import { requestTimeoutMs } from '../backends/timing.ts';
 import type { Kernel } from '../sim/kernel.ts';
 import type { Host } from '../sim/node.ts';
 import { runOn, type Ambient } from './ambient.ts';
-import { checkInstance, SubjectCrash, SubjectError, type SubjectDefinition, type SubjectSettings } from './define.ts';
-import { subjectElection, subjectLock, type Gate } from './recipe.ts';
+import { checkInstance, SubjectCrash, SubjectError, type SubjectDefinition } from './define.ts';
+import { subjectElection, subjectLock, subjectSettings, whyNotSubject, type Gate } from './recipe.ts';
 import { SimIoredis } from './sim-ioredis.ts';
 
 /** The systems whose clients the simulator can hand a subject. */
@@ -23,29 +23,6 @@ export function whyNotSim(subject: SubjectDefinition, fencing: boolean, workload
   if (!SIM_SUBJECT_SYSTEMS.includes(subject.system))
     return `subject ${subject.name}: the simulator has no ${subject.system} client for third-party code yet (it has ${SIM_SUBJECT_SYSTEMS.join(', ')}); run it live`;
   return whyNotSubject(subject, fencing, workload);
-}
-
-/** Why a run of `subject` is skipped in either world: no token to fence with, no election to run. */
-export function whyNotSubject(
-  subject: SubjectDefinition,
-  fencing: boolean,
-  workload: 'mutex' | 'election',
-): string | null {
-  if (fencing && subject.tokens !== true) return `subject ${subject.name} gives no fencing token`;
-  if (workload === 'election' && subject.leaderElection !== true) return `subject ${subject.name} has no election`;
-  return null;
-}
-
-/** The run's settings as a subject of `system` gets them: RedLock's retry pace for RedLock, else every recipe's. */
-export function subjectSettings(system: SystemId, config: SystemConfig): SubjectSettings {
-  const retryDelayMs = system === 'redlock' ? redlockOptions(config).retryDelayMs : recipeOptions(config).retryDelayMs;
-  return {
-    key: config.name,
-    ttlMs: config.ttlMs,
-    acquireTimeoutMs: config.acquireTimeoutMs,
-    retryDelayMs,
-    fencing: config.fencing,
-  };
 }
 
 export function ambientOf(host: Host, kernel: Kernel): Ambient {
