@@ -14,15 +14,17 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DETERMINISTIC_DIRS = ['sim', 'faults', 'runner', 'checkers', 'backends', 'subjects'];
 
 /**
- * Besides live adapters, two places in those folders may name the ambient functions:
+ * Besides live adapters, a few places in those folders may name the ambient functions:
  *   - subjects/ambient.ts keeps the real ones, to hand back to code outside a simulation, and
- *     routes every call made inside one to the simulated node;
- *   - subjects/builtin/ is subject code, written as a library is, against the ambient functions,
- *     which the simulator routes to the node it runs on (subjects/ambient.test.ts checks that).
+ *     routes every call made inside one to the simulated node; its test calls them to see where
+ *     they go;
+ *   - subjects/builtin/ and subjects/fixtures/ are subject code, written as a library is, against
+ *     the ambient functions, which the simulator routes to the node it runs on.
  */
+const ROUTED = ['subjects/ambient.ts', 'subjects/ambient.test.ts', 'subjects/builtin/', 'subjects/fixtures/'];
 function isRouted(path: string): boolean {
-  const parts = path.split(/[\\/]/);
-  return (parts[0] === 'subjects' && parts[1] === 'ambient.ts') || (parts[0] === 'subjects' && parts[1] === 'builtin');
+  const normal = path.split(/[\\/]/).join('/');
+  return ROUTED.some((entry) => (entry.endsWith('/') ? normal.startsWith(entry) : normal === entry));
 }
 
 const FORBIDDEN: { name: string; pattern: RegExp }[] = [
@@ -113,5 +115,6 @@ describe('determinism guard', () => {
     assert.equal(isRouted('subjects/builtin/node-redlock.ts'), true);
     assert.equal(isRouted('subjects/sim.ts'), false);
     assert.equal(isRouted('subjects/sim-ioredis.ts'), false);
+    assert.equal(isRouted('subjects/ambient.tsx'), false);
   });
 });
