@@ -65,11 +65,6 @@ export function runOn<T>(ambient: Ambient, body: () => T): T {
   return context.run(ambient, body);
 }
 
-/** The node the current code runs on, if it is foreign code in a simulation. */
-export function currentAmbient(): Ambient | undefined {
-  return context.getStore();
-}
-
 /** A macrotask, for the kernel's drain (KernelOptions.yieldMacrotask): always the real one. */
 export function realSetImmediate(resume: () => void): void {
   real.setImmediate(resume);
