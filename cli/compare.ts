@@ -3,7 +3,8 @@
  * simulator (and K schedules of it live, with --live K). Writes a run directory holding
  * compare.json, an empty results.json, the counterexample of every unsafe cell as a scenario
  * file, and the report. Finding unsafe runs is its job: it exits 0 when the campaign ran.
- * Wall time is read here and only here.
+ * Wall time is read here and only here. Subjects (--subject) get rows of their own beside the
+ * systems, on their systems' schedules, in the simulator and, with --live, on the real servers.
  */
 import { mkdtempSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -21,6 +22,7 @@ import {
   type CompareCell,
   type CompareCounterexample,
   type CompareOutcome,
+  type CompareTarget,
 } from '../runner/compare.ts';
 import {
   COMPARE_FILE,
@@ -34,13 +36,16 @@ import { RunDirWriter } from '../runner/run-dir.ts';
 import { summarizeRun, type RunRequest, type RunSummary } from '../runner/run-summary.ts';
 import { Rng } from '../sim/rng.ts';
 import { writeReport } from '../reports/report.ts';
-import { parseSystems } from './run.ts';
+import { whyNotSim } from '../subjects/sim.ts';
+import { parseSystems, type NamedSubject } from './run.ts';
 import { formatTable } from './summary.ts';
 
 export interface CompareCommand {
   readonly schedules: number;
   readonly seed: number;
   readonly systems: readonly SystemId[];
+  /** Subjects run beside the systems, each on its system's schedules; their systems are among `systems`. */
+  readonly subjects?: readonly NamedSubject[];
   readonly workers: number;
   readonly live: number;
   readonly outDir: string;
@@ -55,11 +60,15 @@ export const DEFAULT_SCHEDULES = 500;
 /** Most schedules run live in one command: each is twelve live runs of up to half a minute. */
 export const MAX_LIVE_SCHEDULES = 50;
 
-/** Turn raw option values into a CompareCommand, or throw a UsageError naming the option. */
+/**
+ * Turn raw option values into a CompareCommand, or throw a UsageError naming the option. Subjects
+ * (--subject, loaded by the caller) must run on a system the campaign runs, in the simulator.
+ */
 export function compareCommand(
   options: { schedules: number; seed: number; systems?: string; workers: number; live: number; out: string },
   version: string,
   commandLine: string,
+  subjects: readonly NamedSubject[] = [],
 ): CompareCommand {
   if (options.schedules < 1 || options.schedules > MAX_SCHEDULES)
     throw new UsageError(`--schedules must be between 1 and ${MAX_SCHEDULES}, got ${options.schedules}`);
@@ -74,10 +83,20 @@ export function compareCommand(
   for (const system of systems)
     if (!availableSystems().includes(system))
       throw new UsageError(`--systems: ${system} is not available in the simulator`);
+  for (const { ref, definition } of subjects) {
+    if (!systems.includes(definition.system))
+      throw new UsageError(
+        `--subject ${ref} runs on ${definition.system}, which --systems leaves out (add it: its schedules are the subject's)`,
+      );
+    // Fenced runs of a subject without a token are counted as not applicable; unfenced ones must run.
+    const why = whyNotSim(definition, false, 'mutex');
+    if (why !== null) throw new UsageError(`--subject ${ref}: ${why}`);
+  }
   return {
     schedules: options.schedules,
     seed: options.seed,
     systems,
+    ...(subjects.length === 0 ? {} : { subjects }),
     workers: options.workers,
     live: options.live,
     outDir: options.out,
@@ -93,9 +112,11 @@ export function defaultWorkers(): number {
 
 export async function runCompare(command: CompareCommand, print: (line: string) => void): Promise<number> {
   const workload = command.workload ?? DEFAULT_WORKLOAD;
-  const variants = command.systems.length * 2;
+  const subjects = command.subjects ?? [];
+  const variants = (command.systems.length + subjects.length) * 2;
+  const columns = `${command.systems.length} system(s)${subjects.length === 0 ? '' : ` and ${subjects.length} subject(s)`}`;
   print(
-    `lockstep ${command.version} compare: ${command.schedules} schedule(s) x ${command.systems.length} system(s) x fencing off/on ` +
+    `lockstep ${command.version} compare: ${command.schedules} schedule(s) x ${columns} x fencing off/on ` +
       `= ${command.schedules * variants} runs, seed ${command.seed}, ${command.workers} worker(s)` +
       (command.live > 0 ? `; ${command.live} schedule(s) live` : ''),
   );
@@ -108,6 +129,7 @@ export async function runCompare(command: CompareCommand, print: (line: string) 
       schedules: command.schedules,
       seed: command.seed,
       systems: command.systems,
+      subjects,
       workload,
       summaries: pool === null ? serially : (requests) => pool.summaries(requests),
       onProgress: (done, planned) => {
@@ -136,9 +158,9 @@ export async function runCompare(command: CompareCommand, print: (line: string) 
   try {
     const files = new Map<string, string>();
     for (const counterexample of outcome.counterexamples) {
-      const file = `counterexamples/${counterexample.system}-fencing-${counterexample.fencing}.yaml`;
+      const file = counterexampleFile(counterexample);
       writer.writeFile(file, counterexampleYaml(counterexample, command.seed));
-      files.set(`${counterexample.system}/${counterexample.fencing}`, file);
+      files.set(`${labelOf(counterexample)}/${counterexample.fencing}`, file);
     }
     const file: CompareFileWritten = {
       formatVersion: COMPARE_FORMAT_VERSION,
@@ -161,12 +183,17 @@ export async function runCompare(command: CompareCommand, print: (line: string) 
   print('');
   print(cellTable(outcome.cells, live));
   print('');
+  // A system's reasons are in compare.json and the report; a subject's column may have none judged, so it says why here.
+  for (const cell of outcome.cells)
+    if (cell.subject !== undefined)
+      for (const { reason, schedules } of cell.notApplicableReasons)
+        print(`not applicable: ${cell.subject} fencing ${cell.fencing}, ${schedules} schedule(s): ${reason}`);
   for (const [key, cell] of live)
     for (const d of cell?.disagreements ?? [])
       print(`live and sim disagree: ${key} schedule ${d.schedule + 1}: sim ${d.sim}, live ${d.live}`);
   for (const counterexample of outcome.counterexamples)
     print(
-      `counterexample ${counterexample.system} fencing ${counterexample.fencing}: schedule ${counterexample.schedule + 1}, shrunk ${counterexample.shrinks} times to ${counterexample.scenario.faults.length} fault(s): ${replayOf(counterexample, `${dir}/counterexamples/${counterexample.system}-fencing-${counterexample.fencing}.yaml`, command.seed)}`,
+      `counterexample ${labelOf(counterexample)} fencing ${counterexample.fencing}: schedule ${counterexample.schedule + 1}, shrunk ${counterexample.shrinks} times to ${counterexample.scenario.faults.length} fault(s): ${replayOf(counterexample, `${dir}/${counterexampleFile(counterexample)}`, command.seed)}`,
     );
   if (command.report !== false) {
     const report = await writeReport([dir], dir);
@@ -189,38 +216,60 @@ function cellEntry(
   seed: number,
   live: ReadonlyMap<string, CompareCellWritten['live']>,
 ): CompareCellWritten {
-  const file = files.get(`${cell.system}/${cell.fencing}`) ?? null;
-  const liveCell = live.get(`${cell.system}/${cell.fencing}`);
+  const file = files.get(`${labelOf(cell)}/${cell.fencing}`) ?? null;
+  const liveCell = live.get(`${labelOf(cell)}/${cell.fencing}`);
   return {
     ...cell,
     counterexample: file,
-    replay: file === null ? null : `npx lockstep run ${file} --seed ${seed}`,
+    replay: file === null ? null : `npx lockstep run ${file}${subjectOption(cell)} --seed ${seed}`,
     ...(liveCell === undefined ? {} : { live: liveCell }),
   };
 }
 
+/** What a cell or counterexample is called: the subject's name, or the system's. */
+function labelOf(target: CompareTarget): string {
+  return target.subject ?? target.system;
+}
+
+/** The --subject a replay needs (the file where it came from one), or nothing for a system's recipe. */
+function subjectOption(target: CompareTarget): string {
+  return target.subject === undefined ? '' : ` --subject ${target.subjectFile ?? target.subject}`;
+}
+
+/** Where a counterexample goes in the run directory. */
+function counterexampleFile(counterexample: CompareCounterexample): string {
+  return `counterexamples/${labelOf(counterexample)}-fencing-${counterexample.fencing}.yaml`;
+}
+
 function replayOf(counterexample: CompareCounterexample, file: string, seed: number): string {
-  return `npx lockstep run ${file} --seed ${seed}   (trace ${counterexample.summary.traceHash ?? 'none'})`;
+  return `npx lockstep run ${file}${subjectOption(counterexample)} --seed ${seed}   (trace ${counterexample.summary.traceHash ?? 'none'})`;
 }
 
 /** The shrunk schedule as a scenario file that replays it, with its story in the description. */
 export function counterexampleYaml(counterexample: CompareCounterexample, seed: number): string {
-  const { system, fencing, schedule, shrinks, scenario, summary } = counterexample;
+  const { system, subject, fencing, schedule, shrinks, scenario, summary } = counterexample;
+  const on = subject === undefined ? system : `${subject} (on ${system}'s servers)`;
   const description =
-    `Found by lockstep compare --seed ${seed}: schedule ${schedule + 1} of the campaign was unsafe on ${system} ` +
+    `Found by lockstep compare --seed ${seed}: schedule ${schedule + 1} of the campaign was unsafe on ${on} ` +
     `with fencing ${fencing}; shrunk ${shrinks} times. Run with seed ${seed}, it is unsafe: ${summary.lostUpdates} lost ` +
     `update(s), ${summary.staleWritesAccepted} stale write(s) accepted. ${scenario.description}`;
   // eslint-disable-next-line @typescript-eslint/no-unused-vars -- $schema is taken out so the rest is the document
   const { $schema: _schema, ...rest } = scenario;
   const document = {
     ...rest,
-    name: `compare-${system}-fencing-${fencing}`,
+    // Scenario names are [a-z0-9-]; a subject's name may hold more.
+    name: `compare-${labelOf(counterexample)
+      .toLowerCase()
+      .replace(/[^a-z0-9-]/g, '-')}-fencing-${fencing}`,
     description,
-    expect: [{ system, fencing, verdict: 'unsafe' }],
+    // A subject is measured, not held to expectations (as in check): its system's recipe, which
+    // the replay also runs, was not found unsafe here.
+    expect: subject === undefined ? [{ system, fencing, verdict: 'unsafe' }] : [],
   };
+  const option = subjectOption(counterexample);
   return (
-    `# Replay: npx lockstep run <this file> --seed ${seed}\n` +
-    `# Live:   npx lockstep live <this file> --seed ${seed}\n${stringify(document)}`
+    `# Replay: npx lockstep run <this file>${option} --seed ${seed}\n` +
+    `# Live:   npx lockstep live <this file>${option} --seed ${seed}\n${stringify(document)}`
   );
 }
 
@@ -232,9 +281,9 @@ export function cellTable(
   const rows = [
     ['system', 'fencing', 'runs', 'n/a', 'unsafe', 'fraction', '95% interval', 'lost/1000', 'stale/1000', 'live'],
     ...cells.map((c) => {
-      const l = live.get(`${c.system}/${c.fencing}`);
+      const l = live.get(`${labelOf(c)}/${c.fencing}`);
       return [
-        c.system,
+        labelOf(c),
         c.fencing === 'on' && !c.fencingSound ? 'on (no sound token)' : c.fencing,
         String(c.runs),
         String(c.notApplicable),
@@ -259,9 +308,9 @@ function round(x: number): number {
 }
 
 /**
- * K of the schedules, chosen by the seed, on real servers: every system, fenced and unfenced,
- * through the same runs `lockstep live` makes. Each live verdict is set beside the simulated
- * verdict of the same schedule; where they differ is a finding.
+ * K of the schedules, chosen by the seed, on real servers: every system, fenced and unfenced, and
+ * every subject on its system's servers, through the same runs `lockstep live` makes. Each live
+ * verdict is set beside the simulated verdict of the same schedule; where they differ is a finding.
  */
 async function liveCells(
   command: CompareCommand,
@@ -273,8 +322,10 @@ async function liveCells(
   const { liveSystems } = await import('../live/systems/index.ts');
   const { removeOnExit } = await import('../live/process.ts');
   const chosen = liveSchedules(command.seed, outcome.schedules.length, command.live);
+  const subjects = command.subjects ?? [];
+  const also = subjects.length === 0 ? '' : ` and subject(s) ${subjects.map((s) => s.definition.name).join(', ')}`;
   print(
-    `live: schedule(s) ${chosen.map((i) => i + 1).join(', ')} on ${command.systems.join(', ')}, fenced and unfenced`,
+    `live: schedule(s) ${chosen.map((i) => i + 1).join(', ')} on ${command.systems.join(', ')}${also}, fenced and unfenced`,
   );
   const systems = command.systems.filter((s) => liveSystems().includes(s));
   const cluster = await openCluster({ provider: 'local' }, systems, (command.workload ?? DEFAULT_WORKLOAD).ttlMs);
@@ -283,7 +334,11 @@ async function liveCells(
   const out = new Map<string, CompareCellWritten['live']>();
   let runIndex = 0;
   try {
-    for (const system of systems) {
+    const columns = systems.flatMap((system) =>
+      [null, ...subjects.filter((s) => s.definition.system === system)].map((subject) => ({ system, subject })),
+    );
+    for (const { system, subject } of columns) {
+      const label = subject?.definition.name ?? system;
       for (const fencing of [false, true]) {
         let runs = 0;
         let notApplicable = 0;
@@ -300,7 +355,7 @@ async function liveCells(
           const { result } = await runLive({
             scenario: fitted,
             system,
-            subject: null,
+            subject: subject?.ref ?? null,
             fencing,
             seed: command.seed,
             cluster,
@@ -313,12 +368,12 @@ async function liveCells(
             runs++;
             if (result.verdict === 'unsafe') unsafe++;
             // The campaign already ran this schedule in the simulator: its verdict is kept.
-            const sim = outcome.verdicts.get(key(system, fencing))?.[index] ?? null;
+            const sim = outcome.verdicts.get(key(label, fencing))?.[index] ?? null;
             if (sim !== result.verdict)
               disagreements.push({ schedule: index, sim: sim ?? 'not applicable', live: result.verdict });
           }
         }
-        out.set(key(system, fencing), {
+        out.set(key(label, fencing), {
           runs,
           notApplicable,
           unknown,

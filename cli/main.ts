@@ -293,17 +293,30 @@ program
     integerOption('--live'),
     0,
   )
+  .option(
+    '--subject <name or file>',
+    `a lock to compare too, on its system's schedules: ${BUILTIN_SUBJECTS.join(', ')}, or a file that default-exports defineSubject(...) (repeatable)`,
+    collect,
+    [],
+  )
   .option('--out <dir>', 'where run directories go', 'runs')
   .action(
     async (options: {
       schedules: number;
       seed: number;
       systems?: string;
+      subject: string[];
       workers: number;
       live: number;
       out: string;
     }) => {
-      const command = compareCommand(options, version, redactCommandLine(['lockstep', ...process.argv.slice(2)]));
+      const subjects = await namedSubjects(options.subject);
+      const command = compareCommand(
+        options,
+        version,
+        redactCommandLine(['lockstep', ...process.argv.slice(2)]),
+        subjects,
+      );
       prepareOutDir(options.out);
       process.exitCode = await runCompare(command, (line) => process.stdout.write(`${line}\n`));
     },

@@ -130,4 +130,51 @@ describe('the campaign in the report', () => {
     assert.ok(!md.includes('<img'), md);
     assert.ok(md.includes("`'x'|<b>`"), md);
   });
+
+  it("gives a subject a row of its own under its name, after its system's, and never reads its tokenless fenced cell as measured", () => {
+    const reason = 'subject node-redlock gives no fencing token';
+    const withSubject = file(
+      [
+        cell('redlock', 'off', 6),
+        cell('redlock', 'on', 0),
+        cell('redlock', 'off', 9, {
+          subject: 'node-redlock',
+          counterexample: 'counterexamples/node-redlock-fencing-off.yaml',
+          replay: 'npx lockstep run counterexamples/node-redlock-fencing-off.yaml --subject node-redlock --seed 1',
+        }),
+        cell('redlock', 'on', 0, {
+          subject: 'node-redlock',
+          runs: 0,
+          unsafeFraction: null,
+          interval: [0, 1],
+          notApplicable: 100,
+          notApplicableReasons: [{ reason, schedules: 100 }],
+        }),
+      ],
+      ['redlock'],
+    );
+    const view = campaignView(withSubject);
+    assert.deepEqual(
+      view.rows.map((r) => r.system),
+      ['redlock', 'node-redlock'],
+    );
+    const [own, subject] = view.rows;
+    assert.ok(own !== undefined && subject !== undefined);
+    assert.match(subject.name, /^node-redlock/);
+    assert.match(subject.unfenced, /unsafe in 9 of 100/);
+    assert.equal(subject.fenced, `not applicable: ${reason}`);
+    assert.match(subject.bestFor, new RegExp(`^efficiency locks only: ${reason}`));
+    assert.doesNotMatch(subject.damage, /fencing on/);
+    assert.match(subject.notApplicable, /100 \(fencing on\): subject node-redlock gives no fencing token/);
+    assert.deepEqual(
+      subject.counterexamples.map((c) => c.replay),
+      ['npx lockstep run counterexamples/node-redlock-fencing-off.yaml --subject node-redlock --seed 1'],
+    );
+    assert.match(own.unfenced, /unsafe in 6 of 100/);
+    assert.match(view.workload, /Each subject ran its system's schedules/);
+    assert.ok(
+      view.advice.some((a) => a.includes('node-redlock (redlock 5.0.0-beta.2) 9%')),
+      view.advice.join('\n'),
+    );
+  });
 });

@@ -18,6 +18,9 @@
  * systems within 10% of the lowest uncontended p50.
  * Nothing that was not applicable or had no verdict is counted as safe: fractions are over the runs
  * that were judged, and each cell says how many did not apply.
+ * A subject (compare --subject: a lock library on its system's servers) is a row of its own, under
+ * its name, right after its system's, and the same rules judge it; a subject without a token has
+ * no fenced run, and its row says so instead of reading as measured.
  */
 import type { CompareFile } from '../runner/compare-file.ts';
 import { mechanism } from './claims.ts';
@@ -25,6 +28,7 @@ import { mechanism } from './claims.ts';
 type Cell = CompareFile['cells'][number];
 
 export interface CampaignRow {
+  /** The system, or the subject's name for a subject's row. */
   readonly system: string;
   readonly name: string;
   readonly unfenced: string;
@@ -63,20 +67,35 @@ export function fractionText(cell: Pick<Cell, 'unsafe' | 'runs' | 'interval'>): 
   return `unsafe in ${cell.unsafe} of ${cell.runs} (${percent(cell.unsafe / cell.runs)}; 95% CI ${percent(cell.interval[0])}-${percent(cell.interval[1])})`;
 }
 
-function cellOf(file: CompareFile, system: string, fencing: 'off' | 'on'): Cell | undefined {
-  return file.cells.find((c) => c.system === system && c.fencing === fencing);
+/** What a cell or speed row measured: the subject's name, or the system's. */
+function labelOf(entry: { readonly system: string; readonly subject?: string | null }): string {
+  return entry.subject ?? entry.system;
+}
+
+function cellOf(file: CompareFile, label: string, fencing: 'off' | 'on'): Cell | undefined {
+  return file.cells.find((c) => labelOf(c) === label && c.fencing === fencing);
+}
+
+/** The subjects that ran on `system`'s servers, in the order of their cells. */
+function subjectsOf(file: CompareFile, system: string): string[] {
+  return [...new Set(file.cells.flatMap((c) => (c.system === system && c.subject != null ? [c.subject] : [])))];
 }
 
 export function campaignView(file: CompareFile): CampaignView {
   const w = file.workload;
   const schedules = file.schedules.length;
-  const rows = file.systems.map((system) => rowOf(file, system));
+  const rows = file.systems.flatMap((system) =>
+    [system, ...subjectsOf(file, system)].map((label) => rowOf(file, label)),
+  );
+  const subjects = file.cells.some((c) => c.subject != null)
+    ? " Each subject ran its system's schedules, fitted as for that system, on that system's servers."
+    : '';
   return {
     heading: `The campaign: ${schedules} fault schedules, the same for every system`,
     workload:
       `Every system ran the same ${schedules} schedules (seed ${file.seed}), fenced and unfenced: ${w.clients} clients, ` +
       `${w.durationMs / 1000} s each, lease ${w.ttlMs} ms, hold ${w.holdMs} ms, think ${w.thinkMs} ms, ` +
-      `network ${w.latencyMs.min}-${w.latencyMs.max} ms. Fractions are over the runs that were judged; ` +
+      `network ${w.latencyMs.min}-${w.latencyMs.max} ms.${subjects} Fractions are over the runs that were judged; ` +
       `schedules that could not apply to a system are counted apart, never as safe.`,
     advice: advice(file),
     rows,
@@ -98,38 +117,44 @@ export function campaignView(file: CompareFile): CampaignView {
   };
 }
 
-function rowOf(file: CompareFile, system: string): CampaignRow {
-  const m = mechanism(system);
-  const off = cellOf(file, system, 'off');
-  const on = cellOf(file, system, 'on');
-  const speed = file.speed.find((s) => s.system === system);
+function rowOf(file: CompareFile, label: string): CampaignRow {
+  const m = mechanism(label);
+  const off = cellOf(file, label, 'off');
+  const on = cellOf(file, label, 'on');
+  const speed = file.speed.find((s) => labelOf(s) === label);
   const unsound = on !== undefined && !on.fencingSound;
   const fencedText =
     on === undefined
       ? 'not run'
-      : unsound
-        ? `no sound token (${fractionText(on)} with its best attempt)`
-        : fractionText(on);
+      : withoutRuns(on) !== null
+        ? `not applicable: ${withoutRuns(on)}`
+        : unsound
+          ? `no sound token (${fractionText(on)} with its best attempt)`
+          : fractionText(on);
+  // A subject of the user's own has no entry of its own: it runs on its system's servers.
+  const servers = m.servers > 0 ? m.servers : mechanism(on?.system ?? off?.system ?? label).servers;
   const either = [off, on].filter((c): c is Cell => c !== undefined);
+  // A cell where nothing ran has no damage, unavailability or takeover to show: its reason is shown instead.
+  const measured = either.filter((c) => withoutRuns(c) === null);
   const notApplicable = either
     .flatMap((c) => c.notApplicableReasons.map((r) => `${r.schedules} (fencing ${c.fencing}): ${r.reason}`))
     .join('; ');
   return {
-    system,
+    system: label,
     name: m.name,
     unfenced: off === undefined ? 'not run' : fractionText(off),
     fenced: fencedText,
-    damage: either
+    damage: measured
       .map((c) =>
         c.lostPer1000 === null
           ? `fencing ${c.fencing}: no acknowledged writes`
           : `fencing ${c.fencing}: ${c.lostPer1000} lost, ${c.stalePer1000 ?? 0} stale accepted`,
       )
       .join('; '),
-    unavailable: either
+    unavailable: measured
       .map((c) => `fencing ${c.fencing}: ${c.unavailableFraction === null ? '-' : percent(c.unavailableFraction)}`)
       .join('; '),
-    takeover: either
+    takeover: measured
       .map((c) =>
         c.takeoverMs === null
           ? `fencing ${c.fencing}: no holder crashed`
@@ -154,7 +179,7 @@ function rowOf(file: CompareFile, system: string): CampaignRow {
         ? 'not measured'
         : `alone: p50 ${speed.uncontendedMs?.p50 ?? '-'} ms, p99 ${speed.uncontendedMs?.p99 ?? '-'} ms; ` +
           `${speed.contendedClients} contending: ${speed.contendedAcquisitionsPerSec} grants/s (${speed.source})`,
-    complexity: `${m.servers} server(s); round trips per acquire: ${m.roundTrips.unfenced}; fenced ${m.roundTrips.fenced}`,
+    complexity: `${servers} server(s); round trips per acquire: ${m.roundTrips.unfenced}; fenced ${m.roundTrips.fenced}`,
     bestFor: bestFor(file, on, speed?.uncontendedMs?.p50),
     claim: m.claimed === undefined ? 'none' : `consistency ${m.claimed.consistency}, speed ${m.claimed.speed}`,
     contradiction: contradiction(m.claimed?.consistency, on),
@@ -166,15 +191,28 @@ function rowOf(file: CompareFile, system: string): CampaignRow {
   };
 }
 
+/**
+ * Why a subject's cell has no run at all (it gives no token, and the cell is fenced), or null.
+ * A system's cell keeps its own wording, whatever its counts.
+ */
+function withoutRuns(cell: Cell): string | null {
+  if (cell.subject == null || cell.runs > 0 || cell.unknown > 0) return null;
+  const reasons = cell.notApplicableReasons.map((r) => r.reason);
+  return reasons.length === 0 ? null : [...new Set(reasons)].join('; ');
+}
+
 function bestFor(file: CompareFile, fenced: Cell | undefined, p50: number | undefined): string {
+  const missing = fenced === undefined ? null : withoutRuns(fenced);
   const use =
-    fenced === undefined || fenced.runs === 0
-      ? 'not measured fenced'
-      : !fenced.fencingSound
-        ? 'efficiency locks only: no sound fencing token'
-        : fenced.unsafe > 0
-          ? `efficiency locks: fenced, still unsafe in ${fenced.unsafe} of ${fenced.runs} runs`
-          : 'correctness locks, with the token checked by the resource';
+    missing !== null
+      ? `efficiency locks only: ${missing}`
+      : fenced === undefined || fenced.runs === 0
+        ? 'not measured fenced'
+        : !fenced.fencingSound
+          ? 'efficiency locks only: no sound fencing token'
+          : fenced.unsafe > 0
+            ? `efficiency locks: fenced, still unsafe in ${fenced.unsafe} of ${fenced.runs} runs`
+            : 'correctness locks, with the token checked by the resource';
   const p50s = file.speed.flatMap((s) => (s.uncontendedMs === null ? [] : [s.uncontendedMs.p50]));
   const fastest = p50s.length > 0 && p50 !== undefined && p50 <= Math.min(...p50s) * 1.1;
   return fastest ? `${use}; among the fastest alone` : use;
@@ -190,8 +228,8 @@ function contradiction(claimed: string | undefined, fenced: Cell | undefined): s
 }
 
 function advice(file: CompareFile): string[] {
-  const name = (system: string) => mechanism(system).name;
-  const list = (systems: readonly string[]) => systems.map(name).join(', ');
+  const name = (entry: { readonly system: string; readonly subject?: string | null }) => mechanism(labelOf(entry)).name;
+  const list = (entries: readonly Cell[]) => entries.map(name).join(', ');
   const fenced = file.cells.filter((c) => c.fencing === 'on');
   const unfenced = file.cells.filter((c) => c.fencing === 'off');
   const sound = fenced.filter((c) => c.fencingSound && c.runs > 0 && c.unsafe === 0);
@@ -202,22 +240,22 @@ function advice(file: CompareFile): string[] {
   if (sound.length > 0) {
     const worst = Math.max(...sound.map((c) => c.interval[1]));
     out.push(
-      `For correctness (a payment path, a job that must not run twice): ${list(sound.map((c) => c.system))}, with the ` +
+      `For correctness (a payment path, a job that must not run twice): ${list(sound)}, with the ` +
         `fencing token checked by the resource. Fenced, none was unsafe in this campaign (at most ${percent(worst)} at 95% confidence).`,
     );
   }
   if (fencedUnsafe.length > 0)
     out.push(
-      `Fenced and still unsafe: ${fencedUnsafe.map((c) => `${name(c.system)} (${c.unsafe} of ${c.runs})`).join(', ')}. ` +
+      `Fenced and still unsafe: ${fencedUnsafe.map((c) => `${name(c)} (${c.unsafe} of ${c.runs})`).join(', ')}. ` +
         'A token kept on one node is only as durable as that node; see the counterexamples.',
     );
   if (unsound.length > 0)
     out.push(
-      `${list(unsound.map((c) => c.system))}: no sound fencing token; use only where a rare double grant costs duplicate work, not corruption.`,
+      `${list(unsound)}: no sound fencing token; use only where a rare double grant costs duplicate work, not corruption.`,
     );
   if (unsafeUnfenced.length > 0)
     out.push(
-      `Without fencing, every one of these was unsafe in some schedules: ${unsafeUnfenced.map((c) => `${name(c.system)} ${percent(c.unsafeFraction ?? 0)}`).join(', ')}. ` +
+      `Without fencing, every one of these was unsafe in some schedules: ${unsafeUnfenced.map((c) => `${name(c)} ${percent(c.unsafeFraction ?? 0)}`).join(', ')}. ` +
         'A lease cannot stop a paused or cut-off holder from acting late.',
     );
   const judged = unfenced.filter((c) => c.unsafeFraction !== null);
@@ -227,8 +265,8 @@ function advice(file: CompareFile): string[] {
     .sort((a, b) => (a.uncontendedMs?.p50 ?? 0) - (b.uncontendedMs?.p50 ?? 0))[0];
   if (safest !== undefined && fastest !== undefined)
     out.push(
-      `For efficiency (a scheduler, a cache refill): the fewest unsafe unfenced runs were ${name(safest.system)}'s ` +
-        `(${percent(safest.unsafeFraction ?? 0)}); the fastest alone was ${name(fastest.system)} (p50 ${fastest.uncontendedMs?.p50 ?? '-'} ms, ${fastest.source}).`,
+      `For efficiency (a scheduler, a cache refill): the fewest unsafe unfenced runs were ${name(safest)}'s ` +
+        `(${percent(safest.unsafeFraction ?? 0)}); the fastest alone was ${name(fastest)} (p50 ${fastest.uncontendedMs?.p50 ?? '-'} ms, ${fastest.source}).`,
     );
   return out;
 }

@@ -31,7 +31,12 @@ const liveCellSchema = z.looseObject({
 });
 
 export const compareCellSchema = z.looseObject({
+  /** The system whose servers the cell ran on (and whose recipe, when there is no subject). */
   system: name,
+  /** A subject run instead of the system's recipe (compare --subject): its name; absent or null otherwise. */
+  subject: name.nullable().optional(),
+  /** A subject loaded from a file: the file, as given to --subject (what the replay names). */
+  subjectFile: text(MAX_PATH_CHARS).nullable().optional(),
   fencing: z.enum(['off', 'on']),
   fencingSound: z.boolean(),
   runs: count,
@@ -57,6 +62,8 @@ export const compareCellSchema = z.looseObject({
 
 export const speedRowSchema = z.looseObject({
   system: name,
+  /** A subject's speed, on its system's servers: its name; absent or null for the system's own recipe. */
+  subject: name.nullable().optional(),
   source: z.enum(['sim', 'live']),
   uncontendedMs: percentiles.nullable(),
   uncontendedRounds: count,

@@ -13,9 +13,11 @@ import {
   wilson,
 } from './campaign.ts';
 import { RunPool } from './check-pool.ts';
-import { compare, type CompareOptions } from './compare.ts';
+import { compare, type CompareOptions, type CompareOutcome } from './compare.ts';
 import { summarizeRun, type RunRequest, type RunSummary } from './run-summary.ts';
 import { compareFileSchema } from './compare-file.ts';
+import { runScenario } from './run.ts';
+import { loadSubject } from '../subjects/index.ts';
 
 async function serially(requests: readonly RunRequest[]): Promise<RunSummary[]> {
   const out: RunSummary[] = [];
@@ -164,6 +166,119 @@ describe('compare', () => {
       assert.equal(cell.unsafeFraction, null);
       assert.deepEqual(cell.interval, [0, 1]);
     }
+  });
+});
+
+describe('compare with a subject', () => {
+  // Seed 6: redlock-v4 is unsafe in one of the six schedules unfenced, lockstep's RedLock in none.
+  const campaign: Omit<CompareOptions, 'summaries'> = {
+    schedules: 6,
+    seed: 6,
+    systems: ['redlock'],
+    workload: { ...DEFAULT_WORKLOAD, durationMs: 3000 },
+    shrinkBudget: 10,
+  };
+  const ref = 'redlock-v4';
+  /** The campaign with the subject, run once for the tests below, and its campaign's requests. */
+  let once: Promise<{ outcome: CompareOutcome; requests: readonly RunRequest[] }> | undefined;
+  const withSubject = () =>
+    (once ??= (async () => {
+      const batches: (readonly RunRequest[])[] = [];
+      const subjects = [{ ref, definition: await loadSubject(ref) }];
+      const outcome = await compare({
+        ...campaign,
+        subjects,
+        summaries: (batch) => {
+          batches.push(batch);
+          return serially(batch);
+        },
+      });
+      // Six schedules fit one batch: the first is the whole campaign, the rest are shrinks.
+      return { outcome, requests: batches[0] ?? [] };
+    })());
+  const cell = (cells: CompareOutcome['cells'], label: string, fencing: 'off' | 'on') => {
+    const found = cells.find((c) => (c.subject ?? c.system) === label && c.fencing === fencing);
+    assert.ok(found !== undefined, `${label} ${fencing}`);
+    return found;
+  };
+
+  it('gives the subject cells of its own, run on exactly the schedules its system faced, fitted to it', async () => {
+    const { outcome, requests } = await withSubject();
+    assert.deepEqual(
+      outcome.cells.map((c) => `${c.subject ?? c.system}/${c.fencing}`),
+      ['redlock/off', 'redlock/on', 'redlock-v4/off', 'redlock-v4/on'],
+    );
+    const own = cell(outcome.cells, 'redlock', 'off');
+    const subject = cell(outcome.cells, ref, 'off');
+    assert.equal(subject.system, 'redlock');
+    assert.equal(subject.subjectFile, undefined, 'a built-in is named, not a file');
+    assert.equal(subject.runs + subject.unknown, own.runs + own.unknown);
+    assert.deepEqual(subject.notApplicableReasons, own.notApplicableReasons);
+    assert.ok(subject.unsafe > 0 && own.unsafe === 0, 'this seed tells the library from the recipe');
+    // Every campaign run of the subject has its twin among the recipe's: the same fitted scenario and seed.
+    const subjectRuns = requests.filter((r) => r.subject === ref);
+    assert.equal(subjectRuns.length, campaign.schedules, 'unfenced only: fenced, it has no token');
+    const ownRuns = requests.filter((r) => r.subject === undefined && !r.fencing);
+    assert.deepEqual(
+      subjectRuns.map((r) => ({ scenario: r.scenario, seed: r.seed, system: r.system, fencing: r.fencing })),
+      ownRuns,
+    );
+  });
+
+  it('counts its fenced cell not applicable, with the reason, and never safe, since it gives no token', async () => {
+    const { outcome } = await withSubject();
+    const fenced = cell(outcome.cells, ref, 'on');
+    assert.equal(fenced.runs, 0);
+    assert.equal(fenced.unsafeFraction, null);
+    assert.equal(fenced.fencingSound, false);
+    assert.equal(fenced.notApplicable, campaign.schedules);
+    assert.deepEqual(fenced.notApplicableReasons, [
+      { reason: `subject ${ref} gives no fencing token`, schedules: campaign.schedules },
+    ]);
+    assert.ok(outcome.verdicts.get(`${ref}/on`)?.every((v) => v === null));
+    assert.ok(outcome.speed.some((s) => s.subject === ref && s.system === 'redlock' && s.uncontendedRounds > 0));
+  });
+
+  it("shrinks the subject's first unsafe schedule to a counterexample that replays unsafe with the subject", async () => {
+    const { outcome } = await withSubject();
+    const counterexample = outcome.counterexamples.find((c) => c.subject === ref);
+    assert.ok(counterexample !== undefined);
+    assert.equal(counterexample.schedule, cell(outcome.cells, ref, 'off').firstUnsafe);
+    const { result } = await runScenario({
+      scenario: counterexample.scenario,
+      system: counterexample.system,
+      fencing: counterexample.fencing === 'on',
+      seed: campaign.seed,
+      subject: ref,
+    });
+    assert.equal(result.verdict, 'unsafe');
+    assert.equal(result.traceHash, counterexample.summary.traceHash);
+  });
+
+  it("leaves the systems' cells, counterexamples and speed as they are without it", async () => {
+    const { outcome } = await withSubject();
+    const alone = await compare({ ...campaign, summaries: serially });
+    assert.deepEqual(
+      outcome.cells.filter((c) => c.subject === undefined),
+      alone.cells,
+    );
+    assert.deepEqual(
+      outcome.counterexamples.filter((c) => c.subject === undefined),
+      alone.counterexamples,
+    );
+    assert.deepEqual(
+      outcome.speed.filter((s) => s.subject === undefined),
+      alone.speed,
+    );
+    assert.deepEqual(outcome.schedules, alone.schedules);
+  });
+
+  it('refuses a subject whose system the campaign leaves out', async () => {
+    const definition = await loadSubject(ref);
+    await assert.rejects(
+      compare({ ...campaign, systems: ['redis'], subjects: [{ ref, definition }], summaries: serially }),
+      /subject redlock-v4 runs on redlock, which the campaign leaves out/,
+    );
   });
 });
 

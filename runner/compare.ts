@@ -8,6 +8,11 @@
  * every system. The counterexample of a cell is its first unsafe schedule in campaign order,
  * shrunk by fast-check from that schedule's place in the stream (as `check` shrinks), within a
  * fixed number of tries so that the answer depends on the seed and nothing else.
+ *
+ * A subject (a lock library run unmodified on its system's servers, see subjects/) gets cells of
+ * its own beside the systems', and faces exactly the schedules its system faces: each fitted to
+ * that system, with the same seed. Where the subject cannot run at all (fenced, without a token)
+ * every schedule of the cell is not applicable, with that reason, and none is counted as safe.
  */
 import fc from 'fast-check';
 import { systemModule } from '../backends/index.ts';
@@ -16,15 +21,26 @@ import { SENTINEL_DEFAULTS } from '../backends/system.ts';
 import type { Op } from './history.ts';
 import { percentiles, type Percentiles } from '../checkers/performance.ts';
 import type { Scenario } from '../scenarios/schema.ts';
-import { fitSchedule, scheduleArbitrary, wilson, type CampaignWorkload } from './campaign.ts';
+import type { SubjectDefinition } from '../subjects/define.ts';
+import { isSubjectFile } from '../subjects/index.ts';
+import { whyNotSim } from '../subjects/sim.ts';
+import { fitSchedule, scheduleArbitrary, wilson, type CampaignWorkload, type Fitted } from './campaign.ts';
 import { candidates } from './check.ts';
 import { runScenario, type Verdict } from './run.ts';
 import type { RunRequest, RunSummary } from './run-summary.ts';
+
+/** A subject in the campaign: as given to --subject (a built-in name or a file), and as loaded. */
+export interface CompareSubject {
+  readonly ref: string;
+  readonly definition: SubjectDefinition;
+}
 
 export interface CompareOptions {
   readonly schedules: number;
   readonly seed: number;
   readonly systems: readonly SystemId[];
+  /** Subjects run beside the systems, each on its system's fitted schedules; their systems must be among `systems`. */
+  readonly subjects?: readonly CompareSubject[];
   readonly workload: CampaignWorkload;
   /** Run a batch; the pool's, or one by one on this thread. */
   readonly summaries: (requests: readonly RunRequest[]) => Promise<RunSummary[]>;
@@ -33,10 +49,22 @@ export interface CompareOptions {
   readonly onProgress?: (runsDone: number, runsPlanned: number) => void;
 }
 
-export interface CompareCell {
+/** Which lock a cell, counterexample or speed row measured: a system's own recipe, or a subject on its servers. */
+export interface CompareTarget {
+  /** The system whose servers it ran on (and whose recipe, when there is no subject). */
   readonly system: SystemId;
+  /** The subject's name; absent for the system's own recipe. */
+  readonly subject?: string;
+  /** A subject loaded from a file: the file, as given to --subject (what a replay names). */
+  readonly subjectFile?: string;
+}
+
+export interface CompareCell extends CompareTarget {
   readonly fencing: 'off' | 'on';
-  /** Whether the system's fencing token is sound; RedLock's is not, whatever its runs show. */
+  /**
+   * Whether the fencing token is sound; RedLock's is not, whatever its runs show. A subject's is
+   * taken as no sounder than its system's, whose servers keep it, and is not sound without one.
+   */
   readonly fencingSound: boolean;
   /** Schedules this cell ran and judged (safe or unsafe). */
   readonly runs: number;
@@ -61,8 +89,7 @@ export interface CompareCell {
   readonly firstUnsafe: number | null;
 }
 
-export interface CompareCounterexample {
-  readonly system: SystemId;
+export interface CompareCounterexample extends CompareTarget {
   readonly fencing: 'off' | 'on';
   readonly schedule: number;
   readonly shrinks: number;
@@ -73,6 +100,8 @@ export interface CompareCounterexample {
 
 export interface SpeedRow {
   readonly system: SystemId;
+  /** The subject's name; absent for the system's own recipe. */
+  readonly subject?: string;
   readonly source: 'sim';
   /** One client, no faults: acquire invoke to ok plus release invoke to ok, per round. */
   readonly uncontendedMs: Percentiles | null;
@@ -84,7 +113,7 @@ export interface SpeedRow {
 
 export interface CompareOutcome {
   readonly schedules: readonly Scenario[];
-  /** Each run's verdict, by `${system}/${off|on}`, in schedule order; null where the schedule did not apply. */
+  /** Each run's verdict, by `${subject ?? system}/${off|on}` (see key), in schedule order; null where the schedule did not apply. */
   readonly verdicts: ReadonlyMap<string, readonly (Verdict | null)[]>;
   readonly cells: readonly CompareCell[];
   readonly counterexamples: readonly CompareCounterexample[];
@@ -108,52 +137,101 @@ interface Tally {
   notApplicable: Map<string, number>;
 }
 
+/** One column of the campaign: a system's own recipe or a subject on its servers, fenced or not. */
+interface Variant {
+  readonly system: SystemId;
+  readonly subject: CompareSubject | null;
+  readonly fencing: boolean;
+  /** Why no schedule can run in this column (a subject without a token, fenced), or null. */
+  readonly whyNot: string | null;
+}
+
 export async function compare(options: CompareOptions): Promise<CompareOutcome> {
   const { workload, seed, systems } = options;
   const arbitrary = scheduleArbitrary(workload);
   const schedules = [...candidates(arbitrary, seed, options.schedules)];
-  const variants = systems.flatMap((system) => [false, true].map((fencing) => ({ system, fencing })));
-  const tallies = new Map(variants.map((v) => [key(v.system, v.fencing), emptyTally()]));
+  const variants = variantsOf(systems, options.subjects ?? []);
+  const tallies = new Map(variants.map((v) => [variantKey(v), emptyTally()]));
   const verdicts = new Map(
-    variants.map((v) => [key(v.system, v.fencing), new Array<Verdict | null>(schedules.length).fill(null)]),
+    variants.map((v) => [variantKey(v), new Array<Verdict | null>(schedules.length).fill(null)]),
   );
   const planned = schedules.length * variants.length;
   let done = 0;
   for (let start = 0; start < schedules.length; start += SCHEDULES_PER_BATCH) {
     const requests: RunRequest[] = [];
-    const indices: number[] = [];
+    const ran: { variant: Variant; schedule: number }[] = [];
     schedules.slice(start, start + SCHEDULES_PER_BATCH).forEach((schedule, offset) => {
-      for (const { system, fencing } of variants) {
-        const fitted = fitSchedule(schedule, system, fencing);
+      for (const variant of variants) {
+        const fitted: Fitted =
+          variant.whyNot === null
+            ? fitSchedule(schedule, variant.system, variant.fencing)
+            : { scenario: null, notApplicable: variant.whyNot };
         if (fitted.scenario === null) {
-          const reasons = tallyOf(tallies, system, fencing).notApplicable;
+          const reasons = tallyOf(tallies, variant).notApplicable;
           reasons.set(fitted.notApplicable, (reasons.get(fitted.notApplicable) ?? 0) + 1);
           done++;
         } else {
-          requests.push({ scenario: fitted.scenario, seed, system, fencing });
-          indices.push(start + offset);
+          requests.push(requestOf(variant, fitted.scenario, seed));
+          ran.push({ variant, schedule: start + offset });
         }
       }
     });
     const summaries = await options.summaries(requests);
-    requests.forEach((request, i) => {
+    ran.forEach(({ variant, schedule }, i) => {
       const summary = summaries[i];
-      const schedule = indices[i];
-      if (summary === undefined || schedule === undefined)
-        throw new Error('compare: a run came back without its summary');
-      add(tallyOf(tallies, request.system, request.fencing), summary, schedule);
-      const column = verdicts.get(key(request.system, request.fencing));
+      if (summary === undefined) throw new Error('compare: a run came back without its summary');
+      add(tallyOf(tallies, variant), summary, schedule);
+      const column = verdicts.get(variantKey(variant));
       if (column !== undefined) column[schedule] = summary.verdict;
     });
     done += requests.length;
     options.onProgress?.(done, planned);
   }
-  const cells = variants.map(({ system, fencing }) => cellOf(system, fencing, tallyOf(tallies, system, fencing)));
+  const cells = variants.map((v) => cellOf(v, tallyOf(tallies, v)));
   const counterexamples = await Promise.all(
-    cells.flatMap((cell) => (cell.firstUnsafe === null ? [] : [shrink(cell, cell.firstUnsafe, options)])),
+    variants.flatMap((variant, i) => {
+      const firstUnsafe = cells[i]?.firstUnsafe ?? null;
+      return firstUnsafe === null ? [] : [shrink(variant, firstUnsafe, options)];
+    }),
   );
-  const speed = await Promise.all(systems.map((system) => speedOf(system, workload, seed)));
+  const speed = await Promise.all(
+    variants.filter((v) => !v.fencing && v.whyNot === null).map((v) => speedOf(v.system, v.subject, workload, seed)),
+  );
   return { schedules, verdicts, cells, counterexamples, speed };
+}
+
+/**
+ * The campaign's columns: each system, then the subjects that run on its servers, each fenced and
+ * unfenced. A subject whose system the campaign leaves out would have no schedules fitted to it.
+ */
+function variantsOf(systems: readonly SystemId[], subjects: readonly CompareSubject[]): Variant[] {
+  for (const { definition } of subjects)
+    if (!systems.includes(definition.system))
+      throw new Error(
+        `compare: subject ${definition.name} runs on ${definition.system}, which the campaign leaves out`,
+      );
+  return systems.flatMap((system) =>
+    [null, ...subjects.filter((s) => s.definition.system === system)].flatMap((subject) =>
+      [false, true].map((fencing) => ({
+        system,
+        subject,
+        fencing,
+        whyNot: subject === null ? null : whyNotSim(subject.definition, fencing, 'mutex'),
+      })),
+    ),
+  );
+}
+
+function requestOf(variant: Variant, scenario: Scenario, seed: number): RunRequest {
+  const { system, fencing, subject } = variant;
+  return { scenario, seed, system, fencing, ...(subject === null ? {} : { subject: subject.ref }) };
+}
+
+/** What a cell, counterexample or speed row names: the system, and the subject if there is one. */
+function targetOf(system: SystemId, subject: CompareSubject | null): CompareTarget {
+  if (subject === null) return { system };
+  const file = isSubjectFile(subject.ref) ? { subjectFile: subject.ref } : {};
+  return { system, subject: subject.definition.name, ...file };
 }
 
 /** The unsafe fraction of `runs` and its 95% Wilson interval, as compare.json holds them (four decimals). */
@@ -165,8 +243,13 @@ export function fractionOf(
   return { unsafeFraction: runs === 0 ? null : round(unsafe / runs, 4), interval: [round(low, 4), round(high, 4)] };
 }
 
-export function key(system: SystemId, fencing: boolean): string {
-  return `${system}/${fencing ? 'on' : 'off'}`;
+/** A column's key: `${subject ?? system}/${off|on}` (a subject's name is never a system's). */
+export function key(label: string, fencing: boolean): string {
+  return `${label}/${fencing ? 'on' : 'off'}`;
+}
+
+function variantKey(variant: Variant): string {
+  return key(variant.subject?.definition.name ?? variant.system, variant.fencing);
 }
 
 function emptyTally(): Tally {
@@ -185,9 +268,9 @@ function emptyTally(): Tally {
   };
 }
 
-function tallyOf(tallies: Map<string, Tally>, system: SystemId, fencing: boolean): Tally {
-  const tally = tallies.get(key(system, fencing));
-  if (tally === undefined) throw new Error(`compare: no tally for ${key(system, fencing)}`);
+function tallyOf(tallies: Map<string, Tally>, variant: Variant): Tally {
+  const tally = tallies.get(variantKey(variant));
+  if (tally === undefined) throw new Error(`compare: no tally for ${variantKey(variant)}`);
   return tally;
 }
 
@@ -209,13 +292,15 @@ function add(tally: Tally, summary: RunSummary, schedule: number): void {
   tally.takeoverMs.push(...summary.takeoverMs);
 }
 
-function cellOf(system: SystemId, fencing: boolean, t: Tally): CompareCell {
+function cellOf(variant: Variant, t: Tally): CompareCell {
+  const { system, subject, fencing } = variant;
   const per1000 = (n: number) => (t.ackedWrites === 0 ? null : round((n * 1000) / t.ackedWrites, 2));
   const takeover = percentiles(t.takeoverMs);
+  const systemSound = systemModule(system).fencing === 'sound';
   return {
-    system,
+    ...targetOf(system, subject),
     fencing: fencing ? 'on' : 'off',
-    fencingSound: systemModule(system).fencing === 'sound',
+    fencingSound: subject === null ? systemSound : systemSound && subject.definition.tokens === true,
     runs: t.runs,
     notApplicable: [...t.notApplicable.values()].reduce((a, b) => a + b, 0),
     notApplicableReasons: [...t.notApplicable].map(([reason, schedules]) => ({ reason, schedules })),
@@ -233,32 +318,47 @@ function cellOf(system: SystemId, fencing: boolean, t: Tally): CompareCell {
   };
 }
 
-/** Shrink a cell's first unsafe schedule, replayed from its place in the campaign's stream. */
-async function shrink(cell: CompareCell, index: number, options: CompareOptions): Promise<CompareCounterexample> {
-  const { system } = cell;
-  const fencing = cell.fencing === 'on';
+/** Shrink a column's first unsafe schedule, replayed from its place in the campaign's stream. */
+async function shrink(variant: Variant, index: number, options: CompareOptions): Promise<CompareCounterexample> {
+  const { system, subject, fencing } = variant;
   let budget = options.shrinkBudget ?? DEFAULT_SHRINK_BUDGET;
   // Once the budget is spent every further candidate passes, so fast-check stops where it got to.
   const property = fc.asyncProperty(scheduleArbitrary(options.workload), async (schedule) => {
     const fitted = fitSchedule(schedule, system, fencing);
     if (fitted.scenario === null || budget-- <= 0) return true;
-    const [summary] = await options.summaries([{ scenario: fitted.scenario, seed: options.seed, system, fencing }]);
+    const [summary] = await options.summaries([requestOf(variant, fitted.scenario, options.seed)]);
     return summary?.verdict !== 'unsafe';
   });
   const details = await fc.check(property, { seed: options.seed, path: String(index), numRuns: options.schedules });
   const schedule = details.counterexample?.[0];
   const fitted = schedule === undefined ? null : fitSchedule(schedule, system, fencing).scenario;
+  const on = fencing ? 'on' : 'off';
   if (!details.failed || fitted == null)
     throw new Error(
-      `compare: schedule ${index + 1} was unsafe on ${system} (fencing ${cell.fencing}) in the campaign but not when replayed: the campaign is not deterministic`,
+      `compare: schedule ${index + 1} was unsafe on ${subject?.definition.name ?? system} (fencing ${on}) in the campaign but not when replayed: the campaign is not deterministic`,
     );
-  const [summary] = await options.summaries([{ scenario: fitted, seed: options.seed, system, fencing }]);
+  const [summary] = await options.summaries([requestOf(variant, fitted, options.seed)]);
   if (summary === undefined) throw new Error('compare: the counterexample came back without its summary');
-  return { system, fencing: cell.fencing, schedule: index, shrinks: details.numShrinks, scenario: fitted, summary };
+  return {
+    ...targetOf(system, subject),
+    fencing: on,
+    schedule: index,
+    shrinks: details.numShrinks,
+    scenario: fitted,
+    summary,
+  };
 }
 
-/** Speed as speed: one client alone (latency), then the campaign's clients contending (throughput), no faults. */
-async function speedOf(system: SystemId, workload: CampaignWorkload, seed: number): Promise<SpeedRow> {
+/**
+ * Speed as speed: one client alone (latency), then the campaign's clients contending (throughput),
+ * no faults. A subject's is measured the same way, on its system's servers.
+ */
+async function speedOf(
+  system: SystemId,
+  subject: CompareSubject | null,
+  workload: CampaignWorkload,
+  seed: number,
+): Promise<SpeedRow> {
   const quiet = (clients: number): Scenario => ({
     name: 'speed',
     description: 'no faults',
@@ -279,12 +379,14 @@ async function speedOf(system: SystemId, workload: CampaignWorkload, seed: numbe
     faults: [],
     expect: [],
   });
-  const alone = await runScenario({ scenario: quiet(1), system, fencing: false, seed });
+  const ref = subject === null ? {} : { subject: subject.ref };
+  const alone = await runScenario({ scenario: quiet(1), system, fencing: false, seed, ...ref });
   const rounds = roundTrips(alone.history);
-  const contended = await runScenario({ scenario: quiet(workload.clients), system, fencing: false, seed });
+  const contended = await runScenario({ scenario: quiet(workload.clients), system, fencing: false, seed, ...ref });
   const grants = contended.result.metrics?.acquisitions ?? 0;
   return {
     system,
+    ...(subject === null ? {} : { subject: subject.definition.name }),
     source: 'sim',
     uncontendedMs: percentiles(rounds),
     uncontendedRounds: rounds.length,

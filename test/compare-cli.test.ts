@@ -14,6 +14,7 @@ import { compareFileSchema } from '../runner/compare-file.ts';
 import { tempDir } from './temp.ts';
 
 const BIN = fileURLToPath(new URL('../bin/lockstep.js', import.meta.url));
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 function lockstep(args: readonly string[], cwd?: string) {
   const result = spawnSync(process.execPath, [BIN, ...args], {
@@ -88,5 +89,69 @@ describe('lockstep compare', () => {
     assert.ok(html.indexOf('id="campaign"') < html.indexOf('id="matrix"'), 'the campaign opens the page');
     assert.match(html, /What to use/);
     assert.match(readFileSync(join(dir, 'report.md'), 'utf8'), /## The campaign: 40 fault schedules/);
+  });
+
+  it('refuses a subject it cannot compare with exit 2: its system left out, live only, or no subject at all', () => {
+    const out = join(tempDir('lockstep-compare-'), 'runs');
+    for (const [args, message] of [
+      [
+        ['--subject', 'node-redlock', '--systems', 'redis'],
+        /--subject node-redlock runs on redlock, which --systems leaves out/,
+      ],
+      [['--subject', 'etcd3-lock', '--systems', 'etcd'], /--subject etcd3-lock: subject etcd3-lock runs only live/],
+      [['--subject', 'no-such-lock'], /--subject: 'no-such-lock' is neither a built-in subject/],
+    ] as const) {
+      const { code, stderr } = lockstep(['compare', '--schedules', '2', ...args, '--out', out]);
+      assert.equal(code, 2, `${args.join(' ')}: ${stderr}`);
+      assert.match(stderr.trim(), message);
+      assert.equal(stderr.trim().split('\n').length, 1, stderr);
+      assert.ok(!existsSync(out) || readdirSync(out).length === 0, 'nothing was written');
+    }
+  });
+
+  it('gives a subject from a file its own rows, and a counterexample that replays with --subject and the file', () => {
+    const root = tempDir('lockstep-compare-');
+    const out = join(root, 'runs');
+    const subject = 'examples/naive-redis-lock.ts';
+    const args = ['compare', '--schedules', '12', '--systems', 'redis', '--subject', subject, '--workers', '2'];
+    const { code, stdout, stderr } = lockstep([...args, '--out', out], ROOT);
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /1 system\(s\) and 1 subject\(s\)/);
+    assert.match(
+      stdout,
+      /not applicable: naive-redis-lock fencing on, 12 schedule\(s\): subject naive-redis-lock gives no fencing token/,
+    );
+    const dir = join(out, 'latest');
+    const file = compareFileSchema.parse(JSON.parse(readFileSync(join(dir, 'compare.json'), 'utf8')));
+    assert.deepEqual(
+      file.cells.map((c) => `${c.subject ?? c.system}/${c.fencing}`),
+      ['redis/off', 'redis/on', 'naive-redis-lock/off', 'naive-redis-lock/on'],
+    );
+    const [unfenced, fenced] = file.cells.filter((c) => c.subject === 'naive-redis-lock');
+    assert.ok(unfenced !== undefined && fenced !== undefined);
+    assert.equal(unfenced.subjectFile, subject);
+    assert.equal(fenced.runs, 0);
+    assert.equal(fenced.notApplicable, 12);
+    assert.ok(unfenced.unsafe > 0, 'seed 1: the naive lock is unsafe in some of the 12 schedules');
+    assert.equal(
+      unfenced.replay,
+      `npx lockstep run counterexamples/naive-redis-lock-fencing-off.yaml --subject ${subject} --seed 1`,
+    );
+    const replay = lockstep(
+      [
+        'run',
+        join(dir, unfenced.counterexample ?? ''),
+        '--subject',
+        subject,
+        '--seed',
+        '1',
+        '--out',
+        join(root, 'replays'),
+      ],
+      ROOT,
+    );
+    assert.equal(replay.code, 0, replay.stdout + replay.stderr);
+    assert.match(replay.stdout, /naive-redis-lock\s+off\s+1\s+unsafe/);
+    assert.match(readFileSync(join(dir, 'report.md'), 'utf8'), /naive-redis-lock \(a subject under test\)/);
   });
 });
