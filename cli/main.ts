@@ -280,7 +280,7 @@ program
     DEFAULT_SCHEDULES,
   )
   .option('--seed <n>', 'the seed of the campaign and of every run (>= 0)', integerOption('--seed'), 1)
-  .option('--systems <ids>', 'comma-separated systems (default: all six)')
+  .option('--systems <ids>', 'comma-separated systems (default: all seven)')
   .option(
     '--workers <n>',
     'worker threads running the campaign (same answer as 1; default: one per core)',

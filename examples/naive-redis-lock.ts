@@ -4,7 +4,8 @@
  * outlives its TTL (a pause, a slow request), another client takes the lock, and the first
  * holder's release deletes *that* client's key, letting a third client in beside it.
  *
- *   lockstep check --subject examples/naive-redis-lock.ts --scenario scenarios/gc-pause-beyond-ttl.yaml
+ *   npx lockstep run scenarios/gc-pause-beyond-ttl.yaml --subject examples/naive-redis-lock.ts
+ *   npx lockstep check --subject examples/naive-redis-lock.ts --differential
  */
 import { randomBytes } from 'node:crypto';
 import { defineSubject } from 'lockstep';
