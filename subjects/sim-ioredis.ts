@@ -7,8 +7,9 @@
  *   - command methods (`set`, `get`, `del`, `exists`, `pexpire`, `pttl`, `incr`, `eval`,
  *     `evalsha`, `script`, ... and `call(name, ...args)` for any other), returning promises, or
  *     taking a Node-style callback as the last argument (redlock 4 does); arguments flattened one
- *     level and numbers turned into strings, as ioredis does;
- *   - replies as ioredis gives them: "OK" for a status, null for nil, numbers for integers;
+ *     level, numbers turned into strings and null and undefined into "", as ioredis does;
+ *   - replies as ioredis gives them: "OK" for a status, null for nil, numbers for integers, an
+ *     error inside an array (a script can return one) as a ReplyError in its place;
  *   - errors as ioredis raises them: a server error as its ReplyError with Redis's message; a
  *     command with no reply within commandTimeout as Error("Command timed out"); a command on a
  *     connection the server reset as MaxRetriesPerRequestError (maxRetriesPerRequest is 0);
@@ -16,13 +17,15 @@
  *     `options`, the EventEmitter methods, `disconnect`, `quit`, `duplicate`.
  * Other commands have no method; `call` sends any command by name.
  * Every reply resumes the library's code through the kernel (Ambient.wake), on the client's node.
- * The conformance test sends the same calls to this client and to ioredis on a real server.
+ * The conformance cases (ioredis-conformance.ts) send the same calls to this client and to ioredis
+ * on a real server, and hold both to what Redis 7.0 answers.
  */
 import { EventEmitter } from 'node:events';
 import { ReplyError } from 'ioredis';
 import { ConnectionLost, RemoteError } from '../backends/errors.ts';
 import { ClientEndpoint } from '../backends/shared/endpoint/endpoint.ts';
 import { sha1 } from '../backends/redis/commands.ts';
+import { CommandError } from '../backends/redis/reply.ts';
 import type { RedisCommand } from '../backends/redis/server.ts';
 import { TimeoutError } from '../sim/errors.ts';
 import type { Ambient } from './ambient.ts';
@@ -39,14 +42,36 @@ export class MaxRetriesPerRequestError extends Error {
   }
 }
 
-/** ioredis's argument handling: arrays flattened one level, Buffers and numbers as strings. */
+/** ioredis's argument handling: arrays flattened one level, then each argument as a string (toArg). */
 function flatten(args: readonly unknown[]): string[] {
   const out: string[] = [];
   for (const arg of args) {
-    if (Array.isArray(arg)) for (const item of arg as unknown[]) out.push(String(item));
-    else out.push(Buffer.isBuffer(arg) ? arg.toString() : String(arg));
+    if (Array.isArray(arg)) for (const item of arg as unknown[]) out.push(toArg(item));
+    else out.push(toArg(arg));
   }
   return out;
+}
+
+/** ioredis's toArg: null and undefined as "", a Buffer as its bytes, anything else through String. */
+function toArg(arg: unknown): string {
+  if (arg == null) return '';
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- what ioredis sends for any other value
+  return Buffer.isBuffer(arg) ? arg.toString() : String(arg);
+}
+
+/**
+ * A reply as ioredis hands it over: an error inside an array as a ReplyError in its place, and an
+ * integer beyond 2^53 as redis-parser reads its digits, into a double one digit at a time (which
+ * rounds differently from Number()).
+ */
+function asIoredis(reply: unknown): unknown {
+  if (Array.isArray(reply)) return reply.map(asIoredis);
+  if (reply instanceof CommandError) return new (ReplyError as new (message: string) => Error)(reply.message);
+  if (typeof reply !== 'bigint') return reply;
+  const digits = reply < 0n ? (-reply).toString() : reply.toString();
+  let n = 0;
+  for (const digit of digits) n = n * 10 + Number(digit);
+  return reply < 0n ? -n : n;
 }
 
 export interface SimIoredisOptions {
@@ -235,7 +260,7 @@ export class SimIoredis extends EventEmitter {
       const command: RedisCommand = { op: 'cmd', args };
       endpoint.request(settings.server, 'cmd', command, settings.commandTimeoutMs).onSettle((ok, value) => {
         ambient.wake();
-        if (ok) resolve(value);
+        if (ok) resolve(asIoredis(value));
         else reject(translate(value));
       });
     });
