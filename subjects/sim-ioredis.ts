@@ -13,7 +13,7 @@
  *   - errors as ioredis raises them: a server error as its ReplyError with Redis's message; a
  *     command with no reply within commandTimeout as Error("Command timed out"); a command on a
  *     connection the server reset as MaxRetriesPerRequestError (maxRetriesPerRequest is 0);
- *   - `defineCommand` (a script method, EVALSHA then EVAL on NOSCRIPT), `status` "ready",
+ *   - `defineCommand` (a script method: EVAL first on each connection, EVALSHA after), `status` "ready",
  *     `options`, the EventEmitter methods, `disconnect`, `quit`, `duplicate`.
  * Other commands have no method; `call` sends any command by name.
  * Every reply resumes the library's code through the kernel (Ambient.wake), on the client's node.
@@ -200,20 +200,30 @@ export class SimIoredis extends EventEmitter {
   }
 
   /**
-   * ioredis's defineCommand: a method that runs a Lua script by its SHA1 (EVALSHA), and sends the
-   * whole script (EVAL) only when the server answers NOSCRIPT. Without `numberOfKeys`, the first
+   * ioredis's defineCommand: a method that runs a Lua script, as ioredis 5's Script does: the whole
+   * script (EVAL) the first time on each connection, its SHA1 (EVALSHA) after that, and on a
+   * NOSCRIPT (a server restarted since) the whole script again. Without `numberOfKeys`, the first
    * argument of each call is the number of keys.
    */
   defineCommand(name: string, definition: { lua: string; numberOfKeys?: number }): void {
     const { lua, numberOfKeys } = definition;
     const sha = sha1(lua);
-    const run = async (args: unknown[]): Promise<unknown> => {
+    /** The connections this script has been sent whole on. */
+    const loaded = new Set<string>();
+    const send = (args: unknown[]): Promise<unknown> => {
       const head = numberOfKeys === undefined ? [] : [numberOfKeys];
+      const connection = this.endpoint.connection(this.settings.server);
+      if (loaded.has(connection)) return this.call('evalsha', sha, ...head, ...args);
+      loaded.add(connection);
+      return this.call('eval', lua, ...head, ...args);
+    };
+    const run = async (args: unknown[]): Promise<unknown> => {
       try {
-        return await this.call('evalsha', sha, ...head, ...args);
+        return await send(args);
       } catch (error) {
-        if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
-        return await this.call('eval', lua, ...head, ...args);
+        if (!(error instanceof Error && error.message.includes('NOSCRIPT'))) throw error;
+        loaded.delete(this.endpoint.connection(this.settings.server));
+        return await send(args);
       }
     };
     Object.defineProperty(this, name, {
