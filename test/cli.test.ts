@@ -198,7 +198,7 @@ describe('lockstep live', () => {
       [['live', good, '--provider', 'external', '--config', notYaml, '--out', out], /broken\.yaml: not YAML or JSON/],
       [
         ['live', good, '--subjects', 'zookeeper-curator', '--out', out],
-        /^lockstep: --subjects: unknown subject 'zookeeper-curator' \(expected one of node-redlock, etcd3-lock\)/,
+        /^lockstep: --subject: 'zookeeper-curator' is neither a built-in subject \(node-redlock, .*etcd3-lock\) nor a \.ts/,
       ],
       [['live', good, '--postgres', 'not a url', '--out', out], /^lockstep: --postgres must be a URL/],
       [
@@ -250,7 +250,7 @@ describe('lockstep check', () => {
   it('exits 2 naming the option for an unknown system, meaningless fencing, --runs 0 and an unwritable --out', () => {
     const cases: [string[], RegExp][] = [
       [['check', '--system', 'memcached'], /--system: unknown system 'memcached'/],
-      [['check'], /--system is required/],
+      [['check'], /--system or --subject is required/],
       [
         ['check', '--system', 'redlock', '--fencing', 'on'],
         /--fencing on is meaningless for redlock: it has no sound fencing token/,
