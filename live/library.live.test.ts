@@ -32,9 +32,17 @@ const CONCURRENT_RUNS = 3;
 /** How far the heal's record may trail the resumed client's first op (see heldBack). */
 const HEAL_SLACK_MS = 100;
 
-/** The built-in subjects run live beside the recipes, in no-faults. */
+/** The built-in subjects, and the example subject file, run live beside the recipes, in no-faults. */
 const SUBJECTS = await Promise.all(
-  ['node-redlock', 'etcd3-lock'].map(async (ref) => ({ ref, definition: await loadSubject(ref) })),
+  [
+    'node-redlock',
+    'redlock-v4',
+    'sesamecare-redlock',
+    'redis-semaphore',
+    'redis-semaphore-redlock',
+    'etcd3-lock',
+    fileURLToPath(new URL('../examples/naive-redis-lock.ts', import.meta.url)),
+  ].map(async (ref) => ({ ref, definition: await loadSubject(ref) })),
 );
 
 describe('the library, live, on all seven systems', { skip: !liveEnabled() && 'LIVE is not set' }, () => {

@@ -4,6 +4,7 @@
  * workloads. True time is the machine's monotonic clock from the run's epoch. Faults are signals
  * and toxics (target.ts).
  */
+import { resolve } from 'node:path';
 import { minMs } from '../runner/durations.ts';
 import type { SystemId } from '../backends/recipe.ts';
 import { sentinelIds, type SystemConfig } from '../backends/system.ts';
@@ -287,7 +288,8 @@ export class LiveWorld implements World<LiveFields>, LiveRun {
     return {
       id: client,
       system,
-      subject,
+      // A client process may start elsewhere: a subject file goes to it as an absolute path.
+      subject: subject !== null && isSubjectFile(subject) ? resolve(subject) : subject,
       workload: scenario.workload,
       config,
       servers,
