@@ -32,23 +32,23 @@ export const CHECK_DURATION_MS = 5000;
 /** Most schedules one search tries: at a few dozen runs a second, a million is already days of work. */
 export const MAX_CHECK_RUNS = 1_000_000;
 
+/** check's options as the command line parses them (the subject apart: its caller loads it). */
+export interface CheckOptionStrings {
+  system?: string;
+  fencing: string;
+  runs: number;
+  seed: number;
+  out: string;
+  workers: number;
+  swarm?: boolean;
+  differential?: boolean;
+}
+
 /**
  * Turn raw option strings into a CheckCommand, or throw a UsageError naming the option. With a
  * subject (--subject, loaded by the caller), the system is the subject's.
  */
-export function checkCommand(
-  options: {
-    system?: string;
-    fencing: string;
-    runs: number;
-    seed: number;
-    out: string;
-    workers: number;
-    swarm?: boolean;
-    differential?: boolean;
-  },
-  subject: NamedSubject | null = null,
-): CheckCommand {
+export function checkCommand(options: CheckOptionStrings, subject: NamedSubject | null = null): CheckCommand {
   if (options.differential === true && subject === null)
     throw new UsageError("--differential compares a subject with its system's recipe: it needs --subject");
   if (options.system === undefined && subject === null)

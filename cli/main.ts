@@ -11,7 +11,7 @@ import { UsageError } from '../runner/errors.ts';
 import { parseSystems, plan, runCommand, type NamedSubject } from './run.ts';
 import { BUILTIN_SUBJECTS, loadSubject } from '../subjects/index.ts';
 import { SubjectError } from '../subjects/define.ts';
-import { checkCommand, MAX_CHECK_RUNS, runCheck } from './check.ts';
+import { checkCommand, MAX_CHECK_RUNS, runCheck, type CheckOptionStrings } from './check.ts';
 import { ensureWritableDirectory, prepareOutDir } from '../runner/run-dir.ts';
 import { redactCommandLine } from '../runner/redact.ts';
 import { loadScenarios, ScenarioError } from '../scenarios/loader.ts';
@@ -251,24 +251,12 @@ program
     '--differential',
     "with --subject: only schedules where the subject is unsafe and its system's own recipe is safe",
   )
-  .action(
-    async (options: {
-      system?: string;
-      subject?: string;
-      differential?: boolean;
-      fencing: string;
-      runs: number;
-      seed: number;
-      out: string;
-      workers: number;
-      swarm?: boolean;
-    }) => {
-      const [subject = null] = options.subject === undefined ? [] : await namedSubjects([options.subject]);
-      const command = checkCommand(options, subject);
-      ensureWritable(options.out);
-      process.exitCode = await runCheck(command, (line) => process.stdout.write(`${line}\n`));
-    },
-  );
+  .action(async (options: CheckOptionStrings & { subject?: string }) => {
+    const [subject = null] = options.subject === undefined ? [] : await namedSubjects([options.subject]);
+    const command = checkCommand(options, subject);
+    ensureWritable(options.out);
+    process.exitCode = await runCheck(command, (line) => process.stdout.write(`${line}\n`));
+  });
 
 program
   .command('compare')
