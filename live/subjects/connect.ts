@@ -19,6 +19,7 @@ import { sentinelClient } from '../systems/redis-sentinel.ts';
 import { postgresUrl } from '../systems/postgres.ts';
 import { mysqlUrl } from '../systems/mysql.ts';
 import type { Endpoint, SubjectConnection } from '../system.ts';
+import { promiseOf } from '../promise-of.ts';
 
 interface ZooKeeperClient {
   connect(): void;
@@ -53,23 +54,11 @@ async function openClients(
     case 'redlock': {
       const ms = system === 'redlock' ? redlockOptions(config).requestTimeoutMs : timeoutMs;
       const clients = (system === 'redis' ? [only(system, servers)] : servers).map((s) => redisClient(s, ms));
-      return {
-        clients,
-        close: () => {
-          for (const client of clients) client.disconnect();
-          return Promise.resolve();
-        },
-      };
+      return { clients, close: () => promiseOf(() => clients.forEach((c) => c.disconnect())) };
     }
     case 'redis-sentinel': {
       const client = sentinelClient(servers, sentinels, timeoutMs);
-      return {
-        clients: [client],
-        close: () => {
-          client.disconnect();
-          return Promise.resolve();
-        },
-      };
+      return { clients: [client], close: () => promiseOf(() => client.disconnect()) };
     }
     case 'etcd': {
       // A deadline on each unary call, as the etcd3 docs show: without one, a call to a silent member never returns.
@@ -77,13 +66,7 @@ async function openClients(
         hosts: servers.map((server) => `http://${server.host}:${server.port}`),
         defaultCallOptions: (context) => (context.isStream ? {} : { deadline: Date.now() + timeoutMs }),
       });
-      return {
-        clients: [client],
-        close: () => {
-          client.close();
-          return Promise.resolve();
-        },
-      };
+      return { clients: [client], close: () => promiseOf(() => client.close()) };
     }
     case 'postgres': {
       const client = new pg.Client({ connectionString: postgresUrl(only(system, servers)) });
@@ -103,13 +86,7 @@ async function openClients(
       const connected = new Promise<void>((resolve) => client.once('connected', resolve));
       client.connect();
       await connected;
-      return {
-        clients: [client],
-        close: () => {
-          client.close();
-          return Promise.resolve();
-        },
-      };
+      return { clients: [client], close: () => promiseOf(() => client.close()) };
     }
   }
 }
