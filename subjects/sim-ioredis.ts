@@ -111,7 +111,7 @@ export class SimIoredis extends EventEmitter {
     return reply;
   }
 
-  // The commands lock libraries send, as methods; any other through `call` (or sim.ts's proxy).
+  // The commands lock libraries send, as methods; any other through `call`.
   ping(...args: unknown[]): Promise<unknown> {
     return this.call('ping', ...args);
   }
