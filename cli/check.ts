@@ -9,7 +9,8 @@ import { check, type CheckOutcome, type Counterexample } from '../runner/check.t
 import type { Fault } from '../scenarios/schema.ts';
 import { RunPool } from '../runner/check-pool.ts';
 import { UsageError } from '../runner/errors.ts';
-import { parseSystems, type NamedSubject } from './run.ts';
+import { parseSystems } from './run.ts';
+import type { NamedSubject } from '../subjects/index.ts';
 import { whyNotSim } from '../subjects/sim.ts';
 
 export interface CheckCommand {

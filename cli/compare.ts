@@ -37,7 +37,8 @@ import { summarizeRun, type RunRequest, type RunSummary } from '../runner/run-su
 import { Rng } from '../sim/rng.ts';
 import { writeReport } from '../reports/report.ts';
 import { whyNotSim } from '../subjects/sim.ts';
-import { parseSystems, type NamedSubject } from './run.ts';
+import { parseSystems } from './run.ts';
+import type { NamedSubject } from '../subjects/index.ts';
 import { formatTable } from './summary.ts';
 
 export interface CompareCommand {

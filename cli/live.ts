@@ -14,7 +14,7 @@ import { openCluster, type ProviderOptions } from '../live/providers.ts';
 import { runLive, type LiveRunOutput } from '../live/run.ts';
 import { touchesOnlyClients } from '../faults/live.ts';
 import { liveSystems } from '../live/systems/index.ts';
-import type { NamedSubject } from './run.ts';
+import type { NamedSubject } from '../subjects/index.ts';
 import { keepFailedLogsIn, removeOnExit } from '../live/process.ts';
 import { redactUrl } from '../runner/redact.ts';
 import { writeReport } from '../reports/report.ts';

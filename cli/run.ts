@@ -16,13 +16,7 @@ import { RunDirWriter, type TimedRun } from '../runner/run-dir.ts';
 import { replayCommand } from '../runner/replay.ts';
 import { referencesOf } from '../runner/results.ts';
 import { summaryTable } from './summary.ts';
-import type { SubjectDefinition } from '../subjects/define.ts';
-
-/** A subject named on the command line: as given (a built-in name or a file), and as loaded. */
-export interface NamedSubject {
-  readonly ref: string;
-  readonly definition: SubjectDefinition;
-}
+import type { NamedSubject } from '../subjects/index.ts';
 
 export interface RunCommand {
   readonly scenarios: readonly { file: string; scenario: Scenario }[];

@@ -25,7 +25,7 @@ import type { LiveRunSpec } from './run.ts';
 import { LiveTarget, type LiveRun } from './target.ts';
 
 import type { SubjectDefinition } from '../subjects/define.ts';
-import { isSubjectFile } from '../subjects/index.ts';
+import { isSubjectFile, subjectFileOf } from '../subjects/index.ts';
 
 const REGISTER_TIMEOUT_MS = 1000;
 /** How often the leader is asked for: a live cluster answers only asynchronously, so the leader selector reads the last answer. */
@@ -240,7 +240,7 @@ export class LiveWorld implements World<LiveFields>, LiveRun {
     const { subject } = this.spec;
     return {
       subject: this.subject?.name ?? null,
-      ...(subject !== null && isSubjectFile(subject) ? { subjectFile: subject } : {}),
+      ...(subject === null ? {} : subjectFileOf(subject)),
       provider: this.cluster.provider,
       durationMs: this.durationMs,
     };

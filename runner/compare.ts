@@ -21,26 +21,19 @@ import { SENTINEL_DEFAULTS } from '../backends/system.ts';
 import type { Op } from './history.ts';
 import { percentiles, type Percentiles } from '../checkers/performance.ts';
 import type { Scenario } from '../scenarios/schema.ts';
-import type { SubjectDefinition } from '../subjects/define.ts';
-import { isSubjectFile } from '../subjects/index.ts';
+import { subjectFileOf, type NamedSubject } from '../subjects/index.ts';
 import { whyNotSim } from '../subjects/sim.ts';
 import { fitSchedule, scheduleArbitrary, wilson, type CampaignWorkload, type Fitted } from './campaign.ts';
 import { candidates } from './check.ts';
 import { runScenario, type Verdict } from './run.ts';
 import type { RunRequest, RunSummary } from './run-summary.ts';
 
-/** A subject in the campaign: as given to --subject (a built-in name or a file), and as loaded. */
-export interface CompareSubject {
-  readonly ref: string;
-  readonly definition: SubjectDefinition;
-}
-
 export interface CompareOptions {
   readonly schedules: number;
   readonly seed: number;
   readonly systems: readonly SystemId[];
   /** Subjects run beside the systems, each on its system's fitted schedules; their systems must be among `systems`. */
-  readonly subjects?: readonly CompareSubject[];
+  readonly subjects?: readonly NamedSubject[];
   readonly workload: CampaignWorkload;
   /** Run a batch; the pool's, or one by one on this thread. */
   readonly summaries: (requests: readonly RunRequest[]) => Promise<RunSummary[]>;
@@ -140,7 +133,7 @@ interface Tally {
 /** One column of the campaign: a system's own recipe or a subject on its servers, fenced or not. */
 interface Variant {
   readonly system: SystemId;
-  readonly subject: CompareSubject | null;
+  readonly subject: NamedSubject | null;
   readonly fencing: boolean;
   /** Why no schedule can run in this column (a subject without a token, fenced), or null. */
   readonly whyNot: string | null;
@@ -204,7 +197,7 @@ export async function compare(options: CompareOptions): Promise<CompareOutcome> 
  * The campaign's columns: each system, then the subjects that run on its servers, each fenced and
  * unfenced. A subject whose system the campaign leaves out would have no schedules fitted to it.
  */
-function variantsOf(systems: readonly SystemId[], subjects: readonly CompareSubject[]): Variant[] {
+function variantsOf(systems: readonly SystemId[], subjects: readonly NamedSubject[]): Variant[] {
   for (const { definition } of subjects)
     if (!systems.includes(definition.system))
       throw new Error(
@@ -228,10 +221,9 @@ function requestOf(variant: Variant, scenario: Scenario, seed: number): RunReque
 }
 
 /** What a cell, counterexample or speed row names: the system, and the subject if there is one. */
-function targetOf(system: SystemId, subject: CompareSubject | null): CompareTarget {
+function targetOf(system: SystemId, subject: NamedSubject | null): CompareTarget {
   if (subject === null) return { system };
-  const file = isSubjectFile(subject.ref) ? { subjectFile: subject.ref } : {};
-  return { system, subject: subject.definition.name, ...file };
+  return { system, subject: subject.definition.name, ...subjectFileOf(subject.ref) };
 }
 
 /** The unsafe fraction of `runs` and its 95% Wilson interval, as compare.json holds them (four decimals). */
@@ -355,7 +347,7 @@ async function shrink(variant: Variant, index: number, options: CompareOptions):
  */
 async function speedOf(
   system: SystemId,
-  subject: CompareSubject | null,
+  subject: NamedSubject | null,
   workload: CampaignWorkload,
   seed: number,
 ): Promise<SpeedRow> {

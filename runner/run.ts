@@ -11,7 +11,7 @@ import type { TraceOptions } from '../sim/trace.ts';
 import type { Op, RegisterWrite } from './history.ts';
 import { eventBudget, graceMs, runWorld } from './loop.ts';
 import { SimWorld } from './sim-world.ts';
-import { isSubjectFile, loadSubject } from '../subjects/index.ts';
+import { loadSubject, subjectFileOf } from '../subjects/index.ts';
 
 export type Verdict = 'safe' | 'unsafe' | 'skipped' | 'unknown';
 
@@ -93,7 +93,7 @@ export async function runScenario(spec: RunSpec): Promise<RunOutput> {
     trace: spec.trace,
     eventBudget: eventBudget(scenario.durationMs + graceMs(scenario.lock.ttlMs, scenario.lock.holdMs)),
     ...(subject === undefined ? {} : { subject }),
-    ...(spec.subject != null && isSubjectFile(spec.subject) ? { subjectFile: spec.subject } : {}),
+    ...(spec.subject == null ? {} : subjectFileOf(spec.subject)),
   });
   return runWorld(spec, world);
 }

@@ -24,6 +24,17 @@ const EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'];
 
 const loaded = new Map<string, Promise<SubjectDefinition>>();
 
+/** A subject as named on the command line (a built-in name or a file), and as loaded. */
+export interface NamedSubject {
+  readonly ref: string;
+  readonly definition: SubjectDefinition;
+}
+
+/** A subject loaded from a file: the file, as given (results' subjectFile, what a replay names). */
+export function subjectFileOf(ref: string): { subjectFile?: string } {
+  return isSubjectFile(ref) ? { subjectFile: ref } : {};
+}
+
 /** Whether `ref` names a file rather than a built-in subject. */
 export function isSubjectFile(ref: string): boolean {
   return !(ref in BUILTIN);
