@@ -3,7 +3,8 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  // bin/ and the worker's loader are three-line JavaScript shims that only import TypeScript.
+  // bin/ and the worker's loader are three-line JavaScript shims that only import TypeScript; the
+  // test runner's skip reporter (scripts/) is JavaScript because node loads it before tsx's hooks.
   { ignores: ['node_modules/', 'tools/', 'runs/', '**/*.js'] },
   ...tseslint.configs.strictTypeChecked,
   {

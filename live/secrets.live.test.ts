@@ -43,7 +43,7 @@ after(async () => {
 
 it(
   'a --postgres password reaches no file of the run directory, no report and no output',
-  { skip: !liveEnabled() },
+  { skip: !liveEnabled() && 'LIVE is not set' },
   () => {
     const dir = tempDir('lockstep-secrets-');
     const scenario = join(dir, 'secret-check.yaml');
