@@ -215,7 +215,7 @@ async function killedWhilePaused(args: readonly string[], tmp: string): Promise<
 
 describe('lockstep live leaves nothing behind', { skip: !liveEnabled() && 'LIVE is not set' }, () => {
   const work = mkdtempSync(join(tmpdir(), 'lockstep-cleanup-test-'));
-  const scenario = join(work, 'short.yaml');
+  const scenario = join(work, 'short-run.yaml');
   writeFileSync(
     scenario,
     [
@@ -231,7 +231,7 @@ describe('lockstep live leaves nothing behind', { skip: !liveEnabled() && 'LIVE 
     ].join('\n'),
   );
   // Every PostgreSQL process stopped from 500 ms on, well past the SIGKILL; PostgreSQL runs first.
-  const pausing = join(work, 'pausing.yaml');
+  const pausing = join(work, 'paused-servers.yaml');
   writeFileSync(
     pausing,
     [

@@ -48,10 +48,47 @@ describe('scenario loader: clear errors', () => {
       `${MINIMAL}systems: [redis]\nexpect:\n  - { system: etcd, fencing: on, verdict: safe }\n`,
       /expect\[0\]\.system: expects 'etcd', which the scenario does not run/,
     );
-    rejects('name: x\ndescription: y\n', /^bad\.yaml: durationMs: missing; expected durationMs in milliseconds$/);
     rejects('name: [unclosed\n', /^bad\.yaml: line 2 column 1: not valid YAML/);
     rejects('- just\n- a list\n', /^bad\.yaml: expected a YAML mapping/);
     rejects(`${MINIMAL}name: twice\n`, /not valid YAML \(Map keys must be unique\)/);
+  });
+
+  it('says a required field is missing, and what it expects, wherever the field is', () => {
+    rejects('name: x\ndurationMs: 1000\n', /^bad\.yaml: description: required field is missing \(expected a string\)$/);
+    rejects('description: y\ndurationMs: 1000\n', /^bad\.yaml: name: required field is missing \(expected a string\)$/);
+    rejects(
+      'name: x\ndescription: y\n',
+      /^bad\.yaml: durationMs: required field is missing \(expected a number of milliseconds\)$/,
+    );
+    rejects(
+      `${MINIMAL}expect:\n  - { system: redis, verdict: safe }\n`,
+      /^bad\.yaml: expect\[0\]\.fencing: required field is missing \(expected 'off' or 'on'\)$/,
+    );
+    rejects(
+      `${MINIMAL}reference: { note: why }\n`,
+      /^bad\.yaml: reference\.source: required field is missing \(expected a string\)$/,
+    );
+    rejects(
+      `${MINIMAL}network: { latencyMs: { max: 3 } }\n`,
+      /^bad\.yaml: network\.latencyMs\.min: required field is missing \(expected a number of milliseconds\)$/,
+    );
+    rejects(
+      `${MINIMAL}faults:\n  - { after: { nth: 2 }, pause: c1 }\n`,
+      /^bad\.yaml: faults\[0\]\.after\.event: required field is missing \(expected 'acquired', 'elected'/,
+    );
+  });
+
+  it('tells a field given no value from one missing or of the wrong kind', () => {
+    rejects(
+      'name: x\ndescription:\ndurationMs: 1000\n',
+      /^bad\.yaml: description: no value given \(expected a string\)$/,
+    );
+    rejects(`${MINIMAL}clients:\n`, /^bad\.yaml: clients: no value given \(expected a number\)$/);
+    rejects('name: x\ndescription: 5\ndurationMs: 1000\n', /^bad\.yaml: description: description must be a string$/);
+    rejects(
+      'name: x\ndescription: y\ndurationMs: abc\n',
+      /^bad\.yaml: durationMs: durationMs must be a number of milliseconds$/,
+    );
   });
 
   it('checks a reference to a published result: an https address, a fraction, and a note on the difference', () => {
@@ -86,6 +123,33 @@ describe('scenario loader: clear errors', () => {
 
   it('reports a missing file and duplicate names across files', () => {
     assert.throws(() => loadScenarios(['/nonexistent/x.yaml']), /\/nonexistent\/x\.yaml: no such file or directory/);
+    const one = join(tempDir('lockstep-loader-'), 'x.yaml');
+    const other = join(tempDir('lockstep-loader-'), 'x.yml');
+    writeFileSync(one, MINIMAL);
+    writeFileSync(other, MINIMAL);
+    assert.throws(() => loadScenarios([one, other]), /x\.yml: name: 'x' is already the name of x\.yaml/);
+  });
+
+  it('refuses a file not named after its scenario, naming the file, the name and the name expected', () => {
+    const dir = tempDir('lockstep-loader-');
+    const file = join(dir, 'my-copy.yaml');
+    writeFileSync(file, MINIMAL.replace('name: x', 'name: gc-pause'));
+    assert.throws(
+      () => loadScenarios([file]),
+      (error: unknown) =>
+        error instanceof ScenarioError &&
+        error.message ===
+          `${file}: name: 'gc-pause' differs from the file's name, 'my-copy' (a scenario file is named after its scenario): rename the file gc-pause.yaml, or set name: my-copy`,
+    );
+    const odd = join(dir, 'My Copy.yaml');
+    writeFileSync(odd, MINIMAL);
+    assert.throws(
+      () => loadScenarios([odd]),
+      /'x' differs from the file's name, 'My Copy' .*: rename the file x\.yaml$/,
+    );
+    const yml = join(dir, 'short.yml');
+    writeFileSync(yml, MINIMAL.replace('name: x', 'name: short'));
+    assert.equal(loadScenarios([yml])[0]!.scenario.name, 'short');
   });
 });
 

@@ -53,13 +53,34 @@ export function parseScenario(text: string, file: string): Scenario {
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
     if (issue === undefined) throw new ScenarioError(file, '', 'invalid, and zod named no issue');
-    throw new ScenarioError(file, formatPath(issue.path), describeIssue(issue));
+    throw new ScenarioError(file, formatPath(issue.path), describeIssue(issue, data));
   }
   return parsed.data;
 }
 
+/** Read, parse and check one scenario file, which must be named after its scenario. */
 export function loadScenarioFile(file: string): Scenario {
-  return parseScenario(readScenarioText(file), file);
+  const scenario = parseScenario(readScenarioText(file), file);
+  requireNamedAfterFile(file, scenario.name);
+  return scenario;
+}
+
+/**
+ * A scenario file is named after its scenario (`name: x` in x.yaml or x.yml): the file a command
+ * line names and the run directory's history files, results and report, which go by the name,
+ * then say the same thing.
+ */
+function requireNamedAfterFile(file: string, name: string): void {
+  const expected = basename(file).replace(/\.ya?ml$/, '');
+  if (name === expected) return;
+  const fix = scenarioSchema.shape.name.safeParse(expected).success
+    ? `rename the file ${name}.yaml, or set name: ${expected}`
+    : `rename the file ${name}.yaml`;
+  throw new ScenarioError(
+    file,
+    'name',
+    `'${name}' differs from the file's name, '${expected}' (a scenario file is named after its scenario): ${fix}`,
+  );
 }
 
 /**
@@ -158,11 +179,50 @@ function formatPath(path: readonly PropertyKey[]): string {
   return path.map((key, i) => (typeof key === 'number' ? `[${key}]` : `${i === 0 ? '' : '.'}${String(key)}`)).join('');
 }
 
-function describeIssue(issue: z.core.$ZodIssue): string {
+/**
+ * What went wrong, in words. `data` is the document, to tell a field left out, or given no value,
+ * from one of the wrong kind.
+ */
+function describeIssue(issue: z.core.$ZodIssue, data: unknown): string {
   if (issue.code === 'unrecognized_keys')
     return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.map((k) => `'${k}'`).join(', ')}`;
-  if (issue.code === 'invalid_type' && /received undefined/.test(issue.message))
-    return `missing; expected ${issue.expected}`;
+  const value = valueAt(data, issue.path);
+  if (value === ABSENT) return `required field is missing (${expectation(issue)})`;
+  if (value === null) return `no value given (${expectation(issue)})`;
   if (issue.code === 'invalid_type' && issue.message.startsWith('Invalid input')) return `expected ${issue.expected}`;
   return issue.message;
+}
+
+/**
+ * What a field expects, from its issue: the schema's own words where its message says
+ * "<field> must be <what>" ("a number of milliseconds"), a choice's list, or else the type.
+ */
+function expectation(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_value' || issue.message.startsWith('expected ')) return issue.message;
+  const own = / must be (.+)$/.exec(issue.message)?.[1];
+  if (own !== undefined) return `expected ${own}`;
+  if (issue.code !== 'invalid_type') return issue.message;
+  const words: Record<string, string> = {
+    string: 'a string',
+    number: 'a number',
+    boolean: 'true or false',
+    object: 'a mapping',
+    array: 'a list',
+  };
+  return `expected ${words[issue.expected] ?? issue.expected}`;
+}
+
+const ABSENT = Symbol('absent');
+
+/** The value at `path` in `data`, or ABSENT when its key is not in the mapping that would hold it. */
+function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
+  let holder: unknown = data;
+  for (const key of path.slice(0, -1)) {
+    if (holder === null || typeof holder !== 'object') return undefined;
+    holder = (holder as Record<PropertyKey, unknown>)[key];
+  }
+  const key = path.at(-1);
+  if (typeof key !== 'string' || holder === null || typeof holder !== 'object' || Array.isArray(holder))
+    return undefined;
+  return Object.hasOwn(holder, key) ? (holder as Record<string, unknown>)[key] : ABSENT;
 }

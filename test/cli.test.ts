@@ -154,6 +154,8 @@ describe('lockstep run', () => {
     writeFileSync(bad, 'name: bad\ndescription: x\ndurationMs: 100\nfaults:\n  - { at: 1, pause: everybody }\n');
     const good = join(dir, 'tiny-pause.yaml');
     writeFileSync(good, SCENARIO);
+    const renamed = join(dir, 'copy.yaml');
+    writeFileSync(renamed, SCENARIO);
     const cases: [string[], RegExp][] = [
       [['run', '--systems', 'memcached', '--out', out], /^lockstep: --systems: unknown system 'memcached'/],
       [
@@ -164,6 +166,10 @@ describe('lockstep run', () => {
       [['run', '--seed', 'x', '--out', out], /--seed must be an integer, got 'x'/],
       [['run', bad, '--out', out], /^lockstep: .*bad\.yaml: faults\[0\]\.pause: expected a selector/],
       [['run', join(dir, 'missing.yaml'), '--out', out], /missing\.yaml: no such file or directory/],
+      [
+        ['run', renamed, '--out', out],
+        /^lockstep: .*copy\.yaml: name: 'tiny-pause' differs from the file's name, 'copy'/,
+      ],
       [['run', good, '--out', '/proc/version/runs'], /--out: '\/proc\/version' exists and is not a directory/],
     ];
     expectUsageErrors(cases, out);
