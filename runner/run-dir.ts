@@ -75,7 +75,7 @@ export function ensureWritableDirectory(dir: string, option: string): void {
   try {
     accessSync(dir, constants.W_OK);
   } catch (error) {
-    throw new UsageError(`${option}: cannot write to '${dir}' (${errorCode(error)})`);
+    throw new UsageError(`${option}: cannot write to '${dir}': ${errorInWords(error)}`);
   }
 }
 
@@ -93,11 +93,16 @@ function makeDirectory(dir: string, option: string): void {
     const existing = statOrNull(path);
     if (existing?.isDirectory() === true) continue;
     if (existing !== null) throw new UsageError(`${option}: '${path}' exists and is not a directory`);
+    // stat follows links: a link to nothing stats as absent, and mkdir would only say EEXIST.
+    if (lstatOrNull(path)?.isSymbolicLink() === true)
+      throw new UsageError(
+        `${option}: '${path}' is a symbolic link whose target does not exist (or is a loop of links)`,
+      );
     try {
       mkdirSync(path);
     } catch (error) {
       if (errorCode(error) === 'EEXIST' && statOrNull(path)?.isDirectory() === true) continue;
-      throw new UsageError(`${option}: cannot create '${path}' (${errorCode(error)})`);
+      throw new UsageError(`${option}: cannot create '${path}': ${errorInWords(error)}`);
     }
   }
 }
@@ -236,4 +241,23 @@ function lstatOrNull(path: string) {
 
 function errorCode(error: unknown): string {
   return (error as NodeJS.ErrnoException).code ?? String(error);
+}
+
+/** What the file system refused, in words, with its code after them for a search: "permission denied (EACCES)". */
+function errorInWords(error: unknown): string {
+  const code = errorCode(error);
+  const words: Readonly<Record<string, string>> = {
+    EEXIST: 'something that is not a directory is already there',
+    EACCES: 'permission denied',
+    EPERM: 'the operation is not permitted',
+    ENOENT: 'no such file or directory',
+    ENOTDIR: 'a part of the path is not a directory',
+    EROFS: 'the file system is read-only',
+    ENOSPC: 'no space left on the device',
+    EDQUOT: 'the disk quota is used up',
+    ENAMETOOLONG: 'the name is too long',
+    ELOOP: 'too many symbolic links (a loop?)',
+  };
+  const text = words[code];
+  return text === undefined ? `the file system said ${code}` : `${text} (${code})`;
 }

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -77,12 +77,36 @@ describe('--out is checked before any run', () => {
   it('refuses an --out it cannot create, at once, instead of looping in mkdir', () => {
     assertUsageError(
       lockstep('run', scenarioFile(tempDir('lockstep-rundir-')), '--out', '/proc/1/x'),
-      /--out: cannot create '\/proc\/1\/x'/,
+      /--out: cannot create '\/proc\/1\/x': no such file or directory \(ENOENT\)$/,
     );
     assertUsageError(
       lockstep('check', '--system', 'redis', '--runs', '1', '--out', '/proc/1/x/y'),
       /--out: cannot create '\/proc\/1\/x'/,
     );
+  });
+
+  it('says why in words, the error code after them', () => {
+    const dir = tempDir('lockstep-rundir-');
+    const scenario = scenarioFile(dir);
+    assertUsageError(
+      lockstep('run', scenario, '--out', join(dir, 'n'.repeat(300))),
+      /--out: cannot create '.*n{300}': the name is too long \(ENAMETOOLONG\)$/,
+    );
+    // sysfs refuses a new directory: not permitted here, read-only or denied elsewhere; never the bare code.
+    assertUsageError(
+      lockstep('run', scenario, '--out', '/sys/lockstep-runs'),
+      /--out: cannot create '\/sys\/lockstep-runs': (the operation is not permitted \(EPERM\)|the file system is read-only \(EROFS\)|permission denied \(EACCES\))$/,
+    );
+  });
+
+  it('refuses an --out that is a link to nothing, saying so rather than EEXIST', () => {
+    const dir = tempDir('lockstep-rundir-');
+    symlinkSync(join(dir, 'nowhere'), join(dir, 'runs'));
+    assertUsageError(
+      lockstep('run', scenarioFile(dir), '--out', join(dir, 'runs')),
+      /--out: '.*runs' is a symbolic link whose target does not exist \(or is a loop of links\)$/,
+    );
+    assert.ok(!existsSync(join(dir, 'nowhere')), 'nothing was created behind the link');
   });
 
   it('refuses an --out whose parent is a file', () => {
