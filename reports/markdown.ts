@@ -21,14 +21,20 @@ import {
 import { campaignMarkdown } from './campaign-render.ts';
 import { measuredText, publishedText } from './references.ts';
 
-/** Text shown as text: HTML special characters as entities, Markdown's inline syntax backslash-escaped, one line. */
+/**
+ * Text shown as text: HTML special characters as entities, Markdown's inline syntax (and `~`, which
+ * opens a fenced block) backslash-escaped, one line; and a leading `#`, `-`, `+` or `1.`, which
+ * would make a heading or a list of a line or list item that starts with the value, escaped too.
+ */
 function cell(value: string | number): string {
   return String(value)
     .replace(/&/g, '&amp;')
     .replace(/</g, '&lt;')
     .replace(/>/g, '&gt;')
-    .replace(/[\\`*_[\]|]/g, '\\$&')
-    .replace(/[\r\n]+/g, ' ');
+    .replace(/[\\`*_[\]|~]/g, '\\$&')
+    .replace(/[\r\n]+/g, ' ')
+    .replace(/^(\s*)(#|[-+](?=\s|$))/, '$1\\$2')
+    .replace(/^(\s*\d{1,9})([.)])(?=\s|$)/, '$1\\$2');
 }
 
 /** A code span: Markdown shows its content literally, so only backticks need taking out. */
