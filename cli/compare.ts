@@ -40,6 +40,9 @@ import { whyNotSim } from '../subjects/sim.ts';
 import { parseSystems } from './run.ts';
 import type { NamedSubject } from '../subjects/index.ts';
 import { formatTable } from './summary.ts';
+import { writeCiFiles, type CiFileOptions, type CompareCiCell } from './ci-files.ts';
+import { inputsDigest, shardLabel, type Shard } from '../runner/shard.ts';
+import { scenarioName } from '../scenarios/schema.ts';
 
 export interface CompareCommand {
   readonly schedules: number;
@@ -55,6 +58,10 @@ export interface CompareCommand {
   readonly workload?: CampaignWorkload;
   /** Write the HTML/Markdown report into the run directory (default true). */
   readonly report?: boolean;
+  /** Run only this shard's schedules (runner/shard.ts); null or absent: all of them. */
+  readonly shard?: Shard | null;
+  /** CI files to write beside the run directory (--junit, --summary-md). */
+  readonly ci?: CiFileOptions;
 }
 
 export const DEFAULT_SCHEDULES = 500;
@@ -66,7 +73,15 @@ export const MAX_LIVE_SCHEDULES = 50;
  * (--subject, loaded by the caller) must run on a system the campaign runs, in the simulator.
  */
 export function compareCommand(
-  options: { schedules: number; seed: number; systems?: string; workers: number; live: number; out: string },
+  options: {
+    schedules: number;
+    seed: number;
+    systems?: string;
+    workers: number;
+    live: number;
+    out: string;
+    shard?: Shard;
+  },
   version: string,
   commandLine: string,
   subjects: readonly NamedSubject[] = [],
@@ -79,6 +94,10 @@ export function compareCommand(
   if (options.live < 0 || options.live > Math.min(MAX_LIVE_SCHEDULES, options.schedules))
     throw new UsageError(
       `--live must be between 0 and ${Math.min(MAX_LIVE_SCHEDULES, options.schedules)} (at most --schedules), got ${options.live}`,
+    );
+  if (options.shard !== undefined && options.live > 0)
+    throw new UsageError(
+      `--shard with --live: the live schedules are chosen from the whole campaign; run --live in one unsharded command`,
     );
   const systems = options.systems === undefined ? availableSystems() : parseSystems(options.systems);
   for (const system of systems)
@@ -103,7 +122,20 @@ export function compareCommand(
     outDir: options.out,
     version,
     commandLine,
+    shard: options.shard ?? null,
   };
+}
+
+/** The digest of what decides a campaign (runner/shard.ts): shards of one campaign share it. */
+export function compareInputs(command: CompareCommand): string {
+  return inputsDigest({
+    kind: 'compare',
+    schedules: command.schedules,
+    seed: command.seed,
+    systems: command.systems,
+    subjects: (command.subjects ?? []).map((s) => s.ref),
+    workload: command.workload ?? DEFAULT_WORKLOAD,
+  });
 }
 
 /** The default for --workers: one per core. */
@@ -119,7 +151,8 @@ export async function runCompare(command: CompareCommand, print: (line: string) 
   print(
     `lockstep ${command.version} compare: ${command.schedules} schedule(s) x ${columns} x fencing off/on ` +
       `= ${command.schedules * variants} runs, seed ${command.seed}, ${command.workers} worker(s)` +
-      (command.live > 0 ? `; ${command.live} schedule(s) live` : ''),
+      (command.live > 0 ? `; ${command.live} schedule(s) live` : '') +
+      (command.shard == null ? '' : `; shard ${shardLabel(command.shard)} of the schedules`),
   );
   const started = performance.now();
   const pool = command.workers > 1 ? new RunPool(command.workers) : null;
@@ -132,6 +165,7 @@ export async function runCompare(command: CompareCommand, print: (line: string) 
       systems: command.systems,
       subjects,
       workload,
+      shard: command.shard ?? null,
       summaries: pool === null ? serially : (requests) => pool.summaries(requests),
       onProgress: (done, planned) => {
         if (done - lastPrinted >= 1000 || done === planned) {
@@ -144,7 +178,8 @@ export async function runCompare(command: CompareCommand, print: (line: string) 
     await pool?.close();
   }
   const wallMs = performance.now() - started;
-  print(`campaign: ${Math.round(wallMs)} ms, ${round((command.schedules * variants * 1000) / wallMs)} runs/s`);
+  const ran = command.shard == null ? command.schedules * variants : outcome.records.length;
+  print(`campaign: ${Math.round(wallMs)} ms, ${round((ran * 1000) / wallMs)} runs/s`);
   const live =
     command.live > 0 ? await liveCells(command, outcome, print) : new Map<string, CompareCellWritten['live']>();
 
@@ -156,6 +191,7 @@ export async function runCompare(command: CompareCommand, print: (line: string) 
   };
   const writer = RunDirWriter.open(command.outDir, new Date().toISOString().replace(/[:.]/g, '-'), header);
   let dir: string;
+  let cells: CompareCellWritten[];
   try {
     const files = new Map<string, string>();
     for (const counterexample of outcome.counterexamples) {
@@ -171,9 +207,19 @@ export async function runCompare(command: CompareCommand, print: (line: string) 
       workload,
       systems: command.systems,
       live: command.live,
-      cells: outcome.cells.map((cell) => cellEntry(cell, files, command.seed, live)),
+      cells: (cells = outcome.cells.map((cell) => cellEntry(cell, files, command.seed, live))),
       speed: outcome.speed,
       schedules: outcome.schedules,
+      ...(command.shard == null
+        ? {}
+        : {
+            shard: {
+              ...command.shard,
+              planned: command.schedules,
+              inputs: compareInputs(command),
+              records: outcome.records,
+            },
+          }),
     };
     writer.writeFile(COMPARE_FILE, `${JSON.stringify(file, null, 2)}\n`);
     dir = writer.finish();
@@ -201,6 +247,13 @@ export async function runCompare(command: CompareCommand, print: (line: string) 
     print(`report: ${report.html} (and ${report.markdown})`);
   }
   writer.pointLatest();
+  const title = `lockstep compare, ${command.schedules} schedules, seed ${command.seed}${command.shard == null ? '' : `, shard ${shardLabel(command.shard)}`}`;
+  for (const line of writeCiFiles(
+    command.ci ?? {},
+    { kind: 'compare', title, cells: cells.map(ciCell) },
+    header.createdAt,
+  ))
+    print(line);
   print(`run directory: ${dir}`);
   return 0;
 }
@@ -227,6 +280,11 @@ function cellEntry(
   };
 }
 
+/** A written cell as the CI files take it. */
+export function ciCell(cell: CompareCellWritten): CompareCiCell {
+  return { ...cell, interval: [cell.interval[0] ?? 0, cell.interval[1] ?? 1] };
+}
+
 /** What a cell or counterexample is called: the subject's name, or the system's. */
 function labelOf(target: CompareTarget): string {
   return target.subject ?? target.system;
@@ -237,9 +295,14 @@ function subjectOption(target: CompareTarget): string {
   return target.subject === undefined ? '' : ` --subject ${target.subjectFile ?? target.subject}`;
 }
 
+/** A counterexample's scenario name, which is also its file's (scenarios are named after their files). */
+function counterexampleName(counterexample: CompareCounterexample): string {
+  return scenarioName(labelOf(counterexample), `-fencing-${counterexample.fencing}`);
+}
+
 /** Where a counterexample goes in the run directory. */
 function counterexampleFile(counterexample: CompareCounterexample): string {
-  return `counterexamples/${labelOf(counterexample)}-fencing-${counterexample.fencing}.yaml`;
+  return `counterexamples/${counterexampleName(counterexample)}.yaml`;
 }
 
 function replayOf(counterexample: CompareCounterexample, file: string, seed: number): string {
@@ -258,10 +321,7 @@ export function counterexampleYaml(counterexample: CompareCounterexample, seed: 
   const { $schema: _schema, ...rest } = scenario;
   const document = {
     ...rest,
-    // Scenario names are [a-z0-9-]; a subject's name may hold more.
-    name: `compare-${labelOf(counterexample)
-      .toLowerCase()
-      .replace(/[^a-z0-9-]/g, '-')}-fencing-${fencing}`,
+    name: counterexampleName(counterexample),
     description,
     // A subject is measured, not held to expectations (as in check): its system's recipe, which
     // the replay also runs, was not found unsafe here.
@@ -276,21 +336,35 @@ export function counterexampleYaml(counterexample: CompareCounterexample, seed: 
 
 /** The campaign as a table on the terminal: one row per system and fencing. */
 export function cellTable(
-  cells: readonly CompareCell[],
+  cells: readonly Pick<
+    CompareCellWritten,
+    | 'system'
+    | 'subject'
+    | 'fencing'
+    | 'fencingSound'
+    | 'runs'
+    | 'notApplicable'
+    | 'unsafe'
+    | 'unsafeFraction'
+    | 'interval'
+    | 'lostPer1000'
+    | 'stalePer1000'
+  >[],
   live: ReadonlyMap<string, CompareCellWritten['live']>,
 ): string {
   const rows = [
     ['system', 'fencing', 'runs', 'n/a', 'unsafe', 'fraction', '95% interval', 'lost/1000', 'stale/1000', 'live'],
     ...cells.map((c) => {
-      const l = live.get(`${labelOf(c)}/${c.fencing}`);
+      const label = c.subject ?? c.system;
+      const l = live.get(`${label}/${c.fencing}`);
       return [
-        labelOf(c),
+        label,
         c.fencing === 'on' && !c.fencingSound ? 'on (no sound token)' : c.fencing,
         String(c.runs),
         String(c.notApplicable),
         String(c.unsafe),
         c.unsafeFraction === null ? 'no runs' : percent(c.unsafeFraction),
-        `${percent(c.interval[0])}..${percent(c.interval[1])}`,
+        `${percent(c.interval[0] ?? 0)}..${percent(c.interval[1] ?? 1)}`,
         c.lostPer1000 === null ? '-' : String(c.lostPer1000),
         c.stalePer1000 === null ? '-' : String(c.stalePer1000),
         l === undefined ? '-' : `${l.unsafe}/${l.runs} unsafe`,

@@ -19,9 +19,11 @@ import { keepFailedLogsIn, removeOnExit } from '../live/process.ts';
 import { redactUrl } from '../runner/redact.ts';
 import { writeReport } from '../reports/report.ts';
 import { RunDirWriter, type TimedRun } from '../runner/run-dir.ts';
-import { summaryTable } from './summary.ts';
+import { printVerdicts } from './summary.ts';
+import { writeCiFiles, type CiFileOptions } from './ci-files.ts';
 import { UsageError } from '../runner/errors.ts';
-import { referencesOf, runLabel } from '../runner/results.ts';
+import { referencesOf } from '../runner/results.ts';
+import { inputsDigest, shardLabel, shareOf, type Shard, type ShardRecord } from '../runner/shard.ts';
 
 export interface LiveCommand {
   readonly scenarios: readonly { file: string; scenario: Scenario }[];
@@ -37,6 +39,10 @@ export interface LiveCommand {
   readonly parallel: number;
   /** Write the HTML/Markdown report into the run directory (default true). */
   readonly report?: boolean;
+  /** Run only this shard's share of the plan (runner/shard.ts); null or absent: all of it. */
+  readonly shard?: Shard | null;
+  /** CI files to write beside the run directory (--junit, --summary-md). */
+  readonly ci?: CiFileOptions;
 }
 
 export interface LivePlanItem {
@@ -69,13 +75,35 @@ export function livePlan(command: Pick<LiveCommand, 'scenarios' | 'systems' | 's
   return items;
 }
 
+/** The digest of what decides a live command's plan (runner/shard.ts). */
+export function liveInputs(
+  command: Pick<LiveCommand, 'scenarios' | 'systems' | 'subjects' | 'fencing' | 'seed' | 'provider'>,
+): string {
+  return inputsDigest({
+    kind: 'live',
+    scenarios: command.scenarios.map((s) => s.scenario),
+    systems: command.systems,
+    subjects: command.subjects.map((s) => s.ref),
+    fencing: command.fencing,
+    seed: command.seed,
+    provider: command.provider.provider,
+  });
+}
+
 export async function liveCommand(command: LiveCommand, print: (line: string) => void): Promise<number> {
-  const items = livePlan(command);
-  if (items.length === 0)
+  const whole = livePlan(command);
+  if (whole.length === 0)
     throw new UsageError('nothing to run: no scenario runs a selected system with the selected fencing');
+  const shard = command.shard ?? null;
+  const items = shareOf(whole, shard);
+  if (shard !== null && items.length === 0)
+    throw new UsageError(
+      `--shard ${shardLabel(shard)}: this shard gets none of the ${whole.length} run(s); use at most ${whole.length} shards`,
+    );
   const systems = [...new Set(items.map((i) => i.system))];
   print(
-    `lockstep ${command.version} live: ${items.length} run(s) of ${command.scenarios.length} scenario(s) on ${systems.join(', ')} (provider ${command.provider.provider})`,
+    `lockstep ${command.version} live: ${items.length} run(s) of ${command.scenarios.length} scenario(s) on ${systems.join(', ')} (provider ${command.provider.provider})` +
+      (shard === null ? '' : `: shard ${shardLabel(shard)} of ${whole.length} run(s)`),
   );
   const started = performance.now();
   // A server that dies or does not start is named with its log: kept here, since teardown removes the cluster's directory.
@@ -90,8 +118,10 @@ export async function liveCommand(command: LiveCommand, print: (line: string) =>
   const removeLogs = removeOnExit(logDir);
   const outputs = new Array<LiveRunOutput>(items.length);
   const runs = new Array<TimedRun>(items.length);
+  const progress = new LiveProgress(items.length);
   const runOne = async ({ item, index }: { item: (typeof items)[number]; index: number }) => {
     const label = `${item.scenario.name} ${item.subject ?? item.system} fencing=${item.fencing ? 'on' : 'off'}`;
+    print(progress.starting(label));
     const runStarted = performance.now();
     const output = await runLive({ ...item, seed: command.seed, cluster, runIndex: index + 1, logDir });
     const wallMs = Math.round((performance.now() - runStarted) * 10) / 10;
@@ -99,7 +129,7 @@ export async function liveCommand(command: LiveCommand, print: (line: string) =>
     runs[index] = { ...output.result, wallMs, file: item.file };
     const met = output.result.expectationMet;
     print(
-      `${label}: ${output.result.verdict}${output.result.skipped !== null ? ` (${output.result.skipped})` : met === null ? '' : met ? ' (as expected)' : ` (EXPECTED ${output.result.expected})`} (${wallMs} ms)`,
+      `${progress.finished()} ${label}: ${output.result.verdict}${output.result.skipped !== null ? ` (${output.result.skipped})` : met === null ? '' : met ? ' (as expected)' : ` (EXPECTED ${output.result.expected})`} (${wallMs} ms)`,
     );
   };
   try {
@@ -121,13 +151,16 @@ export async function liveCommand(command: LiveCommand, print: (line: string) =>
     await cluster.stop();
     removeLogs();
   }
+  const record: ShardRecord | null =
+    shard === null ? null : { ...shard, planned: whole.length, inputs: liveInputs(command) };
   const header = {
     tool: { name: 'lockstep' as const, version: command.version },
     mode: 'live' as const,
     provider: command.provider.provider,
     createdAt: new Date().toISOString(),
     command: command.commandLine,
-    references: referencesOf(items.map((item) => item.scenario)),
+    references: referencesOf(whole.map((item) => item.scenario)),
+    ...(record === null ? {} : { shard: record }),
   };
   const writer = RunDirWriter.open(command.outDir, new Date().toISOString().replace(/[:.]/g, '-'), header);
   outputs.forEach((output, i) => {
@@ -136,21 +169,44 @@ export async function liveCommand(command: LiveCommand, print: (line: string) =>
     writer.add({ run, history: output.history, writes: output.writes });
   });
   const dir = writer.finish();
-  print('');
-  print(summaryTable(runs));
-  print('');
-  const failed = runs.filter((r) => r.expectationMet === false && r.verdict !== 'skipped');
-  for (const run of failed)
-    print(
-      `expectation failed: ${run.scenario} on ${runLabel(run)}, fencing ${run.fencing ? 'on' : 'off'}: expected ${run.expected}, got ${run.verdict}`,
-    );
+  const failed = printVerdicts(runs, print);
   if (command.report !== false) {
     const report = await writeReport([dir], dir);
     print(`report: ${report.html} (and ${report.markdown})`);
   }
   writer.pointLatest();
+  const title = `lockstep live (${command.provider.provider})${shard === null ? '' : `, shard ${shardLabel(shard)}`}`;
+  for (const line of writeCiFiles(command.ci ?? {}, { kind: 'runs', title, runs }, header.createdAt)) print(line);
   print(`run directory: ${dir}`);
-  return failed.length > 0 ? 1 : 0;
+  return failed > 0 ? 1 : 0;
+}
+
+/**
+ * What a live command says while it works (a run takes 20 to 40 s): the run starting, how many
+ * are done, and the time left, estimated from the runs done so far.
+ */
+class LiveProgress {
+  private readonly started = performance.now();
+  private done = 0;
+  private begun = 0;
+
+  constructor(private readonly total: number) {}
+
+  starting(label: string): string {
+    this.begun++;
+    const left = this.done === 0 ? 'time left known after the first run' : `about ${this.timeLeft()} left`;
+    return `[${this.begun}/${this.total}] starting ${label} (${this.done} done, ${left})`;
+  }
+
+  finished(): string {
+    this.done++;
+    return `[${this.done}/${this.total} done]`;
+  }
+
+  private timeLeft(): string {
+    const seconds = Math.round(((performance.now() - this.started) / 1000 / this.done) * (this.total - this.done));
+    return seconds < 90 ? `${seconds} s` : `${Math.round(seconds / 60)} min`;
+  }
 }
 
 /** The provider options from the command line, checked. */

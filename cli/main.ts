@@ -9,6 +9,7 @@ import { formatBench, runBench } from './bench.ts';
 import { runDemo } from './demo.ts';
 import { UsageError } from '../runner/errors.ts';
 import { parseSystems, plan, runCommand } from './run.ts';
+import { SYSTEM_IDS } from '../backends/recipe.ts';
 import { BUILTIN_SUBJECTS, loadSubject, type NamedSubject } from '../subjects/index.ts';
 import { SubjectError } from '../subjects/define.ts';
 import { checkCommand, MAX_CHECK_RUNS, runCheck, type CheckOptionStrings } from './check.ts';
@@ -19,6 +20,8 @@ import { loadRunDirs, ReportError } from '../reports/load.ts';
 import { writeReport } from '../reports/report.ts';
 import { compareCommand, DEFAULT_SCHEDULES, defaultWorkers, MAX_LIVE_SCHEDULES, runCompare } from './compare.ts';
 import { MAX_SCHEDULES } from '../runner/compare-file.ts';
+import { parseShard, type Shard } from '../runner/shard.ts';
+import { checkCiPaths, type CiFileOptions } from './ci-files.ts';
 
 const { version } = createRequire(import.meta.url)('../package.json') as { version: string };
 
@@ -35,6 +38,11 @@ export const MAX_SEEDS = 10_000;
  * included, and wrote 2 GB of histories. More is a job for several commands.
  */
 export const MAX_PLANNED_RUNS = 20_000;
+
+/** What every command that runs or merges says at the end of its --help. */
+const EXIT_HELP = `
+Exit codes: 0 every expectation met (compare: the campaign ran), 1 an expectation failed or a
+counterexample was found, 2 bad input or usage, 3 the environment could not run it (a server).`;
 
 function integerOption(name: string) {
   return (raw: string): number => {
@@ -71,9 +79,9 @@ program
     process.stdout.write(options.json === true ? `${JSON.stringify(result)}\n` : `${formatBench(result)}\n`);
   });
 
-program
-  .command('run')
+withCiOptions(program.command('run'))
   .description('run scenarios in the simulator against every system, fenced and unfenced')
+  .addHelpText('after', `\nSystems: ${SYSTEM_IDS.join(', ')}.`)
   .argument('[scenarios...]', 'scenario files or directories (default: the whole library)')
   .option('--systems <ids>', "comma-separated systems to run (default: each scenario's own list)")
   .option('--fencing <mode>', 'off, on or both', 'both')
@@ -92,6 +100,7 @@ program
   )
   .option('--out <dir>', 'where run directories go', 'runs')
   .option('--check-determinism', 'run each run twice and report the first event where they differ')
+  .option('--shard <I/N>', 'run only shard I of N of the planned runs (lockstep merge joins the shards)', shardOption)
   .action(
     async (
       paths: string[],
@@ -103,6 +112,9 @@ program
         seeds: number;
         out: string;
         checkDeterminism?: boolean;
+        shard?: Shard;
+        junit?: string;
+        summaryMd?: string;
       },
     ) => {
       if (!['off', 'on', 'both'].includes(options.fencing))
@@ -131,6 +143,7 @@ program
         throw new UsageError(
           `--seeds ${options.seeds}: ${runs} runs planned (scenarios x systems x fencing x seeds); at most ${MAX_PLANNED_RUNS}`,
         );
+      const ci = ciFiles(options);
       prepareOutDir(options.out);
       process.exitCode = await runCommand(
         {
@@ -142,16 +155,17 @@ program
           seeds: options.seeds,
           outDir: options.out,
           checkDeterminism: options.checkDeterminism === true,
+          shard: options.shard ?? null,
+          ci,
           version,
-          commandLine: redactCommandLine(['lockstep', ...process.argv.slice(2)]),
+          commandLine: commandLine(),
         },
         (line) => process.stdout.write(`${line}\n`),
       );
     },
   );
 
-program
-  .command('live')
+withCiOptions(program.command('live'))
   .description('run scenarios against real servers behind Toxiproxy (the same recipes, workloads and checkers)')
   .argument('[scenarios...]', 'scenario files or directories (default: the whole library)')
   .option(
@@ -179,10 +193,14 @@ program
     1,
   )
   .option('--out <dir>', 'where run directories go', 'runs')
+  .option('--shard <I/N>', 'run only shard I of N of the planned runs (lockstep merge joins the shards)', shardOption)
   .action(
     async (
       paths: string[],
       options: {
+        shard?: Shard;
+        junit?: string;
+        summaryMd?: string;
         provider: string;
         config?: string;
         systems?: string;
@@ -209,6 +227,7 @@ program
         ...(options.subjects === undefined ? [] : splitSubjects(options.subjects)),
       ]);
       const scenarios = loadScenarios(paths.length === 0 ? [LIBRARY] : paths);
+      const ci = ciFiles(options);
       prepareOutDir(options.out);
       process.exitCode = await liveCommand(
         {
@@ -220,17 +239,20 @@ program
           outDir: options.out,
           provider,
           parallel: options.parallel,
+          shard: options.shard ?? null,
+          ci,
           version,
-          commandLine: redactCommandLine(['lockstep', ...process.argv.slice(2)]),
+          commandLine: commandLine(),
         },
         (line) => process.stdout.write(`${line}\n`),
       );
     },
   );
 
-program
-  .command('check')
-  .description('search fault schedules for an unsafe run of one system; shrink it and write counterexample.yaml')
+withCiOptions(program.command('check'))
+  .description(
+    'search fault schedules for an unsafe run of one system; shrink it and write it as a scenario file in a run directory',
+  )
   .option('--system <id>', 'the system to check')
   .option(
     '--subject <name or file>',
@@ -239,7 +261,11 @@ program
   .option('--fencing <mode>', 'off or on', 'off')
   .option('--runs <n>', `how many schedules to try (1..${MAX_CHECK_RUNS})`, integerOption('--runs'), 200)
   .option('--seed <n>', 'the seed of the search and of every run (>= 0)', integerOption('--seed'), 1)
-  .option('--out <dir>', 'where counterexample.yaml goes', '.')
+  .option(
+    '--out <dir>',
+    'where run directories go (each check its own: check.json, the counterexample file, its run)',
+    'runs',
+  )
   .option(
     '--workers <n>',
     'worker threads judging schedules in parallel (same answer as 1)',
@@ -251,15 +277,15 @@ program
     '--differential',
     "with --subject: only schedules where the subject is unsafe and its system's own recipe is safe",
   )
-  .action(async (options: CheckOptionStrings & { subject?: string }) => {
+  .option('--shard <I/N>', 'judge only shard I of N of the candidates (lockstep merge joins the shards)', shardOption)
+  .action(async (options: CheckOptionStrings & CiOptionStrings & { subject?: string }) => {
     const [subject = null] = options.subject === undefined ? [] : await namedSubjects([options.subject]);
-    const command = checkCommand(options, subject);
-    ensureWritable(options.out);
+    const command = { ...checkCommand(options, subject, version, commandLine()), ci: ciFiles(options) };
+    prepareOutDir(options.out);
     process.exitCode = await runCheck(command, (line) => process.stdout.write(`${line}\n`));
   });
 
-program
-  .command('compare')
+withCiOptions(program.command('compare'))
   .description('one fault campaign against every system, fenced and unfenced: unsafe fractions side by side')
   .option(
     '--schedules <n>',
@@ -288,8 +314,12 @@ program
     [],
   )
   .option('--out <dir>', 'where run directories go', 'runs')
+  .option('--shard <I/N>', 'run only shard I of N of the schedules (lockstep merge joins the shards)', shardOption)
   .action(
     async (options: {
+      shard?: Shard;
+      junit?: string;
+      summaryMd?: string;
       schedules: number;
       seed: number;
       systems?: string;
@@ -299,16 +329,26 @@ program
       out: string;
     }) => {
       const subjects = await namedSubjects(options.subject);
-      const command = compareCommand(
-        options,
-        version,
-        redactCommandLine(['lockstep', ...process.argv.slice(2)]),
-        subjects,
-      );
+      const command = { ...compareCommand(options, version, commandLine(), subjects), ci: ciFiles(options) };
       prepareOutDir(options.out);
       process.exitCode = await runCompare(command, (line) => process.stdout.write(`${line}\n`));
     },
   );
+
+withCiOptions(program.command('merge'))
+  .description(
+    'join the shard directories of one run, live, check or compare command (--shard I/N) into one run directory',
+  )
+  .argument(
+    '<shardDirs...>',
+    'the shard run directories, or the --out directories whose latest is one; every shard once',
+  )
+  .requiredOption('--out <dir>', 'where the merged run directory goes')
+  .action(async (dirs: string[], options: CiOptionStrings & { out: string }) => {
+    const { runMerge } = await import('./merge.ts');
+    const ci = { junit: options.junit, summaryMd: options.summaryMd };
+    process.exitCode = await runMerge(dirs, options.out, ci, (line) => process.stdout.write(`${line}\n`));
+  });
 
 program
   .command('report')
@@ -332,6 +372,39 @@ program
     const deterministic = await runDemo(options.seed, (text) => process.stdout.write(`${text}\n`));
     if (!deterministic) process.exitCode = EXIT.failed;
   });
+
+/** The command line as results files record it: passwords in URLs redacted. */
+function commandLine(): string {
+  return redactCommandLine(['lockstep', ...process.argv.slice(2)]);
+}
+
+/** --junit and --summary-md, and the exit codes in --help, on every command that runs or merges. */
+function withCiOptions(command: Command): Command {
+  return command
+    .addHelpText('after', EXIT_HELP)
+    .option('--junit <file>', 'also write JUnit XML: one test case per run, failures with their replay commands')
+    .option(
+      '--summary-md <file>',
+      'also write the verdict table as Markdown (appended to $GITHUB_STEP_SUMMARY too, when it is set)',
+    );
+}
+
+interface CiOptionStrings {
+  junit?: string;
+  summaryMd?: string;
+}
+
+/** The CI files of a command's options, their paths checked before any work starts. */
+function ciFiles(options: CiOptionStrings): CiFileOptions {
+  const ci = { junit: options.junit, summaryMd: options.summaryMd };
+  checkCiPaths(ci);
+  return ci;
+}
+
+/** --shard I/N; a malformed value is a usage error naming the option. */
+function shardOption(raw: string): Shard {
+  return parseShard(raw);
+}
 
 /** Repeated options, gathered in order. */
 function collect(value: string, previous: string[]): string[] {

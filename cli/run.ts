@@ -13,10 +13,11 @@ import { runScenario } from '../runner/run.ts';
 import { writeReport } from '../reports/report.ts';
 import { UsageError } from '../runner/errors.ts';
 import { RunDirWriter, type TimedRun } from '../runner/run-dir.ts';
-import { replayCommand } from '../runner/replay.ts';
 import { referencesOf } from '../runner/results.ts';
-import { summaryTable } from './summary.ts';
+import { printVerdicts } from './summary.ts';
+import { writeCiFiles, type CiFileOptions } from './ci-files.ts';
 import type { NamedSubject } from '../subjects/index.ts';
+import { inputsDigest, shardLabel, shareOf, type Shard, type ShardRecord } from '../runner/shard.ts';
 
 export interface RunCommand {
   readonly scenarios: readonly { file: string; scenario: Scenario }[];
@@ -30,6 +31,10 @@ export interface RunCommand {
   readonly checkDeterminism: boolean;
   readonly version: string;
   readonly commandLine: string;
+  /** Run only this shard's share of the plan (runner/shard.ts); null or absent: all of it. */
+  readonly shard?: Shard | null;
+  /** CI files to write beside the run directory (--junit, --summary-md). */
+  readonly ci?: CiFileOptions;
 }
 
 export interface RunPlanItem {
@@ -80,11 +85,31 @@ function allows(setting: 'off' | 'on' | 'both', on: boolean): boolean {
   return setting === 'both' || (setting === 'on') === on;
 }
 
-/** Run the plan; returns the process exit code. */
+/**
+ * The digest of what decides a run command's plan (runner/shard.ts): the scenarios as loaded, not
+ * their paths, so that shards run from different checkouts of the same library still merge.
+ */
+export function runInputs(
+  command: Pick<RunCommand, 'scenarios' | 'systems' | 'subjects' | 'fencing' | 'seed' | 'seeds'>,
+): string {
+  return inputsDigest({
+    kind: 'run',
+    scenarios: command.scenarios.map((s) => s.scenario),
+    systems: command.systems,
+    subjects: (command.subjects ?? []).map((s) => s.ref),
+    fencing: command.fencing,
+    seed: command.seed,
+    seeds: command.seeds,
+  });
+}
+
+/** Run the plan (or the shard's share of it); returns the process exit code. */
 export async function runCommand(command: RunCommand, print: (line: string) => void): Promise<number> {
-  const items = plan(command);
-  if (items.length === 0)
+  const whole = plan(command);
+  if (whole.length === 0)
     throw new UsageError('nothing to run: no scenario runs a selected system with the selected fencing');
+  const shard = command.shard ?? null;
+  const items = shareOf(whole, shard);
   const missing = [...new Set(items.map((i) => i.system))].filter((s) => !availableSystems().includes(s));
   if (missing.length > 0)
     throw new UsageError(
@@ -92,43 +117,39 @@ export async function runCommand(command: RunCommand, print: (line: string) => v
     );
 
   print(
-    `lockstep ${command.version}: ${items.length} run(s) of ${command.scenarios.length} scenario(s), seeds ${command.seed}..${command.seed + command.seeds - 1}`,
+    `lockstep ${command.version}: ${items.length} run(s) of ${command.scenarios.length} scenario(s), seeds ${command.seed}..${command.seed + command.seeds - 1}` +
+      (shard === null ? '' : `: shard ${shardLabel(shard)} of ${whole.length} run(s)`),
   );
+  const record: ShardRecord | null =
+    shard === null ? null : { ...shard, planned: whole.length, inputs: runInputs(command) };
   const header = {
     tool: { name: 'lockstep' as const, version: command.version },
     mode: 'sim' as const,
     createdAt: new Date().toISOString(),
     command: command.commandLine,
-    references: referencesOf(items.map((item) => item.scenario)),
+    // Every scenario's reference, whatever this shard's share of it, so that shards agree.
+    references: referencesOf(whole.map((item) => item.scenario)),
+    ...(record === null ? {} : { shard: record }),
   };
   const writer = RunDirWriter.open(command.outDir, stamp(), header);
-  const { runs, divergences } = await runEach(items, command.checkDeterminism, writer, print).catch(
+  const { runs, divergences, replayed } = await runEach(items, command.checkDeterminism, writer, print).catch(
     (error: unknown) => {
       writer.abandon();
       throw error;
     },
   );
   const dir = writer.finish();
-  print('');
-  print(summaryTable(runs));
-  print('');
-  const failed = runs.filter((run) => run.expectationMet === false).length;
-  items.forEach((item, i) => {
-    const run = runs[i];
-    if (run === undefined) throw new Error(`run: no result for run ${i + 1}`);
-    if (run.expectationMet !== false) return;
-    print(
-      `expectation failed: ${item.scenario.name} on ${item.subject ?? item.system}, fencing ${item.fencing ? 'on' : 'off'}: expected ${run.expected}, got ${run.verdict}` +
-        (run.notes ?? [])
-          .filter((n) => n.startsWith('bound broken'))
-          .map((n) => `; ${n}`)
-          .join(''),
-    );
-    print(`  replay: ${replayCommand(item)}`);
-  });
+  const failed = printVerdicts(runs, print);
   for (const divergence of divergences) print(`not deterministic: ${divergence}`);
+  if (command.checkDeterminism && divergences.length === 0)
+    print(
+      `deterministic: ${replayed} run(s) replayed identically, event for event` +
+        (replayed < runs.length ? ` (${runs.length - replayed} skipped run(s) had nothing to replay)` : ''),
+    );
   const report = await writeReport([dir], dir);
   writer.pointLatest();
+  const title = `lockstep run, seeds ${command.seed}..${command.seed + command.seeds - 1}${shard === null ? '' : `, shard ${shardLabel(shard)}`}`;
+  for (const line of writeCiFiles(command.ci ?? {}, { kind: 'runs', title, runs }, header.createdAt)) print(line);
   print(`run directory: ${dir}`);
   print(`report: ${report.html} (and ${report.markdown})`);
   return failed > 0 || divergences.length > 0 ? 1 : 0;
@@ -147,6 +168,7 @@ async function runEach(
   progress?.start(items.length, 0, { run: '' });
   const runs: TimedRun[] = [];
   const divergences: string[] = [];
+  let replayed = 0;
   for (const item of items) {
     const label = `${item.scenario.name} ${item.subject ?? item.system} fencing=${item.fencing ? 'on' : 'off'} seed=${item.seed}`;
     const started = performance.now();
@@ -162,12 +184,13 @@ async function runEach(
       const replay = await runScenario({ ...item, trace });
       const report = compareTraces(output.sim.kernel.trace, replay.sim?.kernel.trace ?? new Trace(trace));
       if (!report.deterministic) divergences.push(`${label}: ${report.message}`);
+      replayed++;
     }
     if (progress !== null) progress.increment({ run: label });
     else print(`${label}: ${verdictText(run)}${expectationNote(run.expected, run.expectationMet)} (${wallMs} ms)`);
   }
   progress?.stop();
-  return { runs, divergences };
+  return { runs, divergences, replayed };
 }
 
 /** The verdict, with the reason when the run was skipped. */

@@ -1,4 +1,6 @@
 /** The summary table printed after a run, with the reason of every skipped run below it. */
+import { replayCommand } from '../runner/replay.ts';
+import { runOutcome } from '../reports/outcome.ts';
 import { runLabel } from '../runner/results.ts';
 import type { TimedRun } from '../runner/run-dir.ts';
 
@@ -35,6 +37,38 @@ export function summaryTable(runs: readonly TimedRun[]): string {
   const table = formatTable([COLUMNS as readonly string[], ...runs.map(row)]);
   const skips = skipLines(runs);
   return skips.length === 0 ? table : [table, '', ...skips].join('\n');
+}
+
+/**
+ * The summary table, then every unmet expectation with the command that replays it; returns how
+ * many expectations failed, counted as the CI reports count them (reports/outcome.ts).
+ */
+export function printVerdicts(runs: readonly TimedRun[], print: (line: string) => void): number {
+  print('');
+  print(summaryTable(runs));
+  print('');
+  const failed = runs.filter((run) => runOutcome(run) === 'failed');
+
+  for (const run of failed) {
+    const bounds = (run.notes ?? []).filter((n) => n.startsWith('bound broken')).map((n) => `; ${n}`);
+    print(
+      `expectation failed: ${run.scenario} on ${runLabel(run)}, fencing ${run.fencing ? 'on' : 'off'}: expected ${run.expected}, got ${run.verdict}${bounds.join('')}`,
+    );
+    print(`  replay: ${replayOf(run)}`);
+  }
+  return failed.length;
+}
+
+/** The command that replays a run from its row: its scenario file, and the subject as it was given. */
+export function replayOf(run: TimedRun): string {
+  return replayCommand({
+    file: run.file ?? `<the file of scenario ${run.scenario}>`,
+    system: run.system,
+    subject: run.subjectFile ?? run.subject ?? null,
+    fencing: run.fencing,
+    seed: run.seed,
+    mode: run.mode,
+  });
 }
 
 /**

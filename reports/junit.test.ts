@@ -30,7 +30,7 @@ const replay = (r: TimedRun) =>
 const MIXED: TimedRun[] = [
   run(),
   run({ fencing: true, seed: 2, verdict: 'unsafe', expected: 'safe', expectationMet: false }),
-  run({ system: 'redlock', verdict: 'skipped', skipped: 'needs a leader', expected: 'unsafe', expectationMet: false }),
+  run({ system: 'redlock', verdict: 'skipped', skipped: 'needs a leader', expected: 'unsafe', expectationMet: null }),
   run({ scenario: 'holder-crash', verdict: 'unknown', expected: null, expectationMet: null, notes: ['spun'] }),
   run({ scenario: 'holder-crash', system: 'etcd', verdict: 'unknown', expectationMet: false, metrics: null }),
   run({ mode: 'live', subject: 'node-redlock', wallMs: 9000, durationMs: 5000 }),
@@ -80,6 +80,18 @@ describe('JUnit XML from runs', () => {
         ['lockstep.live.gc-pause-beyond-ttl', 'node-redlock fencing=off seed=1'],
       ],
     );
+  });
+
+  it('reports a simulated run skipped where a verdict was expected as a failure, as lockstep run exits 1 for it', () => {
+    const skipped = run({
+      verdict: 'skipped',
+      skipped: 'a fault the model lacks',
+      expected: 'unsafe',
+      expectationMet: false,
+    });
+    const [failed] = cases(junitFromRuns([skipped], { replay }));
+    assert.equal(failed!.skipped, undefined);
+    assert.match(failed!.failure?.message ?? '', /^expected unsafe, got skipped; replay: npx lockstep run /);
   });
 
   it('reports a skipped run as skipped with its reason, never as a failure or a pass', () => {

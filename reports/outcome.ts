@@ -1,8 +1,9 @@
 /**
- * How a CI report (JUnit XML, a step summary) counts one run of results.json. A skipped run was not
- * run: it is reported as skipped, never as passed or safe, and never as a failure, whatever its
- * expectation (a live run is skipped where a server is missing). A run that ran and did not meet
- * its scenario's expectation failed, an unknown verdict included. Anything else passed.
+ * How a CI report (JUnit XML, a step summary) and the exit code count one run of results.json. A
+ * skipped run was not run: it is reported as skipped, never as passed or safe (a live run is
+ * skipped where real servers cannot suffer a fault), except a simulated run skipped where its
+ * scenario expected a verdict, which failed. A run that did not meet its scenario's expectation
+ * failed, an unknown verdict included. Anything else passed.
  */
 import { runLabel, type RunEntryWritten } from '../runner/results.ts';
 
@@ -27,8 +28,10 @@ export type CiRun = Pick<
 
 export type RunOutcome = 'failed' | 'skipped' | 'passed';
 
-export function runOutcome(run: Pick<CiRun, 'verdict' | 'expectationMet'>): RunOutcome {
-  if (run.verdict === 'skipped') return 'skipped';
+export function runOutcome(run: Pick<CiRun, 'verdict' | 'expectationMet' | 'mode'>): RunOutcome {
+  // The simulator performs every fault a scenario can name: a simulated run skipped where a
+  // verdict was expected is a failed expectation (lockstep run exits 1), not a skip.
+  if (run.verdict === 'skipped') return run.mode === 'sim' && run.expectationMet === false ? 'failed' : 'skipped';
   return run.expectationMet === false ? 'failed' : 'passed';
 }
 

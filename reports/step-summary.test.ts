@@ -94,7 +94,7 @@ describe('the step summary of a run', () => {
       run({ seed: 1 }),
       run({ seed: 2, verdict: 'unsafe', expectationMet: false }),
       run({ seed: 3, verdict: 'unknown', expectationMet: false }),
-      run({ seed: 4, verdict: 'skipped', skipped: 'needs a leader', expectationMet: false }),
+      run({ seed: 4, verdict: 'skipped', skipped: 'needs a leader', expectationMet: null }),
       run({ fencing: true, expected: null, expectationMet: null }),
       run({ subject: 'node-redlock', expected: null, expectationMet: null, verdict: 'unsafe' }),
       run({ scenario: 'holder-crash' }),
@@ -138,7 +138,7 @@ describe('the step summary of a run', () => {
     const runs = [
       run({ seed: 2, verdict: 'unsafe', expectationMet: false }),
       run({ seed: 3, expectationMet: false, notes: ['bound broken: unavailableMs 120 > 100'] }),
-      run({ seed: 4, verdict: 'skipped', skipped: 'needs a leader', expectationMet: false }),
+      run({ seed: 4, verdict: 'skipped', skipped: 'needs a leader', expectationMet: null }),
     ];
     const markdown = stepSummaryMarkdown({ title: 't', runs, replay });
     assert.match(markdown, /\*\*2 expectation\(s\) failed\.\*\*/);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseScenario } from '../scenarios/loader.ts';
-import { counterexampleYaml } from '../cli/check.ts';
+import { checkCommand, counterexampleName, counterexampleYaml } from '../cli/check.ts';
 import { RunPool } from './check-pool.ts';
 import fc from 'fast-check';
 import { candidates, check, searchSpace } from './check.ts';
@@ -18,11 +18,12 @@ describe('lockstep check', () => {
       assert.ok(found !== null, `no counterexample in ${outcome.tried} runs`);
       assert.ok(found.scenario.faults.length <= 2, `${found.scenario.faults.length} faults after shrinking`);
       assert.equal(found.result.verdict, 'unsafe');
-      const yaml = counterexampleYaml(
-        { ...BASE, system: 'redlock', subject: null, fencing: false, seed, outDir: '.', workers: 1 },
-        found,
-      );
-      const replayed = parseScenario(yaml, 'counterexample.yaml');
+      const command = checkCommand({ system: 'redlock', fencing: 'off', runs: 200, seed, out: '.', workers: 1 });
+      const name = counterexampleName(command);
+      assert.equal(name, `counterexample-redlock-fencing-off-seed-${seed}`);
+      const yaml = counterexampleYaml(command, found, name);
+      const replayed = parseScenario(yaml, `${name}.yaml`);
+      assert.equal(replayed.name, name, 'the scenario is named after its file');
       const { result } = await runScenario({ scenario: replayed, system: 'redlock', fencing: false, seed });
       assert.equal(result.verdict, 'unsafe');
       assert.equal(result.expectationMet, true);

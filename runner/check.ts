@@ -11,8 +11,10 @@ import fc from 'fast-check';
 import { systemModule } from '../backends/index.ts';
 import type { SystemId } from '../backends/recipe.ts';
 import type { Scenario } from '../scenarios/schema.ts';
+import type { Op, RegisterWrite } from './history.ts';
 import { runScenario, type RunResult } from './run.ts';
 import { scenarioArbitrary, type SearchSpace } from './search.ts';
+import { inShard, shareSize, type Shard } from './shard.ts';
 import { topologyOf } from './topology.ts';
 
 export interface CheckOptions {
@@ -39,6 +41,11 @@ export interface CheckOptions {
     subject: string | null,
   ) => Promise<boolean[]>;
   readonly batchSize?: number;
+  /**
+   * Judge only this shard's candidates (runner/shard.ts). The shard's answer is its first unsafe
+   * candidate, shrunk; across shards the one with the lowest candidate is the unsharded answer.
+   */
+  readonly shard?: Shard | null;
   readonly onProgress?: (event: CheckProgress) => void;
 }
 
@@ -52,6 +59,9 @@ export interface Counterexample {
   readonly shrinks: number;
   readonly scenario: Scenario;
   readonly result: RunResult;
+  /** The shrunk run's history, for its run directory. */
+  readonly history: readonly Op[];
+  readonly writes: readonly RegisterWrite[];
 }
 
 export interface CheckOutcome {
@@ -101,6 +111,15 @@ export const CANDIDATE_CHUNK = 1000;
  * A draw from `path` is the same stream fc.sample draws from, skipped ahead, and the same one
  * fast-check replays the first failure from, so the values, and the answer, do not change.
  */
+/** The candidates of `shard`, each with its position in the whole search. */
+function* ofShard<T>(source: Iterable<T>, shard: Shard | null): Generator<{ index: number; value: T }> {
+  let index = 0;
+  for (const value of source) {
+    if (inShard(index, shard)) yield { index, value };
+    index++;
+  }
+}
+
 export function* candidates<T>(
   arbitrary: fc.Arbitrary<T>,
   seed: number,
@@ -125,7 +144,7 @@ export async function check(options: CheckOptions): Promise<CheckOutcome> {
   const { system, fencing, seed, runs } = options;
   const subject = options.subject ?? null;
   const arbitrary = scenarioArbitrary(searchSpace(options));
-  const source = candidates(arbitrary, seed, runs);
+  const source = ofShard(candidates(arbitrary, seed, runs), options.shard ?? null);
   const judge = options.judge ?? judgeSerially;
   const batchSize = options.batchSize ?? 1;
   let first = -1;
@@ -137,16 +156,22 @@ export async function check(options: CheckOptions): Promise<CheckOutcome> {
   while (first < 0 && tried < runs) {
     const batch = take(source, batchSize);
     if (batch.length === 0) break;
-    const verdicts = await judge(batch, seed, system, fencing, subject);
+    const verdicts = await judge(
+      batch.map((c) => c.value),
+      seed,
+      system,
+      fencing,
+      subject,
+    );
     for (let i = 0; i < batch.length; i++) {
-      const scenario = batch[i];
+      const scenario = batch[i]?.value;
       if (verdicts[i] === true && scenario !== undefined && !(await beyondRecipe(scenario))) verdicts[i] = false;
       if (verdicts[i] === true) break;
     }
     const hit = verdicts.indexOf(true);
-    if (hit >= 0) first = tried + hit;
+    if (hit >= 0) first = batch[hit]?.index ?? -1;
     tried += hit >= 0 ? hit + 1 : batch.length;
-    options.onProgress?.({ phase: 'search', tried, total: runs });
+    options.onProgress?.({ phase: 'search', tried, total: total(runs, options.shard ?? null) });
   }
   if (first < 0) return { tried, counterexample: null };
 
@@ -170,6 +195,11 @@ export async function check(options: CheckOptions): Promise<CheckOutcome> {
     );
   }
   const scenario = details.counterexample[0];
-  const { result } = await runScenario({ scenario, system, fencing, seed, subject });
-  return { tried, counterexample: { index: first, shrinks: details.numShrinks, scenario, result } };
+  const { result, history, writes } = await runScenario({ scenario, system, fencing, seed, subject });
+  return { tried, counterexample: { index: first, shrinks: details.numShrinks, scenario, result, history, writes } };
+}
+
+/** How many of `runs` candidates a shard judges at most. */
+function total(runs: number, shard: Shard | null): number {
+  return shard === null ? runs : shareSize(runs, shard);
 }

@@ -4,7 +4,14 @@
  * the named fields checked strictly, every number finite, every string bounded.
  */
 import { z } from 'zod';
-import { MAX_COMMAND_CHARS, MAX_NAME_CHARS, MAX_PATH_CHARS, MAX_TEXT_CHARS, type Written } from './results.ts';
+import {
+  MAX_COMMAND_CHARS,
+  MAX_NAME_CHARS,
+  MAX_PATH_CHARS,
+  MAX_TEXT_CHARS,
+  shardSchema,
+  type Written,
+} from './results.ts';
 
 export const COMPARE_FORMAT_VERSION = 1;
 export const COMPARE_FILE = 'compare.json';
@@ -71,6 +78,24 @@ export const speedRowSchema = z.looseObject({
   contendedAcquisitionsPerSec: nonNegative,
 });
 
+/** One run of a shard's campaign as its cell counted it (runner/compare.ts CellRecord). */
+const cellRecordSchema = z.union([
+  z.looseObject({ cell: name, schedule: count, notApplicable: text(MAX_TEXT_CHARS) }),
+  z.looseObject({
+    cell: name,
+    schedule: count,
+    summary: z.looseObject({
+      verdict: z.enum(['safe', 'unsafe', 'skipped', 'unknown']),
+      lostUpdates: z.number(),
+      staleWritesAccepted: count,
+      ackedWrites: count,
+      unavailableMs: nonNegative,
+      simulatedMs: nonNegative,
+      takeoverMs: z.array(nonNegative),
+    }),
+  }),
+]);
+
 export const compareFileSchema = z.looseObject({
   formatVersion: z.literal(COMPARE_FORMAT_VERSION, { error: `expected formatVersion ${COMPARE_FORMAT_VERSION}` }),
   tool: z.looseObject({ name, version: name }),
@@ -91,6 +116,11 @@ export const compareFileSchema = z.looseObject({
   speed: z.array(speedRowSchema),
   /** The campaign's schedules, in order: scenario objects that fit no system yet. */
   schedules: z.array(z.looseObject({ faults: z.array(z.unknown()) })).max(MAX_SCHEDULES),
+  /**
+   * A shard of a campaign (compare --shard): which one, and every run its cells counted, so that
+   * `lockstep merge` counts the whole campaign's cells again. Absent from whole campaigns.
+   */
+  shard: shardSchema.extend({ records: z.array(cellRecordSchema) }).optional(),
 });
 
 export type CompareFile = z.infer<typeof compareFileSchema>;

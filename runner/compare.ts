@@ -27,6 +27,7 @@ import { fitSchedule, scheduleArbitrary, wilson, type CampaignWorkload, type Fit
 import { candidates } from './check.ts';
 import { runScenario, type Verdict } from './run.ts';
 import type { RunRequest, RunSummary } from './run-summary.ts';
+import { inShard, type Shard } from './shard.ts';
 
 export interface CompareOptions {
   readonly schedules: number;
@@ -39,6 +40,11 @@ export interface CompareOptions {
   readonly summaries: (requests: readonly RunRequest[]) => Promise<RunSummary[]>;
   /** Most runs a cell's shrink may try. */
   readonly shrinkBudget?: number;
+  /**
+   * Run only this shard's schedules (runner/shard.ts). Its cells count its share; each cell's
+   * counterexample is its share's first unsafe schedule, and the merge keeps the earliest.
+   */
+  readonly shard?: Shard | null;
   readonly onProgress?: (runsDone: number, runsPlanned: number) => void;
 }
 
@@ -104,8 +110,22 @@ export interface SpeedRow {
   readonly contendedAcquisitionsPerSec: number;
 }
 
+/**
+ * What one run of the campaign added to its cell, in the order the cell counted it: enough for a
+ * merge of shards to count the cells again, exactly as one process would have.
+ */
+export type CellRecord =
+  | { readonly cell: string; readonly schedule: number; readonly notApplicable: string }
+  | {
+      readonly cell: string;
+      readonly schedule: number;
+      readonly summary: Omit<RunSummary, 'traceHash'>;
+    };
+
 export interface CompareOutcome {
   readonly schedules: readonly Scenario[];
+  /** Every run and not-applicable schedule of the campaign (of the shard's share), cell by cell in schedule order. */
+  readonly records: readonly CellRecord[];
   /** Each run's verdict, by `${subject ?? system}/${off|on}` (see key), in schedule order; null where the schedule did not apply. */
   readonly verdicts: ReadonlyMap<string, readonly (Verdict | null)[]>;
   readonly cells: readonly CompareCell[];
@@ -148,32 +168,41 @@ export async function compare(options: CompareOptions): Promise<CompareOutcome> 
   const verdicts = new Map(
     variants.map((v) => [variantKey(v), new Array<Verdict | null>(schedules.length).fill(null)]),
   );
-  const planned = schedules.length * variants.length;
+  const share = schedules.flatMap((_, i) => (inShard(i, options.shard ?? null) ? [i] : []));
+  const planned = share.length * variants.length;
+  const records: CellRecord[] = [];
   let done = 0;
-  for (let start = 0; start < schedules.length; start += SCHEDULES_PER_BATCH) {
+  for (let start = 0; start < share.length; start += SCHEDULES_PER_BATCH) {
     const requests: RunRequest[] = [];
     const ran: { variant: Variant; schedule: number }[] = [];
-    schedules.slice(start, start + SCHEDULES_PER_BATCH).forEach((schedule, offset) => {
+    for (const index of share.slice(start, start + SCHEDULES_PER_BATCH)) {
+      const schedule = schedules[index];
+      if (schedule === undefined) throw new Error(`compare: no schedule ${index}`);
       for (const variant of variants) {
         const fitted: Fitted =
           variant.whyNot === null
             ? fitSchedule(schedule, variant.system, variant.fencing)
             : { scenario: null, notApplicable: variant.whyNot };
         if (fitted.scenario === null) {
-          const reasons = tallyOf(tallies, variant).notApplicable;
-          reasons.set(fitted.notApplicable, (reasons.get(fitted.notApplicable) ?? 0) + 1);
+          const record = { cell: variantKey(variant), schedule: index, notApplicable: fitted.notApplicable };
+          count(tallyOf(tallies, variant), record);
+          records.push(record);
           done++;
         } else {
           requests.push(requestOf(variant, fitted.scenario, seed));
-          ran.push({ variant, schedule: start + offset });
+          ran.push({ variant, schedule: index });
         }
       }
-    });
+    }
     const summaries = await options.summaries(requests);
     ran.forEach(({ variant, schedule }, i) => {
       const summary = summaries[i];
       if (summary === undefined) throw new Error('compare: a run came back without its summary');
-      add(tallyOf(tallies, variant), summary, schedule);
+      // eslint-disable-next-line @typescript-eslint/no-unused-vars -- a trace hash adds nothing to a cell
+      const { traceHash: _, ...counted } = summary;
+      const record = { cell: variantKey(variant), schedule, summary: counted };
+      count(tallyOf(tallies, variant), record);
+      records.push(record);
       const column = verdicts.get(variantKey(variant));
       if (column !== undefined) column[schedule] = summary.verdict;
     });
@@ -190,7 +219,7 @@ export async function compare(options: CompareOptions): Promise<CompareOutcome> 
   const speed = await Promise.all(
     variants.filter((v) => !v.fencing && v.whyNot === null).map((v) => speedOf(v.system, v.subject, workload, seed)),
   );
-  return { schedules, verdicts, cells, counterexamples, speed };
+  return { schedules, records, verdicts, cells, counterexamples, speed };
 }
 
 /**
@@ -266,7 +295,14 @@ function tallyOf(tallies: Map<string, Tally>, variant: Variant): Tally {
   return tally;
 }
 
-function add(tally: Tally, summary: RunSummary, schedule: number): void {
+/** Count one record into its cell's tally; records of a cell must come in schedule order. */
+function count(tally: Tally, record: CellRecord): void {
+  if ('notApplicable' in record) {
+    const reasons = tally.notApplicable;
+    reasons.set(record.notApplicable, (reasons.get(record.notApplicable) ?? 0) + 1);
+    return;
+  }
+  const { summary, schedule } = record;
   if (summary.verdict === 'unknown' || summary.verdict === 'skipped') {
     tally.unknown++;
     return;
@@ -286,13 +322,32 @@ function add(tally: Tally, summary: RunSummary, schedule: number): void {
 
 function cellOf(variant: Variant, t: Tally): CompareCell {
   const { system, subject, fencing } = variant;
-  const per1000 = (n: number) => (t.ackedWrites === 0 ? null : round((n * 1000) / t.ackedWrites, 2));
-  const takeover = percentiles(t.takeoverMs);
   const systemSound = systemModule(system).fencing === 'sound';
   return {
     ...targetOf(system, subject),
     fencing: fencing ? 'on' : 'off',
     fencingSound: subject === null ? systemSound : systemSound && subject.definition.tokens === true,
+    ...countedFields(t),
+  };
+}
+
+/** What a cell counted: every field of a cell but the lock it measured. */
+export type CellCounts = Omit<CompareCell, keyof CompareTarget | 'fencing' | 'fencingSound'>;
+
+/**
+ * A cell's counts again from its records (the records of every shard of a campaign, any order):
+ * the same numbers one process counting the whole campaign gives.
+ */
+export function countRecords(records: readonly CellRecord[]): CellCounts {
+  const tally = emptyTally();
+  for (const record of [...records].sort((a, b) => a.schedule - b.schedule)) count(tally, record);
+  return countedFields(tally);
+}
+
+function countedFields(t: Tally): CellCounts {
+  const per1000 = (n: number) => (t.ackedWrites === 0 ? null : round((n * 1000) / t.ackedWrites, 2));
+  const takeover = percentiles(t.takeoverMs);
+  return {
     runs: t.runs,
     notApplicable: [...t.notApplicable.values()].reduce((a, b) => a + b, 0),
     notApplicableReasons: [...t.notApplicable].map(([reason, schedules]) => ({ reason, schedules })),

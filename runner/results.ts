@@ -95,6 +95,17 @@ const referenceFields = z.object({
   note: text(MAX_TEXT_CHARS),
 });
 
+/**
+ * A shard's record of itself (runner/shard.ts): shard `index` of `count` of work holding `planned`
+ * units, cut from the inputs whose digest is `inputs`. Absent from unsharded and merged output.
+ */
+export const shardSchema = z.looseObject({
+  index: count.min(1, { error: 'expected a number >= 1' }),
+  count: count.min(1, { error: 'expected a number >= 1' }),
+  planned: count,
+  inputs: label,
+});
+
 /** results.json without its runs. createdAt and command are optional: DESIGN's example of the contract has neither. */
 const resultsHeaderFields = z.object({
   formatVersion: z
@@ -106,6 +117,7 @@ const resultsHeaderFields = z.object({
   createdAt: name.optional(),
   command: text(MAX_COMMAND_CHARS).optional(),
   references: z.array(referenceFields.loose()).optional(),
+  shard: shardSchema.optional(),
 });
 
 /** A results.json file. */

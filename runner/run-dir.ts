@@ -12,6 +12,7 @@
  */
 import {
   closeSync,
+  copyFileSync,
   lstatSync,
   mkdirSync,
   openSync,
@@ -185,17 +186,38 @@ export class RunDirWriter {
         closeSync(file);
       }
     }
+    this.addEntry(run);
+  }
+
+  private addEntry(run: TimedRun): void {
     const entry = JSON.stringify(run, null, 2).replace(/\n/g, '\n    ');
     writeSync(this.results, `${this.count === 0 ? '' : ','}\n    ${entry}`);
     this.count += 1;
   }
 
+  /** Append one finished run whose history is already written, in the file at `historyFrom` (copied), or none. */
+  addWritten(run: TimedRun, historyFrom: string | null): void {
+    if (historyFrom !== null) copyFileSync(historyFrom, join(this.staging, 'history', historyFileName(run)));
+    this.addEntry(run);
+  }
+
+  /** Copy a file into the directory, at `path` relative to it. */
+  copyFile(from: string, path: string): void {
+    this.writeFile(path, '');
+    copyFileSync(from, this.inside(path));
+  }
+
   /** Write one more file into the directory, at `path` relative to it (a command's own output beside results.json). */
   writeFile(path: string, text: string): void {
-    const target = resolve(this.staging, path);
-    if (!target.startsWith(`${this.staging}${sep}`)) throw new Error(`run directory: ${path} is outside it`);
+    const target = this.inside(path);
     mkdirSync(dirname(target), { recursive: true });
     writeFileSync(target, text);
+  }
+
+  private inside(path: string): string {
+    const target = resolve(this.staging, path);
+    if (!target.startsWith(`${this.staging}${sep}`)) throw new Error(`run directory: ${path} is outside it`);
+    return target;
   }
 
   /** Close results.json and move the directory into place; returns its final path. `latest` is not moved yet. */

@@ -9,6 +9,16 @@ import { FAULT_KIND_NAMES, FAULT_KINDS, selectorsOf, type Fault } from '../fault
 import { drawnMs, forMs, LIMITS, ms, positiveMs, trigger } from '../faults/fields.ts';
 
 export { LIMITS, SELECTOR } from '../faults/fields.ts';
+
+/**
+ * A scenario name made from `label` (a system's or a subject's name, which may hold any
+ * character) and `suffix` ([a-z0-9-] already): lower case, other characters as '-', the label cut
+ * so that the whole stays within LIMITS.nameLength. For the files lockstep writes itself.
+ */
+export function scenarioName(label: string, suffix: string): string {
+  const safe = label.toLowerCase().replace(/[^a-z0-9-]/g, '-');
+  return `${safe.slice(0, Math.max(1, LIMITS.nameLength - suffix.length))}${suffix}`;
+}
 export { selectorsOf, type Fault };
 
 const system = z.enum(SYSTEM_IDS, { error: `expected one of ${SYSTEM_IDS.join(', ')}` });

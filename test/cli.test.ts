@@ -242,15 +242,29 @@ describe('lockstep live', () => {
 });
 
 describe('lockstep check', () => {
-  it('prints its seed and options first, writes counterexample.yaml, prints the replay command, exits 1', () => {
+  it('prints its seed and options first, writes the counterexample under --out named after system, fencing and seed, never over an earlier one, prints the replay command, exits 1', () => {
     const dir = scratch();
-    const { code, stdout } = lockstep('check', '--system', 'redlock', '--runs', '100', '--seed', '1', '--out', dir);
+    const out = join(dir, 'runs');
+    const check = () => lockstep('check', '--system', 'redlock', '--runs', '100', '--seed', '1', '--out', out);
+    const { code, stdout } = check();
     assert.equal(code, 1, stdout);
     assert.match(stdout.split('\n')[0]!, /^lockstep check: system=redlock fencing=off seed=1 runs=100 workers=1/);
-    assert.match(stdout, /replay: npx lockstep run .*counterexample\.yaml --seed 1/);
-    const replay = lockstep('run', join(dir, 'counterexample.yaml'), '--seed', '1', '--out', join(dir, 'runs'));
+    const file = /^counterexample: (.*)$/m.exec(stdout)?.[1];
+    assert.ok(file !== undefined, stdout);
+    assert.match(file, /runs\/[^/]+\/counterexample-redlock-fencing-off-seed-1\.yaml$/);
+    assert.ok(stdout.includes(`replay: npx lockstep run ${file} --seed 1`), stdout);
+    const search = JSON.parse(readFileSync(join(out, 'latest', 'check.json'), 'utf8')) as {
+      counterexample: { file: string; traceHash: string } | null;
+    };
+    assert.equal(search.counterexample?.file, 'counterexample-redlock-fencing-off-seed-1.yaml');
+    const again = check();
+    assert.equal(again.code, 1);
+    const second = /^counterexample: (.*)$/m.exec(again.stdout)?.[1];
+    assert.ok(second !== undefined && second !== file, 'a second check writes a file of its own');
+    assert.ok(existsSync(file), 'and the first stays');
+    const replay = lockstep('run', file, '--seed', '1', '--out', join(dir, 'replays'));
     assert.equal(replay.code, 0, replay.stdout);
-    assert.match(replay.stdout, /counterexample\s+redlock\s+off\s+1\s+unsafe\s+unsafe/);
+    assert.match(replay.stdout, /counterexample-redlock-fencing-off-seed-1\s+redlock\s+off\s+1\s+unsafe\s+unsafe/);
   });
 
   it('exits 2 naming the option for an unknown system, meaningless fencing, --runs 0 and an unwritable --out', () => {
