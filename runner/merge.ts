@@ -14,7 +14,7 @@
  * from different work or by different versions: a merge of those would read as a run that never
  * happened.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHECK_FILE, checkFileSchema, type CheckFile, type CheckFileWritten } from './check-file.ts';
 import { COMPARE_FILE, compareFileSchema, type CompareFile, type CompareFileWritten } from './compare-file.ts';
@@ -180,7 +180,29 @@ function historyOf(shard: ShardDir, run: TimedRun): string | null {
   const name = historyFileName(run);
   if (/[/\\\0]/.test(name)) return null;
   const path = join(shard.dir, 'history', name);
-  return existsSync(path) && statSync(path).isFile() ? path : null;
+  return regularFile(path) ? path : null;
+}
+
+/** Whether `path` is a regular file itself: not a link (which could reach any file), a FIFO (which would block) or a device. */
+function regularFile(path: string): boolean {
+  try {
+    return lstatSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The counterexample file a shard names (check.json, compare.json), where the shard wrote it:
+ * a name lockstep writes, inside the shard, a regular file; anything else is refused, naming it.
+ */
+function counterexampleIn(shard: ShardDir, file: string, pattern: RegExp): string {
+  const path = join(shard.dir, file);
+  if (!pattern.test(file) || !regularFile(path))
+    throw new UsageError(
+      `merge: ${shard.dir} names a counterexample file '${file}' that is not one lockstep wrote there`,
+    );
+  return path;
 }
 
 /** The counterexample with the lowest candidate, with its run and file; or none, when no shard found one. */
@@ -198,7 +220,7 @@ function mergeCheck(shards: readonly ShardDir[], writer: RunDirWriter): { runs: 
   const found0 = winner?.check?.counterexample;
   if (winner !== undefined && found0 != null) {
     const path = join(writer.final, found0.file);
-    writer.copyFile(join(winner.dir, found0.file), found0.file);
+    writer.copyFile(counterexampleIn(winner, found0.file, /^[a-z0-9-]+\.yaml$/), found0.file);
     for (const run of winner.rows) {
       const moved = { ...run, file: path };
       writer.addWritten(moved, historyOf(winner, run));
@@ -226,7 +248,7 @@ function mergeCheck(shards: readonly ShardDir[], writer: RunDirWriter): { runs: 
 function mergeCompare(shards: readonly ShardDir[], writer: RunDirWriter): CompareFileWritten {
   const files = shards.map((s) => {
     if (s.rawCompare === null) throw new Error('merge: a compare shard without compare.json');
-    return { dir: s.dir, file: s.rawCompare };
+    return { shard: s, file: s.rawCompare };
   });
   const [first] = files;
   if (first === undefined) throw new Error('merge: no compare shards');
@@ -248,7 +270,10 @@ function mergeCompare(shards: readonly ShardDir[], writer: RunDirWriter): Compar
     );
     const counterexample = counts.firstUnsafe === null ? null : (own?.counterexample ?? null);
     if (holder !== undefined && counterexample !== null)
-      writer.copyFile(join(holder.dir, counterexample), counterexample);
+      writer.copyFile(
+        counterexampleIn(holder.shard, counterexample, /^counterexamples\/[a-z0-9-]+\.yaml$/),
+        counterexample,
+      );
     return { ...cell, ...counts, counterexample, replay: counterexample === null ? null : (own?.replay ?? null) };
   });
   // eslint-disable-next-line @typescript-eslint/no-unused-vars -- the merged campaign is not a shard

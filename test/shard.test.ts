@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -196,5 +196,52 @@ describe('lockstep merge', () => {
       assert.equal(stderr.trim().split('\n').length, 1, stderr);
     }
     assert.ok(!existsSync(join(dir, 'merged')), 'nothing was written');
+  });
+
+  it('reads a shard as hostile: a counterexample file named outside it is refused, and a history file that is a link is not followed', async () => {
+    const dir = tempDir('lockstep-shard-');
+    const check = await lockstep(
+      'check',
+      '--system',
+      'redlock',
+      '--runs',
+      '20',
+      '--shard',
+      '1/1',
+      '--out',
+      join(dir, 'c'),
+    );
+    assert.equal(check.code, 1, check.stdout);
+    const file = join(dir, 'c', 'latest', 'check.json');
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/"file": "[^"]+"/, '"file": "../../../etc/passwd"'));
+    const refused = await lockstep('merge', join(dir, 'c'), '--out', join(dir, 'm1'));
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(
+      refused.stderr,
+      /names a counterexample file '\.\.\/\.\.\/\.\.\/etc\/passwd' that is not one lockstep wrote there/,
+    );
+
+    const run = await lockstep(
+      'run',
+      'scenarios/no-faults.yaml',
+      '--systems',
+      'redis',
+      '--fencing',
+      'off',
+      '--shard',
+      '1/1',
+      '--out',
+      join(dir, 'r'),
+    );
+    assert.equal(run.code, 0, run.stderr);
+    const history = join(dir, 'r', 'latest', 'history', 'no-faults.redis.off.1.jsonl');
+    rmSync(history);
+    symlinkSync('/etc/hostname', history);
+    const merged = await lockstep('merge', join(dir, 'r'), '--out', join(dir, 'm2'));
+    assert.equal(merged.code, 0, merged.stderr);
+    assert.ok(
+      !existsSync(join(dir, 'm2', 'latest', 'history', 'no-faults.redis.off.1.jsonl')),
+      'the link was not followed',
+    );
   });
 });
