@@ -125,6 +125,17 @@ describe('lockstep run', () => {
     assert.match(stdout, /expectation failed: wrong on redis, fencing off: expected safe, got unsafe/);
     assert.match(stdout, /replay: npx lockstep run .*wrong\.yaml --systems redis --fencing off --seed 1/);
     assert.doesNotMatch(stdout, /not deterministic/);
+    assert.match(stdout, /^deterministic: 1 run\(s\) replayed identically, event for event$/m);
+  });
+
+  it('run --help lists the system ids and the exit codes', () => {
+    const { code, stdout } = lockstep('run', '--help');
+    assert.equal(code, 0);
+    assert.match(stdout, /Systems: redis, redlock, zookeeper, etcd, postgres, mysql, redis-sentinel\./);
+    assert.match(
+      stdout,
+      /Exit codes: 0 every expectation met .* 1 an expectation failed .* 2 bad input or usage, 3 the environment/s,
+    );
   });
 
   it('reports a run that exceeded its event budget as unknown, also under --check-determinism', () => {
