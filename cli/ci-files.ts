@@ -5,7 +5,7 @@
  * any work starts, and each file is written whole (a temporary file renamed into place).
  */
 import { hostname } from 'node:os';
-import { appendFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { junitFromRuns, junitTimestamp, junitXml, type JunitCase, type JunitSuite } from '../reports/junit.ts';
 import {
@@ -16,6 +16,7 @@ import {
 } from '../reports/step-summary.ts';
 import { markdownText } from '../reports/markdown.ts';
 import { UsageError } from '../runner/errors.ts';
+import { statOrNull } from '../runner/read-json.ts';
 import type { TimedRun } from '../runner/run-dir.ts';
 import { replayOf } from './summary.ts';
 
@@ -123,12 +124,4 @@ function writeWhole(path: string, text: string): void {
   const temporary = `${path}.${process.pid}.tmp`;
   writeFileSync(temporary, text);
   renameSync(temporary, path);
-}
-
-function statOrNull(path: string) {
-  try {
-    return statSync(path);
-  } catch {
-    return null;
-  }
 }

@@ -23,7 +23,8 @@ import { printVerdicts } from './summary.ts';
 import { writeCiFiles, type CiFileOptions } from './ci-files.ts';
 import { UsageError } from '../runner/errors.ts';
 import { referencesOf } from '../runner/results.ts';
-import { inputsDigest, shardLabel, shareOf, type Shard, type ShardRecord } from '../runner/shard.ts';
+import { shardLabel, shareOf, type Shard, type ShardRecord } from '../runner/shard.ts';
+import { planInputs } from './run.ts';
 
 export interface LiveCommand {
   readonly scenarios: readonly { file: string; scenario: Scenario }[];
@@ -73,21 +74,6 @@ export function livePlan(command: Pick<LiveCommand, 'scenarios' | 'systems' | 's
     }
   }
   return items;
-}
-
-/** The digest of what decides a live command's plan (runner/shard.ts). */
-export function liveInputs(
-  command: Pick<LiveCommand, 'scenarios' | 'systems' | 'subjects' | 'fencing' | 'seed' | 'provider'>,
-): string {
-  return inputsDigest({
-    kind: 'live',
-    scenarios: command.scenarios.map((s) => s.scenario),
-    systems: command.systems,
-    subjects: command.subjects.map((s) => s.ref),
-    fencing: command.fencing,
-    seed: command.seed,
-    provider: command.provider.provider,
-  });
 }
 
 export async function liveCommand(command: LiveCommand, print: (line: string) => void): Promise<number> {
@@ -152,7 +138,13 @@ export async function liveCommand(command: LiveCommand, print: (line: string) =>
     removeLogs();
   }
   const record: ShardRecord | null =
-    shard === null ? null : { ...shard, planned: whole.length, inputs: liveInputs(command) };
+    shard === null
+      ? null
+      : {
+          ...shard,
+          planned: whole.length,
+          inputs: planInputs('live', command, { seed: command.seed, provider: command.provider.provider }),
+        };
   const header = {
     tool: { name: 'lockstep' as const, version: command.version },
     mode: 'live' as const,

@@ -86,20 +86,22 @@ function allows(setting: 'off' | 'on' | 'both', on: boolean): boolean {
 }
 
 /**
- * The digest of what decides a run command's plan (runner/shard.ts): the scenarios as loaded, not
- * their paths, so that shards run from different checkouts of the same library still merge.
+ * The digest of what decides a run or live command's plan (runner/shard.ts): the scenarios as
+ * loaded, not their paths, so that shards run from different checkouts of one library still
+ * merge; `more` holds what else decides it (run: the seeds; live: the seed and provider).
  */
-export function runInputs(
-  command: Pick<RunCommand, 'scenarios' | 'systems' | 'subjects' | 'fencing' | 'seed' | 'seeds'>,
+export function planInputs(
+  kind: 'run' | 'live',
+  command: Pick<RunCommand, 'scenarios' | 'systems' | 'subjects' | 'fencing'>,
+  more: Readonly<Record<string, unknown>>,
 ): string {
   return inputsDigest({
-    kind: 'run',
+    kind,
     scenarios: command.scenarios.map((s) => s.scenario),
     systems: command.systems,
     subjects: (command.subjects ?? []).map((s) => s.ref),
     fencing: command.fencing,
-    seed: command.seed,
-    seeds: command.seeds,
+    ...more,
   });
 }
 
@@ -121,7 +123,13 @@ export async function runCommand(command: RunCommand, print: (line: string) => v
       (shard === null ? '' : `: shard ${shardLabel(shard)} of ${whole.length} run(s)`),
   );
   const record: ShardRecord | null =
-    shard === null ? null : { ...shard, planned: whole.length, inputs: runInputs(command) };
+    shard === null
+      ? null
+      : {
+          ...shard,
+          planned: whole.length,
+          inputs: planInputs('run', command, { seed: command.seed, seeds: command.seeds }),
+        };
   const header = {
     tool: { name: 'lockstep' as const, version: command.version },
     mode: 'sim' as const,
