@@ -5,7 +5,7 @@
  * any work starts, and each file is written whole (a temporary file renamed into place).
  */
 import { hostname } from 'node:os';
-import { appendFileSync, renameSync, writeFileSync } from 'node:fs';
+import { accessSync, appendFileSync, constants, renameSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { junitFromRuns, junitTimestamp, junitXml, type JunitCase, type JunitSuite } from '../reports/junit.ts';
 import {
@@ -56,6 +56,11 @@ export function checkCiPaths(options: CiFileOptions): void {
     const parent = statOrNull(dirname(resolve(path)));
     if (parent?.isDirectory() !== true)
       throw new UsageError(`${option}: the directory of '${path}' does not exist; create it first`);
+    try {
+      accessSync(dirname(resolve(path)), constants.W_OK);
+    } catch {
+      throw new UsageError(`${option}: cannot write into the directory of '${path}' (permission denied)`);
+    }
   }
 }
 
@@ -72,7 +77,16 @@ export function writeCiFiles(options: CiFileOptions, outcome: CiOutcome, created
     written.push(`summary: ${options.summaryMd}`);
   }
   const step = process.env.GITHUB_STEP_SUMMARY;
-  if (step !== undefined && step !== '' && summary !== null) appendFileSync(step, `${summary}\n`);
+  if (step !== undefined && step !== '' && summary !== null) {
+    // The runner's file, not the user's: a failure to add to it must not lose the run's result.
+    try {
+      appendFileSync(step, `${summary}\n`);
+    } catch (error) {
+      written.push(
+        `could not add the summary to $GITHUB_STEP_SUMMARY (${(error as NodeJS.ErrnoException).code ?? String(error)})`,
+      );
+    }
+  }
   return written;
 }
 

@@ -155,4 +155,15 @@ describe('--junit and --summary-md', () => {
       assert.match(stderr, message);
     }
   });
+
+  it('a $GITHUB_STEP_SUMMARY it cannot add to is said, and costs the run nothing', () => {
+    const dir = tempDir('lockstep-ci-');
+    const { code, stdout } = lockstep(
+      { GITHUB_STEP_SUMMARY: dir },
+      ...['run', 'scenarios/no-faults.yaml', '--systems', 'redis', '--fencing', 'off', '--out', join(dir, 'runs')],
+    );
+    assert.equal(code, 0, stdout);
+    assert.match(stdout, /^could not add the summary to \$GITHUB_STEP_SUMMARY \(EISDIR\)$/m);
+    assert.match(stdout, /^run directory: /m);
+  });
 });
