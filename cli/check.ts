@@ -194,7 +194,7 @@ async function search(command: CheckCommand, print: (line: string) => void): Pro
   const bar = process.stdout.isTTY
     ? new SingleBar({ format: '{bar} {value}/{total} {phase}', hideCursor: true }, Presets.shades_classic)
     : null;
-  bar?.start(command.shard === null ? command.runs : shareSize(command.runs, command.shard), 0, { phase: 'searching' });
+  bar?.start(shareSize(command.runs, command.shard), 0, { phase: 'searching' });
   try {
     return await check({
       ...command,

@@ -171,7 +171,7 @@ export async function check(options: CheckOptions): Promise<CheckOutcome> {
     const hit = verdicts.indexOf(true);
     if (hit >= 0) first = batch[hit]?.index ?? -1;
     tried += hit >= 0 ? hit + 1 : batch.length;
-    options.onProgress?.({ phase: 'search', tried, total: total(runs, options.shard ?? null) });
+    options.onProgress?.({ phase: 'search', tried, total: shareSize(runs, options.shard ?? null) });
   }
   if (first < 0) return { tried, counterexample: null };
 
@@ -197,9 +197,4 @@ export async function check(options: CheckOptions): Promise<CheckOutcome> {
   const scenario = details.counterexample[0];
   const { result, history, writes } = await runScenario({ scenario, system, fencing, seed, subject });
   return { tried, counterexample: { index: first, shrinks: details.numShrinks, scenario, result, history, writes } };
-}
-
-/** How many of `runs` candidates a shard judges at most. */
-function total(runs: number, shard: Shard | null): number {
-  return shard === null ? runs : shareSize(runs, shard);
 }

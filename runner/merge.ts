@@ -18,7 +18,7 @@ import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CHECK_FILE, checkFileSchema, type CheckFile, type CheckFileWritten } from './check-file.ts';
 import { COMPARE_FILE, compareFileSchema, type CompareFile, type CompareFileWritten } from './compare-file.ts';
-import { countRecords, type CellRecord } from './compare.ts';
+import { countRecords, key, type CellRecord } from './compare.ts';
 import { UsageError } from './errors.ts';
 import { historyFileName, resultsFileSchema, type ResultsFileContents } from './results.ts';
 import { RunDirWriter, type TimedRun } from './run-dir.ts';
@@ -254,27 +254,33 @@ function mergeCompare(shards: readonly ShardDir[], writer: RunDirWriter): Compar
   if (first === undefined) throw new Error('merge: no compare shards');
   const records = files.flatMap(({ file }) => (file.shard?.records ?? []) as CellRecord[]);
   const cells = first.file.cells.map((cell) => {
-    const key = `${cell.subject ?? cell.system}/${cell.fencing}`;
-    const counts = countRecords(records.filter((r) => r.cell === key));
-    const holder = files.find(({ file }) =>
-      file.cells.some(
-        (c) =>
-          c.subject === cell.subject &&
-          c.system === cell.system &&
-          c.fencing === cell.fencing &&
-          c.firstUnsafe === counts.firstUnsafe,
-      ),
+    const counts = countRecords(
+      records.filter((r) => r.cell === key(cell.subject ?? cell.system, cell.fencing === 'on')),
     );
-    const own = holder?.file.cells.find(
-      (c) => c.subject === cell.subject && c.system === cell.system && c.fencing === cell.fencing,
-    );
-    const counterexample = counts.firstUnsafe === null ? null : (own?.counterexample ?? null);
+    // The shard whose own count of this cell found the campaign's first unsafe schedule holds its counterexample.
+    const holder =
+      counts.firstUnsafe === null
+        ? undefined
+        : files
+            .map(({ shard, file }) => ({
+              shard,
+              own: file.cells.find(
+                (c) => c.subject === cell.subject && c.system === cell.system && c.fencing === cell.fencing,
+              ),
+            }))
+            .find(({ own }) => own?.firstUnsafe === counts.firstUnsafe);
+    const counterexample = holder?.own?.counterexample ?? null;
     if (holder !== undefined && counterexample !== null)
       writer.copyFile(
         counterexampleIn(holder.shard, counterexample, /^counterexamples\/[a-z0-9-]+\.yaml$/),
         counterexample,
       );
-    return { ...cell, ...counts, counterexample, replay: counterexample === null ? null : (own?.replay ?? null) };
+    return {
+      ...cell,
+      ...counts,
+      counterexample,
+      replay: counterexample === null ? null : (holder?.own?.replay ?? null),
+    };
   });
   // eslint-disable-next-line @typescript-eslint/no-unused-vars -- the merged campaign is not a shard
   const { shard: _, ...campaign } = first.file;

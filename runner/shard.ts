@@ -55,8 +55,9 @@ export function shareOf<T>(items: readonly T[], shard: Shard | null): T[] {
   return items.filter((_, i) => inShard(i, shard));
 }
 
-/** How many of `planned` units shard `index` of `count` holds. */
-export function shareSize(planned: number, shard: Shard): number {
+/** How many of `planned` units shard `index` of `count` holds (all of them without a shard). */
+export function shareSize(planned: number, shard: Shard | null): number {
+  if (shard === null) return planned;
   return planned < shard.index ? 0 : Math.floor((planned - shard.index) / shard.count) + 1;
 }
 
